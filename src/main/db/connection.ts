@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { AppError } from '../../shared/contract/errors';
+import { migrations as defaultMigrations, type Migration } from './migrations';
+import { loadSqlite, wrapNativeError } from './native';
+
+export type Db = SqliteDatabase;
+
+export const cacheFileName = 'cache.sqlite';
+
+/** Opens (creating if needed) the SQLite cache in `dataDir`, in WAL mode, with every migration applied. */
+export function openCache(dataDir: string, migrations: readonly Migration[] = defaultMigrations): Db {
+  mkdirSync(dataDir, { recursive: true });
+  const { Database, nativeBinding } = loadSqlite();
+  let db: Db;
+  try {
+    db = new Database(join(dataDir, cacheFileName), nativeBinding ? { nativeBinding } : {});
+  } catch (error) {
+    throw wrapNativeError(error);
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -65536');
+  migrate(db, migrations);
+  return db;
+}
+
+export function migrationHash(migration: Migration): string {
+  return createHash('sha256').update(migration.sql).digest('hex');
+}
+
+export function migrate(db: Db, migrations: readonly Migration[]): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const applied = new Map(
+    (db.prepare('SELECT version, sha256 FROM schema_migrations').all() as { version: number; sha256: string }[]).map(
+      (row) => [row.version, row.sha256],
+    ),
+  );
+  const known = new Set(migrations.map((m) => m.version));
+  for (const version of applied.keys()) {
+    if (!known.has(version)) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `The cache was written by a newer version of Multilabel Workbench (schema ${version}). Update the app, or point --cache at another folder.`,
+      );
+    }
+  }
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    const hash = migrationHash(migration);
+    const previous = applied.get(migration.version);
+    if (previous !== undefined) {
+      if (previous !== hash) {
+        throw new AppError(
+          'INTERNAL',
+          `Migration ${migration.version} (${migration.name}) was edited after it was applied; add a new migration instead.`,
+        );
+      }
+      continue;
+    }
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (?, ?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        hash,
+        new Date().toISOString(),
+      );
+    })();
+  }
+}

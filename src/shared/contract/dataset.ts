@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { method } from './define';
+
+const categoryNames = z.array(z.string().min(1)).max(1000);
+const fileId = z.number().int().positive();
+
+export const importedFile = z.object({
+  fileId,
+  path: z.string(),
+  imagesDir: z.string().nullable(),
+  sizeBytes: z.number(),
+  mtimeMs: z.number(),
+  sha256: z.string(),
+  importedAt: z.string(),
+  images: z.number().int(),
+  annotations: z.number().int(),
+  categories: z.number().int(),
+  seconds: z.number(),
+});
+export type ImportedFile = z.infer<typeof importedFile>;
+
+export const ingestResult = importedFile.extend({
+  /** True when the file was unchanged since its last import and nothing was read. */
+  cached: z.boolean(),
+});
+export type IngestResult = z.infer<typeof ingestResult>;
+
+export const categoryInfo = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  supercategory: z.string(),
+  imageCount: z.number().int(),
+});
+export type CategoryInfo = z.infer<typeof categoryInfo>;
+
+export const subsetStats = z.object({
+  images: z.number().int(),
+  perClass: z.record(z.string(), z.number().int()),
+  labelsPerImage: z.object({
+    histogram: z.record(z.string(), z.number().int()),
+    mean: z.number(),
+  }),
+});
+export type SubsetStats = z.infer<typeof subsetStats>;
+
+export const bbox = z.tuple([z.number(), z.number(), z.number(), z.number()]);
+
+export const imageSummary = z.object({
+  id: z.number().int(),
+  fileName: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  /** Names of the selected categories present in the image, in selection order. */
+  labels: z.array(z.string()),
+});
+export type ImageSummary = z.infer<typeof imageSummary>;
+
+export const imageDetail = imageSummary.extend({
+  license: z.number().int().nullable(),
+  /** Every COCO box in the image, of every category, so the viewer can show them all. */
+  boxes: z.array(
+    z.object({ annotationId: z.number(), category: z.string(), bbox, area: z.number(), iscrowd: z.boolean() }),
+  ),
+  /** Absolute path of the image file, or null when the file is not in the images folder. */
+  present: z.boolean(),
+});
+export type ImageDetail = z.infer<typeof imageDetail>;
+
+const subsetQuery = z.object({ fileId, categories: categoryNames });
+
+export const datasetContract = {
+  ingest: method({
+    summary: 'Import a COCO instances JSON file into the cache (streaming; unchanged files return at once).',
+    input: z.object({ path: z.string().min(1), imagesDir: z.string().min(1).optional() }),
+    output: ingestResult,
+    progress: true,
+  }),
+  files: method({
+    summary: 'Annotation files in the cache, newest import first.',
+    input: z.object({}),
+    output: z.array(importedFile),
+  }),
+  setImagesDir: method({
+    summary: 'Set or change the images folder of an imported annotation file.',
+    input: z.object({ fileId, imagesDir: z.string().min(1) }),
+    output: importedFile,
+  }),
+  checkPath: method({
+    summary: 'Say whether a path on the server is a readable file or folder (the browser form has no file dialog).',
+    input: z.object({ path: z.string(), kind: z.enum(['file', 'directory']) }),
+    output: z.object({ ok: z.boolean(), resolved: z.string(), message: z.string() }),
+  }),
+  categories: method({
+    summary: 'Categories of a file with supercategory and number of images that contain each.',
+    input: z.object({ fileId }),
+    output: z.array(categoryInfo),
+  }),
+  stats: method({
+    summary: 'Unique images, images per class and the labels-per-image histogram of a category subset.',
+    input: subsetQuery,
+    output: subsetStats,
+  }),
+  subset: method({
+    summary: "The subset's unique image ids (ascending) and multi-hot label matrix (the example's prepareData).",
+    input: subsetQuery,
+    output: z.object({
+      classes: z.array(z.string()),
+      imageIds: z.array(z.number().int()),
+      fileNames: z.array(z.string()),
+      labels: z.array(z.array(z.number().int())),
+    }),
+  }),
+  images: method({
+    summary: 'A page of the subset images, optionally only those with one category.',
+    input: subsetQuery.extend({
+      filterCategory: z.string().optional(),
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(1000),
+    }),
+    output: z.object({ total: z.number().int(), items: z.array(imageSummary) }),
+  }),
+  image: method({
+    summary: 'One image with its labels and COCO boxes.',
+    input: z.object({ fileId, imageId: z.number().int(), categories: categoryNames }),
+    output: imageDetail,
+  }),
+  thumbnail: method({
+    summary: 'A JPEG of an image scaled to fit a square (thumbnails are cached on disk).',
+    input: z.object({ fileId, imageId: z.number().int(), size: z.number().int().min(16).max(2048) }),
+    output: z.object({ mime: z.string(), base64: z.string(), width: z.number(), height: z.number() }),
+  }),
+  missingImages: method({
+    summary: 'Check which images of a subset are missing from the images folder.',
+    input: subsetQuery.extend({ listLimit: z.number().int().min(0).max(10000).default(200) }),
+    output: z.object({
+      imagesDir: z.string().nullable(),
+      checked: z.number().int(),
+      missing: z.number().int(),
+      files: z.array(z.string()),
+    }),
+    progress: true,
+  }),
+  getSelection: method({
+    summary: 'The saved category selection (file and categories) of the Dataset workspace.',
+    input: z.object({}),
+    output: z.object({ fileId: fileId.nullable(), categories: z.array(z.string()) }),
+  }),
+  setSelection: method({
+    summary: 'Save the category selection of the Dataset workspace.',
+    input: z.object({ fileId: fileId.nullable(), categories: categoryNames }),
+    output: z.object({ fileId: fileId.nullable(), categories: z.array(z.string()) }),
+  }),
+} as const;

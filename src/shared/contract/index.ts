@@ -1,0 +1,18 @@
+import { appContract } from './app';
+import { datasetContract } from './dataset';
+import type { ContractClient, ContractHandlers } from './define';
+
+/** Every service the renderer, the CLI and tests can call, on every transport. */
+export const contract = {
+  app: appContract,
+  dataset: datasetContract,
+} as const;
+
+export type Contract = typeof contract;
+export type Api = ContractClient<Contract>;
+export type ApiHandlers = ContractHandlers<Contract>;
+
+export * from './define';
+export * from './errors';
+export * from './app';
+export * from './dataset';
