@@ -137,6 +137,7 @@ function keyTable(names: string[]): { names: string[]; bytes: Uint8Array[] } {
   return { names, bytes: names.map((n) => Buffer.from(n)) };
 }
 
+const bboxFields = ['.bbox[0]', '.bbox[1]', '.bbox[2]', '.bbox[3]'];
 const pow10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
 /** The largest value kept between chunks: a single top-level value or element larger than this is refused. */
@@ -173,10 +174,10 @@ export class CocoJsonReader {
     }
     this.end = this.buf.length;
     this.pos = 0;
-    this.run(false);
+    this.run();
     const rest = this.end - this.pos;
     if (rest > maxCarryBytes) {
-      throw new CocoFormatError(`A single value is larger than ${maxCarryBytes / 1024 / 1024} MB`, this.where(), this.base + this.pos);
+      throw new CocoFormatError(`A single value is larger than ${maxCarryBytes / 1024 / 1024} MB`, this.pathOf(''), this.base + this.pos);
     }
     // Copy the tail: the caller may reuse its chunk buffer.
     this.carry = rest > 0 ? Buffer.from(this.buf.subarray(this.pos, this.end)) : null;
@@ -192,9 +193,9 @@ export class CocoJsonReader {
     if (this.state === State.BeforeRoot && this.base === 0 && this.onlyWhitespaceFrom(0)) {
       throw new CocoFormatError('The file is empty', null, null, 'Choose a COCO instances annotation file; this one has no content.');
     }
-    this.run(true);
+    this.run();
     if (this.state !== State.Done) {
-      throw new CocoFormatError('The file ends before the JSON is complete: it is truncated', this.where(), this.base + this.end, 'Copy or download the file again; it was cut short.');
+      throw new CocoFormatError('The file ends before the JSON is complete: it is truncated', this.pathOf(''), this.base + this.end, 'Copy or download the file again; it was cut short.');
     }
     for (const section of ['images', 'annotations', 'categories'] as const) {
       if (!this.seen.has(section)) {
@@ -214,37 +215,17 @@ export class CocoJsonReader {
     return true;
   }
 
-  private where(): string {
-    switch (this.state) {
-      case State.BeforeRoot:
-        return '$';
-      case State.ArrayExpectElementOrEnd:
-      case State.ArrayExpectElement:
-      case State.ArrayAfterElement:
-        return `$.${this.section ?? '?'}[${this.elementIndex}]`;
-      case State.RootExpectKey:
-      case State.RootExpectKeyOrEnd:
-        return '$';
-      default:
-        return this.keyEnd > this.keyStart ? '$' : '$';
-    }
-  }
-
-  private run(final: boolean): void {
-    const buf = this.buf;
+  /** Parses unit after unit; a unit that runs past the bytes at hand is retried with the next chunk. */
+  private run(): void {
     for (;;) {
       const safe = this.pos;
       try {
         if (!this.step()) return;
       } catch (error) {
-        if (error === needMore) {
-          this.pos = safe;
-          if (final) return;
-          return;
-        }
-        throw error;
+        if (error !== needMore) throw error;
+        this.pos = safe;
+        return;
       }
-      if (this.buf !== buf) return;
     }
   }
 
@@ -283,12 +264,12 @@ export class CocoJsonReader {
           this.state = State.Done;
           return true;
         }
-        if (c !== Ch.Quote) throw this.syntax('a quoted key', '$');
+        if (c !== Ch.Quote) throw this.syntax('a quoted key', '');
         const keyStart = this.pos + 1;
         this.pos = this.skipString(this.pos);
         const keyEnd = this.pos - 1;
         this.skipWsOrNeedMore();
-        if (this.buf[this.pos] !== Ch.Colon) throw this.syntax('":" after a key', '$');
+        if (this.buf[this.pos] !== Ch.Colon) throw this.syntax('":" after a key', '');
         this.pos++;
         this.skipWsOrNeedMore();
         const section = this.sectionOf(keyStart, keyEnd);
@@ -306,7 +287,7 @@ export class CocoJsonReader {
           this.elementIndex = 0;
           this.state = State.ArrayExpectElementOrEnd;
         } else {
-          this.pos = this.skipValue(this.pos, `$.${key}`);
+          this.pos = this.skipValue(this.pos, `.${key}`);
           this.state = State.RootAfterValue;
         }
         return true;
@@ -321,7 +302,7 @@ export class CocoJsonReader {
           this.pos++;
           this.state = State.Done;
         } else {
-          throw this.syntax('"," or "}" after a top-level value', '$');
+          throw this.syntax('"," or "}" after a top-level value', '');
         }
         return true;
       }
@@ -335,22 +316,21 @@ export class CocoJsonReader {
           this.state = State.RootAfterValue;
           return true;
         }
-        const path = `$.${this.section!}[${this.elementIndex}]`;
         if (c !== Ch.OpenBrace) {
-          if (c === Ch.CloseBracket) throw this.syntax('another element after ","', path);
-          throw new CocoFormatError(`Each element of "${this.section!}" should be an object but this one is ${this.kindAt(this.pos)}`, path, this.base + this.pos);
+          if (c === Ch.CloseBracket) throw this.syntax('another element after ","', '');
+          throw new CocoFormatError(`Each element of "${this.section!}" should be an object but this one is ${this.kindAt(this.pos)}`, this.pathOf(''), this.base + this.pos);
         }
         switch (this.section) {
           case 'images':
-            this.parseImage(path);
+            this.parseImage();
             this.sink.image(this.image, this.elementIndex);
             break;
           case 'annotations':
-            this.parseAnnotation(path);
+            this.parseAnnotation();
             this.sink.annotation(this.annotation, this.elementIndex);
             break;
           default:
-            this.parseCategory(path);
+            this.parseCategory();
             this.sink.category(this.category, this.elementIndex);
         }
         this.counts[this.section!]++;
@@ -369,7 +349,8 @@ export class CocoJsonReader {
           this.section = null;
           this.state = State.RootAfterValue;
         } else {
-          throw this.syntax('"," or "]" after an element', `$.${this.section!}[${this.elementIndex - 1}]`);
+          this.elementIndex--;
+          throw this.syntax('"," or "]" after an element', '');
         }
         return true;
       }
@@ -385,131 +366,155 @@ export class CocoJsonReader {
 
   // ---- elements ------------------------------------------------------------------------------
 
-  private parseImage(path: string): void {
+  private parseImage(): void {
     const r = this.image;
     let seenMask = 0;
     r.license = null;
-    this.parseObject(path, imageKeys, (key, at) => {
-      seenMask |= 1 << key;
-      switch (key) {
-        case ImageKey.Id:
-          r.id = this.readId(at, `${path}.id`);
-          break;
-        case ImageKey.FileName:
-          r.fileName = this.readString(at, `${path}.file_name`);
-          break;
-        case ImageKey.Width:
-          r.width = this.readNonNegativeNumber(at, `${path}.width`);
-          break;
-        case ImageKey.Height:
-          r.height = this.readNonNegativeNumber(at, `${path}.height`);
-          break;
-        default:
-          r.license = this.buf[at] === 0x6e ? this.readNull(at, `${path}.license`) : this.readInteger(at, `${path}.license`);
-      }
-    });
-    this.requireKeys(seenMask, imageKeys, [ImageKey.Id, ImageKey.FileName, ImageKey.Width, ImageKey.Height], path);
+    if (this.beginObject()) {
+      do {
+        const key = this.nextKey(imageKeys);
+        if (key >= 0) seenMask |= 1 << key;
+        switch (key) {
+          case ImageKey.Id:
+            r.id = this.readId(this.pos, '.id');
+            break;
+          case ImageKey.FileName:
+            r.fileName = this.readString(this.pos, '.file_name');
+            break;
+          case ImageKey.Width:
+            r.width = this.readNonNegativeNumber(this.pos, '.width');
+            break;
+          case ImageKey.Height:
+            r.height = this.readNonNegativeNumber(this.pos, '.height');
+            break;
+          case ImageKey.License:
+            r.license = this.buf[this.pos] === 0x6e ? this.readNull(this.pos, '.license') : this.readInteger(this.pos, '.license');
+            break;
+          default:
+            this.pos = this.skipValue(this.pos, '');
+        }
+              } while (this.nextMember());
+    }
+    this.requireKeys(seenMask, imageKeys, [ImageKey.Id, ImageKey.FileName, ImageKey.Width, ImageKey.Height]);
   }
 
-  private parseAnnotation(path: string): void {
+  private parseAnnotation(): void {
     const r = this.annotation;
     let seenMask = 0;
     r.iscrowd = 0;
-    this.parseObject(path, annotationKeys, (key, at) => {
-      seenMask |= 1 << key;
-      switch (key) {
-        case AnnotationKey.Id:
-          r.id = this.readId(at, `${path}.id`, Number.MAX_SAFE_INTEGER);
-          break;
-        case AnnotationKey.ImageId:
-          r.imageId = this.readId(at, `${path}.image_id`);
-          break;
-        case AnnotationKey.CategoryId:
-          r.categoryId = this.readId(at, `${path}.category_id`);
-          break;
-        case AnnotationKey.Bbox:
-          this.readBbox(at, `${path}.bbox`);
-          break;
-        case AnnotationKey.Area:
-          r.area = this.readNumberValue(at, `${path}.area`);
-          break;
-        default:
-          r.iscrowd = this.readFlag(at, `${path}.iscrowd`);
-      }
-    });
-    this.requireKeys(seenMask, annotationKeys, [AnnotationKey.Id, AnnotationKey.ImageId, AnnotationKey.CategoryId, AnnotationKey.Bbox], path);
+    if (this.beginObject()) {
+      do {
+        const key = this.nextKey(annotationKeys);
+        if (key >= 0) seenMask |= 1 << key;
+        switch (key) {
+          case AnnotationKey.Id:
+            r.id = this.readId(this.pos, '.id', Number.MAX_SAFE_INTEGER);
+            break;
+          case AnnotationKey.ImageId:
+            r.imageId = this.readId(this.pos, '.image_id');
+            break;
+          case AnnotationKey.CategoryId:
+            r.categoryId = this.readId(this.pos, '.category_id');
+            break;
+          case AnnotationKey.Bbox:
+            this.readBbox(this.pos);
+            break;
+          case AnnotationKey.Area:
+            r.area = this.readNumberValue(this.pos, '.area');
+            break;
+          case AnnotationKey.Iscrowd:
+            r.iscrowd = this.readFlag(this.pos, '.iscrowd');
+            break;
+          default:
+            this.pos = this.skipValue(this.pos, '');
+        }
+      } while (this.nextMember());
+    }
+    this.requireKeys(seenMask, annotationKeys, [AnnotationKey.Id, AnnotationKey.ImageId, AnnotationKey.CategoryId, AnnotationKey.Bbox]);
     if ((seenMask & (1 << AnnotationKey.Area)) === 0) r.area = r.w * r.h;
   }
 
-  private parseCategory(path: string): void {
+  private parseCategory(): void {
     const r = this.category;
     let seenMask = 0;
     r.supercategory = '';
-    this.parseObject(path, categoryKeys, (key, at) => {
-      seenMask |= 1 << key;
-      switch (key) {
-        case CategoryKey.Id:
-          r.id = this.readId(at, `${path}.id`);
-          break;
-        case CategoryKey.Name:
-          r.name = this.readString(at, `${path}.name`);
-          if (r.name.trim() === '') throw new CocoFormatError('A category name is empty', `${path}.name`, this.base + at);
-          break;
-        default:
-          r.supercategory = this.readString(at, `${path}.supercategory`);
-      }
-    });
-    this.requireKeys(seenMask, categoryKeys, [CategoryKey.Id, CategoryKey.Name], path);
+    if (this.beginObject()) {
+      do {
+        const key = this.nextKey(categoryKeys);
+        if (key >= 0) seenMask |= 1 << key;
+        switch (key) {
+          case CategoryKey.Id:
+            r.id = this.readId(this.pos, '.id');
+            break;
+          case CategoryKey.Name: {
+            const at = this.pos;
+            r.name = this.readString(at, '.name');
+            if (r.name.trim() === '') throw new CocoFormatError('A category name is empty', this.pathOf('.name'), this.base + at);
+            break;
+          }
+          case CategoryKey.Supercategory:
+            r.supercategory = this.readString(this.pos, '.supercategory');
+            break;
+          default:
+            this.pos = this.skipValue(this.pos, '');
+        }
+      } while (this.nextMember());
+    }
+    this.requireKeys(seenMask, categoryKeys, [CategoryKey.Id, CategoryKey.Name]);
   }
 
-  private requireKeys(seenMask: number, table: { names: string[] }, required: number[], path: string): void {
+  private requireKeys(seenMask: number, table: { names: string[] }, required: number[]): void {
     for (const key of required) {
       if ((seenMask & (1 << key)) === 0) {
-        throw new CocoFormatError(`This ${singular(this.section)} has no "${table.names[key]!}"`, path, null);
+        throw new CocoFormatError(`This ${singular(this.section)} has no "${table.names[key]!}"`, this.pathOf(''), null);
       }
     }
   }
 
-  /**
-   * Walks an object at `this.pos`; for each key in `table` calls `onValue(keyIndex, valueOffset)`,
-   * which must parse the value and leave `this.pos` after it; other values are skipped.
-   */
-  private parseObject(path: string, table: { bytes: Uint8Array[] }, onValue: (key: number, at: number) => void): void {
-    const buf = this.buf;
-    this.pos++; // '{'
+  /** Consumes an object's "{"; returns false for an empty object (then also consumes its "}"). */
+  private beginObject(): boolean {
+    this.pos++;
     this.skipWsOrNeedMore();
-    if (buf[this.pos] === Ch.CloseBrace) {
+    if (this.buf[this.pos] === Ch.CloseBrace) {
       this.pos++;
-      return;
+      return false;
     }
-    for (;;) {
-      this.skipWsOrNeedMore();
-      if (buf[this.pos] !== Ch.Quote) throw this.syntax('a quoted key', path);
-      const keyStart = this.pos + 1;
-      this.pos = this.skipString(this.pos);
-      const keyEnd = this.pos - 1;
-      this.skipWsOrNeedMore();
-      if (buf[this.pos] !== Ch.Colon) throw this.syntax('":" after a key', path);
+    return true;
+  }
+
+  /** Reads `"key":` and returns the key's index in `table`, or -1; leaves `pos` at the value. */
+  private nextKey(table: { bytes: Uint8Array[] }): number {
+    const buf = this.buf;
+    this.skipWsOrNeedMore();
+    if (buf[this.pos] !== Ch.Quote) throw this.syntax('a quoted key', '');
+    const keyStart = this.pos + 1;
+    this.pos = this.skipString(this.pos);
+    const keyEnd = this.pos - 1;
+    this.skipWsOrNeedMore();
+    if (buf[this.pos] !== Ch.Colon) throw this.syntax('":" after a key', '');
+    this.pos++;
+    this.skipWsOrNeedMore();
+    return matchKey(buf, keyStart, keyEnd, table.bytes);
+  }
+
+  /** After a member's value: true when "," follows (another member), false at the closing "}". */
+  private nextMember(): boolean {
+    this.skipWsOrNeedMore();
+    const c = this.buf[this.pos];
+    if (c === Ch.Comma) {
       this.pos++;
-      this.skipWsOrNeedMore();
-      const key = matchKey(buf, keyStart, keyEnd, table.bytes);
-      if (key >= 0) {
-        onValue(key, this.pos);
-      } else {
-        this.pos = this.skipValue(this.pos, path);
-      }
-      this.skipWsOrNeedMore();
-      const c = buf[this.pos];
-      if (c === Ch.Comma) {
-        this.pos++;
-        continue;
-      }
-      if (c === Ch.CloseBrace) {
-        this.pos++;
-        return;
-      }
-      throw this.syntax('"," or "}" in an object', path);
+      return true;
     }
+    if (c === Ch.CloseBrace) {
+      this.pos++;
+      return false;
+    }
+    throw this.syntax('"," or "}" in an object', '');
+  }
+
+  /** The JSON path of `field` in the element being parsed (or at the top level), built only for errors. */
+  private pathOf(field: string): string {
+    return this.section === null ? `$${field}` : `$.${this.section}[${this.elementIndex}]${field}`;
   }
 
   // ---- values --------------------------------------------------------------------------------
@@ -518,20 +523,20 @@ export class CocoJsonReader {
   private readId(at: number, path: string, max = 0xffffffff): number {
     const value = this.readNumberValue(at, path);
     if (!Number.isInteger(value) || value < 0 || value > max) {
-      throw new CocoFormatError(`An id should be a whole number from 0 to ${max} but is ${value}`, path, this.base + at);
+      throw new CocoFormatError(`An id should be a whole number from 0 to ${max} but is ${value}`, this.pathOf(path), this.base + at);
     }
     return value;
   }
 
   private readInteger(at: number, path: string): number {
     const value = this.readNumberValue(at, path);
-    if (!Number.isInteger(value)) throw new CocoFormatError(`This should be a whole number but is ${value}`, path, this.base + at);
+    if (!Number.isInteger(value)) throw new CocoFormatError(`This should be a whole number but is ${value}`, this.pathOf(path), this.base + at);
     return value;
   }
 
   private readNonNegativeNumber(at: number, path: string): number {
     const value = this.readNumberValue(at, path);
-    if (value < 0) throw new CocoFormatError(`This should not be negative but is ${value}`, path, this.base + at);
+    if (value < 0) throw new CocoFormatError(`This should not be negative but is ${value}`, this.pathOf(path), this.base + at);
     return value;
   }
 
@@ -552,11 +557,12 @@ export class CocoJsonReader {
       return c === 0x74 ? 1 : 0;
     }
     const value = this.readNumberValue(at, path);
-    if (value !== 0 && value !== 1) throw new CocoFormatError(`"iscrowd" should be 0 or 1 but is ${value}`, path, this.base + at);
+    if (value !== 0 && value !== 1) throw new CocoFormatError(`"iscrowd" should be 0 or 1 but is ${value}`, this.pathOf(path), this.base + at);
     return value;
   }
 
-  private readBbox(at: number, path: string): void {
+  private readBbox(at: number): void {
+    const path = '.bbox';
     const buf = this.buf;
     if (buf[at] !== Ch.OpenBracket) throw this.typeError('a list of 4 numbers [x, y, width, height]', at, path);
     this.pos = at + 1;
@@ -564,15 +570,15 @@ export class CocoJsonReader {
     for (let i = 0; i < 4; i++) {
       this.skipWsOrNeedMore();
       if (i > 0) {
-        if (buf[this.pos] !== Ch.Comma) throw new CocoFormatError('A bbox should have 4 numbers [x, y, width, height]', path, this.base + at);
+        if (buf[this.pos] !== Ch.Comma) throw new CocoFormatError('A bbox should have 4 numbers [x, y, width, height]', this.pathOf(path), this.base + at);
         this.pos++;
         this.skipWsOrNeedMore();
       }
-      if (buf[this.pos] === Ch.CloseBracket) throw new CocoFormatError('A bbox should have 4 numbers [x, y, width, height]', path, this.base + at);
-      values[i] = this.readNumberValue(this.pos, `${path}[${i}]`);
+      if (buf[this.pos] === Ch.CloseBracket) throw new CocoFormatError('A bbox should have 4 numbers [x, y, width, height]', this.pathOf(path), this.base + at);
+      values[i] = this.readNumberValue(this.pos, bboxFields[i]!);
     }
     this.skipWsOrNeedMore();
-    if (buf[this.pos] !== Ch.CloseBracket) throw new CocoFormatError('A bbox should have 4 numbers [x, y, width, height]', path, this.base + at);
+    if (buf[this.pos] !== Ch.CloseBracket) throw new CocoFormatError('A bbox should have 4 numbers [x, y, width, height]', this.pathOf(path), this.base + at);
     this.pos++;
     const r = this.annotation;
     r.x = values[0]!;
@@ -596,7 +602,7 @@ export class CocoJsonReader {
         i += 2;
         continue;
       }
-      if (c < 0x20) throw new CocoFormatError('A string contains a raw control character', path, this.base + i);
+      if (c < 0x20) throw new CocoFormatError('A string contains a raw control character', this.pathOf(path), this.base + i);
       i++;
     }
     this.pos = i + 1;
@@ -604,7 +610,7 @@ export class CocoJsonReader {
     try {
       return JSON.parse(buf.toString('utf8', at, i + 1)) as string;
     } catch {
-      throw new CocoFormatError('A string has an invalid escape sequence', path, this.base + at);
+      throw new CocoFormatError('A string has an invalid escape sequence', this.pathOf(path), this.base + at);
     }
   }
 
@@ -652,7 +658,7 @@ export class CocoJsonReader {
       }
       if (i >= end) throw needMore;
       fraction = i - fractionStart;
-      if (fraction === 0) throw new CocoFormatError('A number has no digits after its decimal point', path, this.base + at);
+      if (fraction === 0) throw new CocoFormatError('A number has no digits after its decimal point', this.pathOf(path), this.base + at);
       c = buf[i]!;
     }
     if (c === Ch.LowerE || c === Ch.UpperE) {
@@ -664,7 +670,7 @@ export class CocoJsonReader {
       while (i < end && buf[i]! >= Ch.Zero && buf[i]! <= Ch.Nine) i++;
       if (i === expStart) {
         if (i >= end) throw needMore;
-        throw new CocoFormatError('A number has an invalid exponent', path, this.base + at);
+        throw new CocoFormatError('A number has an invalid exponent', this.pathOf(path), this.base + at);
       }
       if (i >= end) throw needMore;
     }
@@ -695,7 +701,7 @@ export class CocoJsonReader {
       if (i >= end) throw needMore;
       if (i === at) throw this.syntax('a value', path);
       const word = buf.toString('latin1', at, i);
-      if (!isJsonScalar(word)) throw new CocoFormatError(`"${word.slice(0, 20)}" is not a JSON value`, path, this.base + at);
+      if (!isJsonScalar(word)) throw new CocoFormatError(`"${word.slice(0, 20)}" is not a JSON value`, this.pathOf(path), this.base + at);
       return i;
     }
     const stack = this.stack;
@@ -714,13 +720,13 @@ export class CocoJsonReader {
           continue;
         case Ch.OpenBracket:
         case Ch.OpenBrace:
-          if (depth === stack.length) throw new CocoFormatError('Values are nested too deeply', path, this.base + i);
+          if (depth === stack.length) throw new CocoFormatError('Values are nested too deeply', this.pathOf(path), this.base + i);
           stack[depth++] = c;
           break;
         case Ch.CloseBracket:
         case Ch.CloseBrace:
           if (stack[depth - 1] !== c - 2) {
-            throw new CocoFormatError(`Unexpected "${String.fromCharCode(c)}": brackets do not match`, path, this.base + i);
+            throw new CocoFormatError(`Unexpected "${String.fromCharCode(c)}": brackets do not match`, this.pathOf(path), this.base + i);
           }
           depth--;
           if (depth === 0) return i + 1;
@@ -776,14 +782,14 @@ export class CocoJsonReader {
   }
 
   private typeError(expected: string, at: number, path: string): CocoFormatError {
-    return new CocoFormatError(`This should be ${expected} but is ${this.kindAt(at)}`, path, this.base + at);
+    return new CocoFormatError(`This should be ${expected} but is ${this.kindAt(at)}`, this.pathOf(path), this.base + at);
   }
 
   private syntax(expected: string, path: string): CocoFormatError {
     const c = this.buf[this.pos];
     return new CocoFormatError(
       `The file is not valid JSON: expected ${expected} but found ${c === undefined ? 'the end' : describeByte(c)}`,
-      path,
+      this.pathOf(path),
       this.base + this.pos,
     );
   }

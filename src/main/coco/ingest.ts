@@ -6,6 +6,7 @@ import { AppError, cancelled } from '../../shared/contract/errors';
 import type { IngestResult } from '../../shared/contract/dataset';
 import type { Db } from '../db/connection';
 import { CocoFormatError, CocoJsonReader, type AnnotationRecord, type CategoryRecord, type ImageRecord } from './coco-json-reader';
+import { encodeImageIds, recordLength } from './annotation-records';
 import { fileRowToImported, type FileRow } from './queries';
 
 export interface IngestOptions {
@@ -16,8 +17,6 @@ export interface IngestOptions {
   chunkBytes?: number;
 }
 
-/** Rows per multi-row INSERT: one statement call per batch instead of per row. */
-const batchRows = 128;
 const progressIntervalMs = 100;
 
 /**
@@ -46,7 +45,7 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
   db.exec('BEGIN IMMEDIATE');
   let committed = false;
   try {
-    const fileId = writer.begin(existing?.id ?? null, path);
+    const fileId = writer.begin(existing?.id ?? null);
     const chunkBytes = options.chunkBytes ?? 4 * 1024 * 1024;
     let done = 0;
     let lastProgress = 0;
@@ -100,37 +99,45 @@ async function statFile(path: string): Promise<{ size: number; mtimeMs: number }
   }
 }
 
+/** A Float64Array that grows by doubling, for records whose number is not known in advance. */
+class GrowableFloat64 {
+  values = new Float64Array(1 << 16);
+  length = 0;
+
+  reserve(extra: number): void {
+    if (this.length + extra <= this.values.length) return;
+    const next = new Float64Array(Math.max(this.values.length * 2, this.length + extra));
+    next.set(this.values.subarray(0, this.length));
+    this.values = next;
+  }
+}
+
 /**
- * Receives parsed records and writes them with batched multi-row INSERTs. Ids are checked for
- * duplicates as they arrive; references from annotations to images and categories are checked at
- * the end, since categories may come after annotations in the file.
+ * Receives parsed records and keeps them in compact columns; ids are checked for duplicates as
+ * they arrive. At the end it checks that every annotation points at a known image and category
+ * (categories may come last in the file), groups annotations by image, derives image-level labels,
+ * and writes everything in primary-key order, which is what makes SQLite's inserts cheap.
  */
 class CacheWriter {
   private fileId = 0;
-  private readonly imageIds = new Map<number, number>();
+  private readonly imageIndex = new Map<number, number>();
+  private readonly imageIds: number[] = [];
+  private readonly imageFileNames: string[] = [];
+  private readonly imageSizes: number[] = [];
+  private readonly imageLicenses: (number | null)[] = [];
   private readonly annotationIds = new Set<number>();
+  /** Per annotation: the image id, then the stored record (see annotation-records.ts). */
+  private readonly annotationImages = new GrowableFloat64();
+  private readonly records = new GrowableFloat64();
   private readonly categories = new Map<number, { name: string; supercategory: string; index: number }>();
   private readonly categoryNames = new Map<string, number>();
-  /** Key: categoryId * 2^32 + imageId. Value: instances * 2^32 + index of the first annotation. */
-  private readonly labels = new Map<number, number>();
-  private imageBatch: unknown[] = [];
-  private annotationBatch: unknown[] = [];
-  private readonly insertImages;
-  private readonly insertAnnotations;
-  private readonly insertImage;
-  private readonly insertAnnotation;
 
-  constructor(private readonly db: Db) {
-    this.insertImages = db.prepare(`INSERT INTO images (file_id, id, file_name, width, height, license) VALUES ${rows(6, batchRows)}`);
-    this.insertImage = db.prepare('INSERT INTO images (file_id, id, file_name, width, height, license) VALUES (?, ?, ?, ?, ?, ?)');
-    this.insertAnnotations = db.prepare(`INSERT INTO annotations (file_id, id, image_id, category_id, x, y, w, h, area, iscrowd) VALUES ${rows(10, batchRows)}`);
-    this.insertAnnotation = db.prepare('INSERT INTO annotations (file_id, id, image_id, category_id, x, y, w, h, area, iscrowd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  }
+  constructor(private readonly db: Db) {}
 
   /** Removes the previous import of this path (inside the transaction) and returns the file id to use. */
-  begin(previousId: number | null, path: string): number {
+  begin(previousId: number | null): number {
     if (previousId !== null) {
-      for (const table of ['annotations', 'images', 'image_labels', 'categories']) {
+      for (const table of ['image_annotations', 'category_images', 'images', 'categories']) {
         this.db.prepare(`DELETE FROM ${table} WHERE file_id = ?`).run(previousId);
       }
       this.db.prepare('DELETE FROM annotation_files WHERE id = ?').run(previousId);
@@ -139,20 +146,19 @@ class CacheWriter {
       const max = this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM annotation_files').get() as { id: number };
       this.fileId = max.id + 1;
     }
-    void path;
     return this.fileId;
   }
 
   image(r: ImageRecord, index: number): void {
-    if (this.imageIds.has(r.id)) {
-      throw new CocoFormatError(`Image id ${r.id} is used twice, first at $.images[${this.imageIds.get(r.id)!}]`, `$.images[${index}].id`, null, 'Each image needs its own id; the file may have been merged incorrectly.');
+    const previous = this.imageIndex.get(r.id);
+    if (previous !== undefined) {
+      throw new CocoFormatError(`Image id ${r.id} is used twice, first at $.images[${previous}]`, `$.images[${index}].id`, null, 'Each image needs its own id; the file may have been merged incorrectly.');
     }
-    this.imageIds.set(r.id, index);
-    this.imageBatch.push(this.fileId, r.id, r.fileName, Math.round(r.width), Math.round(r.height), r.license);
-    if (this.imageBatch.length === 6 * batchRows) {
-      this.insertImages.run(this.imageBatch);
-      this.imageBatch = [];
-    }
+    this.imageIndex.set(r.id, this.imageIds.length);
+    this.imageIds.push(r.id);
+    this.imageFileNames.push(r.fileName);
+    this.imageSizes.push(Math.round(r.width), Math.round(r.height));
+    this.imageLicenses.push(r.license);
   }
 
   annotation(r: AnnotationRecord, index: number): void {
@@ -162,14 +168,22 @@ class CacheWriter {
     if (ids.size === before) {
       throw new CocoFormatError(`Annotation id ${r.id} is used twice`, `$.annotations[${index}].id`, null, 'Each annotation needs its own id; the file may have been merged incorrectly.');
     }
-    const key = r.categoryId * 4294967296 + r.imageId;
-    const previous = this.labels.get(key);
-    this.labels.set(key, previous === undefined ? 4294967296 + index : previous + 4294967296);
-    this.annotationBatch.push(this.fileId, r.id, r.imageId, r.categoryId, r.x, r.y, r.w, r.h, r.area, r.iscrowd);
-    if (this.annotationBatch.length === 10 * batchRows) {
-      this.insertAnnotations.run(this.annotationBatch);
-      this.annotationBatch = [];
-    }
+    const images = this.annotationImages;
+    images.reserve(1);
+    images.values[images.length++] = r.imageId;
+    const records = this.records;
+    records.reserve(recordLength);
+    const v = records.values;
+    let k = records.length;
+    v[k++] = r.id;
+    v[k++] = r.categoryId;
+    v[k++] = r.x;
+    v[k++] = r.y;
+    v[k++] = r.w;
+    v[k++] = r.h;
+    v[k++] = r.area;
+    v[k++] = r.iscrowd;
+    records.length = k;
   }
 
   category(r: CategoryRecord, index: number): void {
@@ -185,48 +199,63 @@ class CacheWriter {
     this.categoryNames.set(r.name, r.id);
   }
 
-  /** Flushes batches, checks references and writes categories and image-level labels. */
   finish(): void {
-    for (let i = 0; i < this.imageBatch.length; i += 6) this.insertImage.run(this.imageBatch.slice(i, i + 6));
-    for (let i = 0; i < this.annotationBatch.length; i += 10) this.insertAnnotation.run(this.annotationBatch.slice(i, i + 10));
-    this.imageBatch = [];
-    this.annotationBatch = [];
+    const annotationCount = this.annotationImages.length;
+    const imageCount = this.imageIds.length;
+    const records = this.records.values;
 
-    const keys = [...this.labels.keys()].sort((a, b) => a - b);
-    const imageCounts = new Map<number, number>();
-    for (const key of keys) {
-      const categoryId = Math.floor(key / 4294967296);
-      const imageId = key - categoryId * 4294967296;
-      const packed = this.labels.get(key)!;
-      const firstIndex = packed % 4294967296;
+    // Check references and count annotations per image (dense image index).
+    const imageOf = new Int32Array(annotationCount);
+    const perImage = new Int32Array(imageCount + 1);
+    for (let a = 0; a < annotationCount; a++) {
+      const imageId = this.annotationImages.values[a]!;
+      const dense = this.imageIndex.get(imageId);
+      if (dense === undefined) {
+        throw new CocoFormatError(`An annotation refers to image ${imageId}, which is not in "images"`, `$.annotations[${a}].image_id`, null, 'Every annotation must belong to an image listed in the file.');
+      }
+      const categoryId = records[a * recordLength + 1]!;
       if (!this.categories.has(categoryId)) {
-        throw new CocoFormatError(`An annotation refers to category ${categoryId}, which is not in "categories"`, `$.annotations[${firstIndex}].category_id`, null, 'Every annotation must name a category listed in the file.');
+        throw new CocoFormatError(`An annotation refers to category ${categoryId}, which is not in "categories"`, `$.annotations[${a}].category_id`, null, 'Every annotation must name a category listed in the file.');
       }
-      if (!this.imageIds.has(imageId)) {
-        throw new CocoFormatError(`An annotation refers to image ${imageId}, which is not in "images"`, `$.annotations[${firstIndex}].image_id`, null, 'Every annotation must belong to an image listed in the file.');
+      imageOf[a] = dense;
+      perImage[dense + 1]!++;
+    }
+    // Group annotations by image, keeping file order within an image (a counting sort).
+    for (let i = 0; i < imageCount; i++) perImage[i + 1]! += perImage[i]!;
+    const start = perImage.slice(0, imageCount);
+    const byImage = new Int32Array(annotationCount);
+    for (let a = 0; a < annotationCount; a++) byImage[start[imageOf[a]!]!++] = a;
+
+    const imageOrder = Array.from({ length: imageCount }, (_, i) => i).sort((a, b) => this.imageIds[a]! - this.imageIds[b]!);
+    const labelLists = new Map<number, number[]>([...this.categories.keys()].map((id) => [id, []]));
+    const instances = new Map<number, number>();
+    const insertImage = this.db.prepare('INSERT INTO images (file_id, id, file_name, width, height, license, annotation_count) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insertRecords = this.db.prepare('INSERT INTO image_annotations (file_id, image_id, records) VALUES (?, ?, ?)');
+    for (const dense of imageOrder) {
+      const imageId = this.imageIds[dense]!;
+      const first = perImage[dense]!;
+      const count = perImage[dense + 1]! - first;
+      insertImage.run(this.fileId, imageId, this.imageFileNames[dense]!, this.imageSizes[2 * dense]!, this.imageSizes[2 * dense + 1]!, this.imageLicenses[dense]!, count);
+      if (count === 0) continue;
+      const packed = new Float64Array(count * recordLength);
+      for (let k = 0; k < count; k++) {
+        const a = byImage[first + k]!;
+        packed.set(records.subarray(a * recordLength, (a + 1) * recordLength), k * recordLength);
+        const categoryId = records[a * recordLength + 1]!;
+        instances.set(categoryId, (instances.get(categoryId) ?? 0) + 1);
+        const list = labelLists.get(categoryId)!;
+        if (list[list.length - 1] !== imageId) list.push(imageId);
       }
-      imageCounts.set(categoryId, (imageCounts.get(categoryId) ?? 0) + 1);
+      insertRecords.run(this.fileId, imageId, Buffer.from(packed.buffer));
     }
 
-    const insertCategory = this.db.prepare('INSERT INTO categories (file_id, id, name, supercategory, image_count) VALUES (?, ?, ?, ?, ?)');
-    for (const [id, c] of this.categories) insertCategory.run(this.fileId, id, c.name, c.supercategory, imageCounts.get(id) ?? 0);
-
-    const insertLabels = this.db.prepare(`INSERT INTO image_labels (file_id, category_id, image_id, instances) VALUES ${rows(4, batchRows)}`);
-    const insertLabel = this.db.prepare('INSERT INTO image_labels (file_id, category_id, image_id, instances) VALUES (?, ?, ?, ?)');
-    let batch: number[] = [];
-    for (const key of keys) {
-      const categoryId = Math.floor(key / 4294967296);
-      batch.push(this.fileId, categoryId, key - categoryId * 4294967296, Math.floor(this.labels.get(key)! / 4294967296));
-      if (batch.length === 4 * batchRows) {
-        insertLabels.run(batch);
-        batch = [];
-      }
+    const insertCategory = this.db.prepare('INSERT INTO categories (file_id, id, name, supercategory, image_count, instance_count) VALUES (?, ?, ?, ?, ?, ?)');
+    const insertLabels = this.db.prepare('INSERT INTO category_images (file_id, category_id, image_ids) VALUES (?, ?, ?)');
+    for (const id of [...this.categories.keys()].sort((a, b) => a - b)) {
+      const c = this.categories.get(id)!;
+      const list = labelLists.get(id)!;
+      insertCategory.run(this.fileId, id, c.name, c.supercategory, list.length, instances.get(id) ?? 0);
+      insertLabels.run(this.fileId, id, encodeImageIds(Uint32Array.from(list)));
     }
-    for (let i = 0; i < batch.length; i += 4) insertLabel.run(batch.slice(i, i + 4));
   }
-}
-
-function rows(columns: number, count: number): string {
-  const row = `(${new Array<string>(columns).fill('?').join(', ')})`;
-  return new Array<string>(count).fill(row).join(', ');
 }

@@ -3,6 +3,7 @@ import { AppError } from '../../shared/contract/errors';
 import { closeMatches } from '../../shared/domain/close-matches';
 import { labelsPerImage } from '../../shared/domain/labels';
 import type { Db } from '../db/connection';
+import { decodeAnnotations, decodeImageIds } from './annotation-records';
 
 export interface FileRow {
   id: number;
@@ -71,41 +72,53 @@ export function resolveCategories(db: Db, fileId: number, names: readonly string
   });
 }
 
-interface LabelRow {
-  image_id: number;
-  category_id: number;
+/** For each category id (in the order given), the ascending ids of the images that contain it. */
+function categoryImageLists(db: Db, fileId: number, categoryIds: readonly number[]): Uint32Array[] {
+  const read = db.prepare('SELECT image_ids FROM category_images WHERE file_id = ? AND category_id = ?').pluck();
+  return categoryIds.map((id) => {
+    const blob = read.get(fileId, id) as Uint8Array | undefined;
+    return blob === undefined ? new Uint32Array(0) : decodeImageIds(blob);
+  });
 }
 
-/** (image, category) pairs of the subset, ordered by image id. */
-function subsetPairs(db: Db, fileId: number, categoryIds: readonly number[]): LabelRow[] {
-  if (categoryIds.length === 0) return [];
-  const placeholders = categoryIds.map(() => '?').join(', ');
-  return db
-    .prepare(
-      `SELECT image_id, category_id FROM image_labels WHERE file_id = ? AND category_id IN (${placeholders}) ORDER BY image_id`,
-    )
-    .raw(false)
-    .all(fileId, ...categoryIds) as LabelRow[];
+/**
+ * The subset as a merge of the per-category image lists: unique image ids ascending and, per image,
+ * a bit mask of the categories (by position) it contains.
+ */
+function mergeSubset(lists: readonly Uint32Array[]): { imageIds: number[]; masks: number[][] } {
+  const cursors = new Array<number>(lists.length).fill(0);
+  const imageIds: number[] = [];
+  const masks: number[][] = [];
+  for (;;) {
+    let next = Infinity;
+    for (let c = 0; c < lists.length; c++) {
+      const list = lists[c]!;
+      if (cursors[c]! < list.length && list[cursors[c]!]! < next) next = list[cursors[c]!]!;
+    }
+    if (next === Infinity) break;
+    const row = new Array<number>(lists.length).fill(0);
+    for (let c = 0; c < lists.length; c++) {
+      const list = lists[c]!;
+      if (cursors[c]! < list.length && list[cursors[c]!] === next) {
+        row[c] = 1;
+        cursors[c]!++;
+      }
+    }
+    imageIds.push(next);
+    masks.push(row);
+  }
+  return { imageIds, masks };
 }
 
 export function subsetStats(db: Db, fileId: number, names: readonly string[]): SubsetStats {
   getFile(db, fileId);
   const ids = resolveCategories(db, fileId, names);
-  const column = new Map(ids.map((id, i) => [id, i]));
-  const perClassCounts = new Array<number>(ids.length).fill(0);
-  const labelCounts: number[] = [];
-  let currentImage = -1;
-  for (const row of subsetPairs(db, fileId, ids)) {
-    perClassCounts[column.get(row.category_id)!]!++;
-    if (row.image_id !== currentImage) {
-      labelCounts.push(0);
-      currentImage = row.image_id;
-    }
-    labelCounts[labelCounts.length - 1]!++;
-  }
+  const lists = categoryImageLists(db, fileId, ids);
+  const { masks } = mergeSubset(lists);
   const perClass: Record<string, number> = {};
-  names.forEach((name, i) => (perClass[name.trim()] = perClassCounts[i]!));
-  return { images: labelCounts.length, perClass, labelsPerImage: labelsPerImage(labelCounts) };
+  names.forEach((name, i) => (perClass[name.trim()] = lists[i]!.length));
+  const labelCounts = masks.map((row) => row.reduce((sum, bit) => sum + bit, 0));
+  return { images: masks.length, perClass, labelsPerImage: labelsPerImage(labelCounts) };
 }
 
 /** The example's prepareData: unique image ids (ascending) and the multi-hot label matrix. */
@@ -116,19 +129,10 @@ export function subsetMatrix(
 ): { classes: string[]; imageIds: number[]; fileNames: string[]; labels: number[][] } {
   getFile(db, fileId);
   const ids = resolveCategories(db, fileId, names);
-  const column = new Map(ids.map((id, i) => [id, i]));
-  const imageIds: number[] = [];
-  const labels: number[][] = [];
-  for (const row of subsetPairs(db, fileId, ids)) {
-    if (imageIds[imageIds.length - 1] !== row.image_id) {
-      imageIds.push(row.image_id);
-      labels.push(new Array<number>(ids.length).fill(0));
-    }
-    labels[labels.length - 1]![column.get(row.category_id)!] = 1;
-  }
+  const { imageIds, masks } = mergeSubset(categoryImageLists(db, fileId, ids));
   const fileNameOf = db.prepare('SELECT file_name FROM images WHERE file_id = ? AND id = ?').pluck();
   const fileNames = imageIds.map((id) => fileNameOf.get(fileId, id) as string);
-  return { classes: names.map((n) => n.trim()), imageIds, fileNames, labels };
+  return { classes: names.map((n) => n.trim()), imageIds, fileNames, labels: masks };
 }
 
 export function imagePage(
@@ -141,49 +145,42 @@ export function imagePage(
 ): { total: number; items: ImageSummary[] } {
   getFile(db, fileId);
   const ids = resolveCategories(db, fileId, names);
-  if (ids.length === 0) return { total: 0, items: [] };
-  const placeholders = ids.map(() => '?').join(', ');
-  let where = `l.file_id = ? AND l.category_id IN (${placeholders})`;
-  const params: number[] = [fileId, ...ids];
+  const { imageIds, masks } = mergeSubset(categoryImageLists(db, fileId, ids));
+  let rows = imageIds.map((id, i) => ({ id, mask: masks[i]! }));
   if (filterCategory !== undefined) {
     const filterId = resolveCategories(db, fileId, [filterCategory])[0]!;
-    if (!ids.includes(filterId)) return { total: 0, items: [] };
-    where = `l.file_id = ? AND l.category_id = ?`;
-    params.splice(0, params.length, fileId, filterId);
+    const column = ids.indexOf(filterId);
+    rows = column < 0 ? [] : rows.filter((row) => row.mask[column] === 1);
   }
-  const total = (db.prepare(`SELECT COUNT(DISTINCT l.image_id) FROM image_labels l WHERE ${where}`).pluck().get(...params) as number) ?? 0;
-  const pageIds = db
-    .prepare(`SELECT DISTINCT l.image_id FROM image_labels l WHERE ${where} ORDER BY l.image_id LIMIT ? OFFSET ?`)
-    .pluck()
-    .all(...params, limit, offset) as number[];
-  return { total, items: pageIds.map((imageId) => imageSummary(db, fileId, imageId, ids, names)) };
-}
-
-function imageSummary(db: Db, fileId: number, imageId: number, categoryIds: readonly number[], names: readonly string[]): ImageSummary {
-  const row = db.prepare('SELECT id, file_name, width, height FROM images WHERE file_id = ? AND id = ?').get(fileId, imageId) as
-    | { id: number; file_name: string; width: number; height: number }
-    | undefined;
-  if (row === undefined) throw new AppError('NOT_FOUND', `Image ${imageId} is not in this annotation file.`);
-  const present = new Set(
-    db.prepare('SELECT category_id FROM image_labels WHERE file_id = ? AND image_id = ?').pluck().all(fileId, imageId) as number[],
-  );
-  const labels = categoryIds.flatMap((id, i) => (present.has(id) ? [names[i]!.trim()] : []));
-  return { id: row.id, fileName: row.file_name, width: row.width, height: row.height, labels };
+  const imageRow = db.prepare('SELECT id, file_name, width, height FROM images WHERE file_id = ? AND id = ?');
+  const items = rows.slice(offset, offset + limit).map(({ id, mask }) => {
+    const row = imageRow.get(fileId, id) as { id: number; file_name: string; width: number; height: number };
+    return { id, fileName: row.file_name, width: row.width, height: row.height, labels: names.flatMap((name, c) => (mask[c] === 1 ? [name.trim()] : [])) };
+  });
+  return { total: rows.length, items };
 }
 
 export function imageDetail(db: Db, fileId: number, imageId: number, names: readonly string[], present: (fileName: string) => boolean): ImageDetail {
   getFile(db, fileId);
   const ids = resolveCategories(db, fileId, names);
-  const summary = imageSummary(db, fileId, imageId, ids, names);
-  const license = db.prepare('SELECT license FROM images WHERE file_id = ? AND id = ?').pluck().get(fileId, imageId) as number | null;
-  const boxes = (
-    db
-      .prepare(
-        `SELECT a.id, c.name, a.x, a.y, a.w, a.h, a.area, a.iscrowd FROM annotations a
-         JOIN categories c ON c.file_id = a.file_id AND c.id = a.category_id
-         WHERE a.file_id = ? AND a.image_id = ? ORDER BY a.id`,
-      )
-      .all(fileId, imageId) as { id: number; name: string; x: number; y: number; w: number; h: number; area: number; iscrowd: number }[]
-  ).map((b) => ({ annotationId: b.id, category: b.name, bbox: [b.x, b.y, b.w, b.h] as [number, number, number, number], area: b.area, iscrowd: b.iscrowd === 1 }));
-  return { ...summary, license, boxes, present: present(summary.fileName) };
+  const row = db.prepare('SELECT id, file_name, width, height, license FROM images WHERE file_id = ? AND id = ?').get(fileId, imageId) as
+    | { id: number; file_name: string; width: number; height: number; license: number | null }
+    | undefined;
+  if (row === undefined) throw new AppError('NOT_FOUND', `Image ${imageId} is not in this annotation file.`);
+  const blob = db.prepare('SELECT records FROM image_annotations WHERE file_id = ? AND image_id = ?').pluck().get(fileId, imageId) as Uint8Array | undefined;
+  const annotations = blob === undefined ? [] : decodeAnnotations(blob);
+  const categoryNames = new Map(
+    (db.prepare('SELECT id, name FROM categories WHERE file_id = ?').all(fileId) as { id: number; name: string }[]).map((c) => [c.id, c.name]),
+  );
+  const present_ = new Set(annotations.map((a) => a.categoryId));
+  return {
+    id: row.id,
+    fileName: row.file_name,
+    width: row.width,
+    height: row.height,
+    labels: ids.flatMap((id, i) => (present_.has(id) ? [names[i]!.trim()] : [])),
+    license: row.license,
+    boxes: annotations.map((a) => ({ annotationId: a.id, category: categoryNames.get(a.categoryId) ?? String(a.categoryId), bbox: a.bbox, area: a.area, iscrowd: a.iscrowd })),
+    present: present(row.file_name),
+  };
 }

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// The `mlw` command. It runs the bundle that `npm install` and `npm run build` write to
+// out/cli/ when that bundle is newer than the sources, and the TypeScript sources through tsx
+// otherwise, so that `npm run mlw -- <command>` always runs the code in the tree.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+process.env.MLW_RENDERER_DIR ??= join(root, 'out', 'renderer');
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (!entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+const bundle = join(root, 'out', 'cli', 'index.mjs');
+const sources = [join(root, 'src', 'main'), join(root, 'src', 'shared')];
+const fresh =
+  existsSync(bundle) &&
+  statSync(bundle).mtimeMs >= Math.max(statSync(join(root, 'package.json')).mtimeMs, ...sources.map(newestSource));
+
+if (fresh) {
+  await import(pathToFileURL(bundle).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/main/cli/index.ts');
+}

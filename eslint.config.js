@@ -1,0 +1,44 @@
+// @ts-check
+import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'net', 'worker_threads', 'url', 'stream', 'module'];
+
+export default tseslint.config(
+  { ignores: ['node_modules', 'out', 'dist', 'test-results', 'playwright-report', '.cache', '.bench'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // Pure code shared by every process: no Node, no Electron, no DOM-only globals.
+    files: ['src/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [...nodeBuiltins, 'electron', 'better-sqlite3', 'sharp', 'ws', 'react', '**/main/**', '**/renderer/**'] }],
+    },
+  },
+  {
+    // The renderer sees only the contract: no Node, no Electron, no main-process code.
+    files: ['src/renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': ['error', { patterns: [...nodeBuiltins, 'electron', 'better-sqlite3', 'sharp', 'ws', '**/main/**', '**/preload/**'] }],
+    },
+  },
+  {
+    // Services, the cache and the CLI run in Node without Electron; only src/main/app and the
+    // Electron transport may import it (as VS Code and GitHub Desktop keep IPC in one place).
+    files: ['src/main/**/*.ts'],
+    ignores: ['src/main/app/**', 'src/main/transport/electron-ipc.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['electron', '**/renderer/**'] }] },
+  },
+);

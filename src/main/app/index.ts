@@ -1,0 +1,97 @@
+import { app, BrowserWindow, dialog, ipcMain, Menu, shell, type IpcMainEvent } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { contract } from '../../shared/contract';
+import { AppError } from '../../shared/contract/errors';
+import { serveContract } from '../../shared/rpc/server';
+import { defaultDataDir, productName } from '../paths';
+import { createServices, type Services } from '../services';
+import type { PathPicker } from '../services/app-service';
+import { electronProtocol } from '../transport/electron-ipc';
+
+// The CLI and `mlw serve` use the same folder by default, so all three faces share one cache.
+app.setName(productName);
+app.setPath('userData', defaultDataDir());
+// better-sqlite3 built for Electron's ABI, prepared by scripts/prepare-electron-native.mjs.
+process.env.MLW_SQLITE_NATIVE_BINDING ??= join(app.getAppPath(), '.cache', 'electron-native', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+
+let services: Services | undefined;
+
+const pickPath: PathPicker = async ({ kind, title, filters }) => {
+  const options: Electron.OpenDialogOptions = {
+    title,
+    properties: kind === 'file' ? ['openFile'] : ['openDirectory'],
+    ...(filters ? { filters } : {}),
+  };
+  const parent = BrowserWindow.getFocusedWindow();
+  const result = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? null : (result.filePaths[0] ?? null);
+};
+
+const rendererUrl = process.env.ELECTRON_RENDERER_URL;
+const rendererFile = join(__dirname, '../renderer/index.html');
+
+function isTrustedSender(event: IpcMainEvent): boolean {
+  const url = event.senderFrame?.url ?? '';
+  if (rendererUrl !== undefined && url.startsWith(rendererUrl)) return true;
+  return url === pathToFileURL(rendererFile).href || url.startsWith(`${pathToFileURL(rendererFile).href}?`) || url.startsWith(`${pathToFileURL(rendererFile).href}#`);
+}
+
+function createWindow(): void {
+  const window = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    minWidth: 960,
+    minHeight: 640,
+    title: productName,
+    show: false,
+    webPreferences: {
+      preload: join(__dirname, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+
+  const stop = serveContract(electronProtocol(ipcMain, window.webContents, isTrustedSender), contract, services!.handlers);
+  window.on('closed', stop);
+
+  // Links open in the user's browser; the window never navigates away from the app.
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  window.webContents.on('will-navigate', (event) => event.preventDefault());
+  window.once('ready-to-show', () => window.show());
+
+  if (rendererUrl !== undefined) void window.loadURL(rendererUrl);
+  else void window.loadFile(rendererFile);
+}
+
+app.whenReady().then(
+  () => {
+    try {
+      services = createServices({ dataDir: app.getPath('userData'), host: 'electron', pickPath });
+    } catch (error) {
+      dialog.showErrorBox(productName, AppError.from(error).message);
+      app.exit(1);
+      return;
+    }
+    Menu.setApplicationMenu(null);
+    createWindow();
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) createWindow();
+    });
+  },
+  (error: unknown) => {
+    dialog.showErrorBox(productName, AppError.from(error).message);
+    app.exit(1);
+  },
+);
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+
+app.on('will-quit', () => services?.close());

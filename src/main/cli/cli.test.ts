@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referenceExampleCategories } from '../../shared/domain/presets';
+
+const root = resolve(__dirname, '../../..');
+const coco128 = resolve(root, '../shared/data/coco128/annotations/instances_train2017.json');
+let dir: string;
+let annotations: string;
+
+function mlw(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [join(root, 'bin/mlw.mjs'), ...args, '--cache', join(dir, 'cache')], { encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mlw-cli-'));
+  annotations = join(dir, 'instances.json');
+  writeFileSync(
+    annotations,
+    JSON.stringify({
+      categories: [
+        { id: 1, name: 'dog', supercategory: 'animal' },
+        { id: 2, name: 'cat', supercategory: 'animal' },
+        { id: 3, name: 'couch', supercategory: 'furniture' },
+      ],
+      images: [1, 2, 3, 4].map((id) => ({ id, file_name: `${id}.jpg`, width: 64, height: 48, license: 1 })),
+      annotations: [
+        { id: 1, image_id: 1, category_id: 1, bbox: [1, 2, 3, 4], area: 12, iscrowd: 0, segmentation: [[1, 2, 3, 4]] },
+        { id: 2, image_id: 1, category_id: 2, bbox: [1, 2, 3, 4], area: 12, iscrowd: 0, segmentation: [[1, 2, 3, 4]] },
+        { id: 3, image_id: 2, category_id: 1, bbox: [1, 2, 3, 4], area: 12, iscrowd: 0, segmentation: [[1, 2, 3, 4]] },
+        { id: 4, image_id: 2, category_id: 1, bbox: [5, 2, 3, 4], area: 12, iscrowd: 0, segmentation: [[1, 2, 3, 4]] },
+        { id: 5, image_id: 3, category_id: 3, bbox: [1, 2, 3, 4], area: 12, iscrowd: 1, segmentation: { counts: [1, 2], size: [48, 64] } },
+      ],
+    }),
+  );
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('mlw', () => {
+  it('prints only one JSON document on stdout with --json, and progress on stderr', () => {
+    const result = mlw('stats', '--annotations', annotations, '--categories', 'dog,cat,couch', '--json');
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      images: 3,
+      perClass: { dog: 2, cat: 1, couch: 1 },
+      labelsPerImage: { histogram: { '1': 2, '2': 1 }, mean: 4 / 3 },
+    });
+    expect(result.stderr).toContain('Reading annotations');
+  });
+
+  it('ingest --json reports images, annotations, categories and seconds, and a second run is cached', () => {
+    const first = JSON.parse(mlw('ingest', annotations, '--json').stdout) as Record<string, unknown>;
+    expect(first).toMatchObject({ images: 4, annotations: 5, categories: 3, cached: expect.any(Boolean) });
+    expect(typeof first.seconds).toBe('number');
+    const second = JSON.parse(mlw('ingest', annotations, '--json').stdout) as Record<string, unknown>;
+    expect(second.cached).toBe(true);
+  });
+
+  it('categories --json lists supercategory and image count', () => {
+    const rows = JSON.parse(mlw('categories', annotations, '--json').stdout) as unknown[];
+    expect(rows).toEqual([
+      { id: 1, name: 'dog', supercategory: 'animal', images: 2 },
+      { id: 2, name: 'cat', supercategory: 'animal', images: 1 },
+      { id: 3, name: 'couch', supercategory: 'furniture', images: 1 },
+    ]);
+  });
+
+  it('an unknown category exits non-zero with the close match and no stack trace', () => {
+    const result = mlw('stats', '--annotations', annotations, '--categories', 'dgo');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('There is no category named "dgo"');
+    expect(result.stderr).toContain('"dog"');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a missing file exits non-zero with a sentence, and --json puts the error on stdout', () => {
+    const result = mlw('ingest', join(dir, 'nope.json'), '--json');
+    expect(result.status).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    expect(result.stderr).toContain('There is no file at');
+  });
+
+  it('a usage error exits with 2', () => {
+    expect(mlw('stats', '--annotations', annotations).status).toBe(2);
+  });
+
+  const hasCoco128 = existsSync(coco128);
+  it.skipIf(!hasCoco128)(
+    hasCoco128 ? 'gives the exact figures on the real coco128 annotations' : 'real coco128 figures: skipped because ../shared/data/coco128 is absent',
+    () => {
+    const result = mlw('stats', '--annotations', coco128, '--categories', referenceExampleCategories.join(','), '--json');
+    expect(result.status).toBe(0);
+    const stats = JSON.parse(result.stdout) as { images: number; perClass: Record<string, number>; labelsPerImage: { histogram: Record<string, number>; mean: number } };
+    expect(stats.images).toBe(35);
+    expect(stats.perClass).toEqual({ dog: 9, cat: 4, bird: 2, horse: 1, sheep: 0, cow: 0, bear: 1, giraffe: 4, zebra: 2, elephant: 4, 'potted plant': 9, couch: 5 });
+    const histogram = stats.labelsPerImage.histogram;
+    expect(Object.values(histogram).reduce((a, b) => a + b, 0)).toBe(35);
+    const labels = Object.entries(histogram).reduce((sum, [k, n]) => sum + Number(k) * n, 0);
+    expect(labels).toBe(Object.values(stats.perClass).reduce((a, b) => a + b, 0));
+    expect(stats.labelsPerImage.mean).toBeCloseTo(labels / 35, 12);
+    },
+  );
+});

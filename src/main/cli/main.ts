@@ -1,0 +1,226 @@
+import { Command, CommanderError, Option } from 'commander';
+import { resolve } from 'node:path';
+import type { Api } from '../../shared/contract';
+import type { CallOptions } from '../../shared/contract/define';
+import { AppError } from '../../shared/contract/errors';
+import { defaultDataDir } from '../paths';
+import { createServices, type Services } from '../services';
+import { createLocalApi } from '../transport/local';
+import { appVersion } from '../version';
+import { stderrProgress } from './progress';
+
+interface GlobalOptions {
+  json?: boolean;
+  cache?: string;
+}
+
+export interface CliIo {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  /** Where the built renderer is, for `serve`. */
+  rendererDir: string;
+}
+
+/** Exit codes: 0 done, 1 a problem with the input or the data, 2 a usage error, 130 cancelled. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const controller = new AbortController();
+  let interrupted = 0;
+  const onSigint = (): void => {
+    interrupted++;
+    if (interrupted > 1) process.exit(130);
+    io.stderr.write('\nCancelling… (press Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+
+  let services: Services | undefined;
+  let exitCode = 0;
+
+  const withApi = async <T>(options: GlobalOptions, body: (api: Api, call: CallOptions) => Promise<T>, human: (value: T) => string): Promise<void> => {
+    services ??= createServices({ dataDir: resolve(options.cache ?? defaultDataDir()), host: 'test' });
+    const api = createLocalApi(services.handlers);
+    const progress = stderrProgress(io.stderr);
+    try {
+      const value = await body(api, { signal: controller.signal, onProgress: progress.report });
+      progress.done();
+      io.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${human(value)}\n`);
+    } finally {
+      progress.done();
+      api.dispose();
+    }
+  };
+
+  const program = new Command()
+    .name('mlw')
+    .description('Multilabel Workbench from a terminal: the same services as the desktop app.')
+    .version(appVersion)
+    .option('--json', 'print one JSON document on stdout (progress and messages go to stderr)')
+    .option('--cache <dir>', `folder of the SQLite cache and other state (default: ${defaultDataDir()})`)
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  program
+    .command('ingest')
+    .description('import a COCO instances JSON file into the cache (unchanged files return at once)')
+    .argument('<file>', 'annotation file, such as annotations/instances_train2017.json')
+    .option('--images <dir>', 'the folder that holds its images, such as train2017')
+    .action(async (file: string, options: { images?: string }, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      await withApi(
+        global,
+        async (api, call) => {
+          const result = await api.dataset.ingest({ path: file, ...(options.images ? { imagesDir: options.images } : {}) }, call);
+          return {
+            fileId: result.fileId,
+            path: result.path,
+            images: result.images,
+            annotations: result.annotations,
+            categories: result.categories,
+            seconds: result.cached ? 0 : Number(result.seconds.toFixed(3)),
+            cached: result.cached,
+          };
+        },
+        (r) =>
+          r.cached
+            ? `${r.path} is already in the cache and unchanged: ${r.images} images, ${r.annotations} annotations, ${r.categories} categories.`
+            : `Imported ${r.images.toLocaleString('en-US')} images, ${r.annotations.toLocaleString('en-US')} annotations and ${r.categories} categories in ${r.seconds.toFixed(1)} s.`,
+      );
+    });
+
+  program
+    .command('categories')
+    .description('list the categories of an annotation file with supercategory and image count')
+    .argument('<file>', 'annotation file (imported first if the cache lacks it)')
+    .action(async (file: string, _options: unknown, command: Command) => {
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        async (api, call) => {
+          const { fileId } = await api.dataset.ingest({ path: file }, call);
+          return (await api.dataset.categories({ fileId }, call)).map((c) => ({
+            id: c.id,
+            name: c.name,
+            supercategory: c.supercategory,
+            images: c.imageCount,
+          }));
+        },
+        (rows) => table(['id', 'name', 'supercategory', 'images'], rows.map((r) => [r.id, r.name, r.supercategory, r.images])),
+      );
+    });
+
+  program
+    .command('stats')
+    .description('images per class and labels per image of a category subset')
+    .requiredOption('--annotations <file>', 'annotation file (imported first if the cache lacks it)')
+    .requiredOption('--categories <names>', 'comma-separated category names, such as "dog,cat,potted plant"')
+    .action(async (options: { annotations: string; categories: string }, command: Command) => {
+      const categories = parseList(options.categories);
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        async (api, call) => {
+          const { fileId } = await api.dataset.ingest({ path: options.annotations }, call);
+          return api.dataset.stats({ fileId, categories }, call);
+        },
+        (s) =>
+          [
+            `${s.images.toLocaleString('en-US')} unique images contain at least one of the ${categories.length} categories.`,
+            '',
+            table(['category', 'images'], Object.entries(s.perClass)),
+            '',
+            table(['labels', 'images'], Object.entries(s.labelsPerImage.histogram)),
+            `mean labels per image: ${s.labelsPerImage.mean.toFixed(4)}`,
+          ].join('\n'),
+      );
+    });
+
+  program
+    .command('files')
+    .description('list the annotation files in the cache')
+    .action(async (_options: unknown, command: Command) => {
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        (api, call) => api.dataset.files({}, call),
+        (rows) =>
+          rows.length === 0
+            ? 'The cache has no annotation files yet. Import one with "mlw ingest FILE".'
+            : table(['id', 'path', 'images', 'annotations', 'imported'], rows.map((r) => [r.fileId, r.path, r.images, r.annotations, r.importedAt])),
+      );
+    });
+
+  program
+    .command('serve')
+    .description('serve the app to a browser: the renderer and its RPC on one port (loopback and a token by default)')
+    .addOption(new Option('--port <n>', 'port, 0 for any free one').default('5178').argParser(parsePort))
+    .option('--host <address>', 'address to listen on; anything but loopback exposes your data to the network', '127.0.0.1')
+    .action(async (options: { port: number | string; host: string }, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      const { startServer } = await import('../server/serve');
+      const dataDir = resolve(global.cache ?? defaultDataDir());
+      services = createServices({ dataDir, host: 'serve' });
+      const server = await startServer({
+        services,
+        rendererDir: io.rendererDir,
+        host: options.host,
+        port: typeof options.port === 'number' ? options.port : parsePort(options.port),
+        ...(process.env.MLW_SERVE_TOKEN ? { token: process.env.MLW_SERVE_TOKEN } : {}),
+      });
+      if (!['127.0.0.1', '::1', 'localhost'].includes(options.host)) {
+        io.stderr.write(`Warning: listening on ${options.host}; anyone who can reach it and has the token can read your data.\n`);
+      }
+      if (global.json) {
+        io.stdout.write(`${JSON.stringify({ url: server.url, host: server.host, port: server.port, dataDir })}\n`);
+      } else {
+        io.stdout.write(`Multilabel Workbench is serving ${dataDir}\nOpen ${server.url}\nPress Ctrl-C to stop.\n`);
+      }
+      await new Promise<void>((resolvePromise) => controller.signal.addEventListener('abort', () => resolvePromise(), { once: true }));
+      await server.close();
+    });
+
+  try {
+    await program.parseAsync(['node', 'mlw', ...argv]);
+  } catch (error) {
+    exitCode = reportError(error, program.opts<GlobalOptions>().json === true, io);
+  } finally {
+    process.off('SIGINT', onSigint);
+    services?.close();
+  }
+  return exitCode;
+}
+
+function reportError(error: unknown, json: boolean, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+    return 2;
+  }
+  const appError = AppError.from(error);
+  if (json) io.stdout.write(`${JSON.stringify({ error: appError.toJSON() }, null, 2)}\n`);
+  if (appError.code === 'CANCELLED') {
+    io.stderr.write('Cancelled; nothing was changed.\n');
+    return 130;
+  }
+  io.stderr.write(`mlw: ${appError.message}\n`);
+  if (appError.code === 'INTERNAL') {
+    io.stderr.write('This looks like a bug in Multilabel Workbench; set MLW_DEBUG=1 to see the stack trace.\n');
+    if (process.env.MLW_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+  }
+  return 1;
+}
+
+function parseList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AppError('INVALID_INPUT', `"${value}" is not a port number (0 to 65535).`);
+  return port;
+}
+
+function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (typeof rows[0]?.[i] === 'number' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,49 @@
+import type { Progress } from '../../shared/contract/define';
+import { formatBytes, formatDuration } from '../../shared/domain/format';
+
+/**
+ * Progress on stderr: one line redrawn in place on a terminal; on a pipe or a log, a line at most
+ * every few seconds so CI logs stay readable.
+ */
+export function stderrProgress(stream: NodeJS.WriteStream = process.stderr): { report: (p: Progress) => void; done: () => void } {
+  const started = Date.now();
+  let lastPhase = '';
+  let phaseStarted = started;
+  let lastLine = 0;
+  let drawn = false;
+  const interactive = stream.isTTY === true;
+  return {
+    report(progress) {
+      const now = Date.now();
+      if (progress.phase !== lastPhase) {
+        lastPhase = progress.phase;
+        phaseStarted = now;
+      }
+      if (!interactive && now - lastLine < 2000 && progress.done < progress.total) return;
+      lastLine = now;
+      const line = formatProgress(progress, (now - phaseStarted) / 1000);
+      if (interactive) {
+        stream.write(`\r\x1b[2K${line}`);
+        drawn = true;
+      } else {
+        stream.write(`${line}\n`);
+      }
+    },
+    done() {
+      if (drawn) stream.write('\r\x1b[2K');
+      drawn = false;
+    },
+  };
+}
+
+export function formatProgress(progress: Progress, elapsedSeconds: number): string {
+  const amount = (n: number): string => (progress.unit === 'bytes' ? formatBytes(n) : n.toLocaleString('en-US'));
+  if (progress.total <= 0) return `${progress.phase}: ${amount(progress.done)}${progress.message ? ` (${progress.message})` : ''}`;
+  const fraction = Math.min(1, progress.done / progress.total);
+  let eta = '';
+  if (fraction > 0.02 && fraction < 1 && elapsedSeconds > 0.5) {
+    const remaining = (elapsedSeconds / fraction) * (1 - fraction);
+    eta = `, about ${formatDuration(remaining)} left`;
+  }
+  return `${progress.phase}: ${amount(progress.done)} of ${amount(progress.total)} (${(fraction * 100).toFixed(0)}%${eta})`;
+}

@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import { access, readFile, stat, readdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { datasetContract } from '../../shared/contract/dataset';
+import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
+import { AppError, cancelled } from '../../shared/contract/errors';
+import { openCache, type Db } from '../db/connection';
+import { ingestCocoFile } from '../coco/ingest';
+import {
+  fileRowToImported,
+  getFile,
+  imageDetail,
+  imagePage,
+  listCategories,
+  listFiles,
+  subsetMatrix,
+  subsetStats,
+} from '../coco/queries';
+import { writeFileAtomic } from './atomic-file';
+import type { SettingsStore } from './settings-store';
+import { formatBytes } from '../../shared/domain/format';
+
+type DatasetHandlers = ServiceHandlers<typeof datasetContract>;
+
+export interface DatasetServiceOptions {
+  dataDir: string;
+  db: Db;
+  settings: SettingsStore;
+}
+
+/**
+ * The Dataset workspace's service: imports, category subsets and their statistics, image pages,
+ * thumbnails. Knows nothing of Electron or of the transport that calls it.
+ */
+export class DatasetService implements DatasetHandlers {
+  private readonly db: Db;
+  private readonly dataDir: string;
+  private readonly settings: SettingsStore;
+  /** Imports run one at a time; each waits for the previous one. */
+  private ingestQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: DatasetServiceOptions) {
+    this.db = options.db;
+    this.dataDir = options.dataDir;
+    this.settings = options.settings;
+  }
+
+  ingest: DatasetHandlers['ingest'] = (input, context) => {
+    const run = this.ingestQueue.then(async () => {
+      if (context.signal.aborted) throw cancelled();
+      if (input.imagesDir !== undefined) await requireDirectory(input.imagesDir);
+      // A connection of its own: readers on the shared one keep seeing the last committed cache
+      // while the import's transaction is open.
+      const db = openCache(this.dataDir);
+      try {
+        return await ingestCocoFile(db, input.path, {
+          imagesDir: input.imagesDir,
+          signal: context.signal,
+          onProgress: context.progress,
+        });
+      } finally {
+        db.close();
+      }
+    });
+    this.ingestQueue = run.catch(() => undefined);
+    return run;
+  };
+
+  files: DatasetHandlers['files'] = async () => listFiles(this.db);
+
+  setImagesDir: DatasetHandlers['setImagesDir'] = async ({ fileId, imagesDir }) => {
+    getFile(this.db, fileId);
+    const dir = await requireDirectory(imagesDir);
+    this.db.prepare('UPDATE annotation_files SET images_dir = ? WHERE id = ?').run(dir, fileId);
+    return fileRowToImported(getFile(this.db, fileId));
+  };
+
+  checkPath: DatasetHandlers['checkPath'] = async ({ path, kind }) => {
+    const resolved = resolve(path.trim());
+    if (path.trim() === '') return { ok: false, resolved, message: 'Enter a path.' };
+    try {
+      const info = await stat(resolved);
+      if (kind === 'file') {
+        if (info.isDirectory()) return { ok: false, resolved, message: 'This is a folder; choose the annotation JSON file inside it.' };
+        await access(resolved, constants.R_OK);
+        return { ok: true, resolved, message: `JSON file, ${formatBytes(info.size)}.` };
+      }
+      if (!info.isDirectory()) return { ok: false, resolved, message: 'This is a file; choose the folder that holds the images.' };
+      const entries = await readdir(resolved);
+      const images = entries.filter((name) => /\.(jpe?g|png|webp)$/i.test(name)).length;
+      return { ok: true, resolved, message: `Folder with ${images.toLocaleString('en-US')} image files.` };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { ok: false, resolved, message: 'Nothing exists at this path on the server.' };
+      if (code === 'EACCES') return { ok: false, resolved, message: 'This path cannot be read: permission denied.' };
+      return { ok: false, resolved, message: `This path cannot be used: ${(error as Error).message}` };
+    }
+  };
+
+  categories: DatasetHandlers['categories'] = async ({ fileId }) => listCategories(this.db, fileId);
+
+  stats: DatasetHandlers['stats'] = async ({ fileId, categories }) => subsetStats(this.db, fileId, categories);
+
+  subset: DatasetHandlers['subset'] = async ({ fileId, categories }) => subsetMatrix(this.db, fileId, categories);
+
+  images: DatasetHandlers['images'] = async ({ fileId, categories, filterCategory, offset, limit }) =>
+    imagePage(this.db, fileId, categories, filterCategory, offset, limit);
+
+  image: DatasetHandlers['image'] = async ({ fileId, imageId, categories }) => {
+    const dir = getFile(this.db, fileId).images_dir;
+    return imageDetail(this.db, fileId, imageId, categories, (fileName) => dir !== null && existsSync(join(dir, fileName)));
+  };
+
+  thumbnail: DatasetHandlers['thumbnail'] = async ({ fileId, imageId, size }) => {
+    const file = getFile(this.db, fileId);
+    if (file.images_dir === null) {
+      throw new AppError('NOT_FOUND', 'No images folder is set for this annotation file. Set it in the Dataset workspace or with --images.');
+    }
+    const row = this.db.prepare('SELECT file_name FROM images WHERE file_id = ? AND id = ?').get(fileId, imageId) as { file_name: string } | undefined;
+    if (row === undefined) throw new AppError('NOT_FOUND', `Image ${imageId} is not in this annotation file.`);
+    const source = join(file.images_dir, row.file_name);
+    let info;
+    try {
+      info = await stat(source);
+    } catch {
+      throw new AppError('NOT_FOUND', `The image file ${row.file_name} is missing from ${file.images_dir}.`, { fileName: row.file_name });
+    }
+    const key = createHash('sha256').update(`${source}\0${info.size}\0${info.mtimeMs}\0${size}`).digest('hex').slice(0, 32);
+    const cached = join(this.dataDir, 'thumbnails', key.slice(0, 2), `${key}.jpg`);
+    const { default: sharp } = await import('sharp');
+    let data: Buffer;
+    try {
+      data = await readFile(cached);
+    } catch {
+      try {
+        data = await sharp(source).rotate().resize(size, size, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 82 }).toBuffer();
+      } catch (error) {
+        throw new AppError('INVALID_INPUT', `The image file ${row.file_name} cannot be decoded: ${(error as Error).message}`, { fileName: row.file_name });
+      }
+      await writeFileAtomic(cached, data);
+    }
+    const meta = await sharp(data).metadata();
+    return { mime: 'image/jpeg', base64: data.toString('base64'), width: meta.width ?? size, height: meta.height ?? size };
+  };
+
+  missingImages: DatasetHandlers['missingImages'] = async ({ fileId, categories, listLimit }, context) => {
+    const file = getFile(this.db, fileId);
+    const { fileNames } = subsetMatrix(this.db, fileId, categories);
+    if (file.images_dir === null) return { imagesDir: null, checked: 0, missing: 0, files: [] };
+    return checkImagesPresent(file.images_dir, fileNames, listLimit, context);
+  };
+
+  getSelection: DatasetHandlers['getSelection'] = async () => {
+    const { selection } = await this.settings.read();
+    const known = selection.fileId !== null && this.db.prepare('SELECT 1 FROM annotation_files WHERE id = ?').get(selection.fileId) !== undefined;
+    return known ? selection : { fileId: null, categories: selection.categories };
+  };
+
+  setSelection: DatasetHandlers['setSelection'] = async (selection) => {
+    const saved = await this.settings.update((settings) => ({ ...settings, selection }));
+    return saved.selection;
+  };
+}
+
+async function checkImagesPresent(
+  imagesDir: string,
+  fileNames: readonly string[],
+  listLimit: number,
+  context: HandlerContext,
+): Promise<{ imagesDir: string; checked: number; missing: number; files: string[] }> {
+  const missingFiles: string[] = [];
+  let missing = 0;
+  const batch = 256;
+  for (let i = 0; i < fileNames.length; i += batch) {
+    if (context.signal.aborted) throw cancelled();
+    const slice = fileNames.slice(i, i + batch);
+    const present = await Promise.all(slice.map((name) => access(join(imagesDir, name)).then(() => true, () => false)));
+    present.forEach((ok, k) => {
+      if (ok) return;
+      missing++;
+      if (missingFiles.length < listLimit) missingFiles.push(slice[k]!);
+    });
+    context.progress({ phase: 'Checking image files', done: Math.min(i + batch, fileNames.length), total: fileNames.length, unit: 'images' });
+  }
+  return { imagesDir, checked: fileNames.length, missing, files: missingFiles };
+}
+
+async function requireDirectory(path: string): Promise<string> {
+  const dir = resolve(path);
+  try {
+    if ((await stat(dir)).isDirectory()) return dir;
+  } catch {
+    throw new AppError('NOT_FOUND', `The images folder ${dir} does not exist. Choose the folder that holds the images (such as train2017).`);
+  }
+  throw new AppError('INVALID_INPUT', `${dir} is a file, not a folder. Choose the folder that holds the images (such as train2017).`);
+}

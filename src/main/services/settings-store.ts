@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomic } from './atomic-file';
+
+const settingsSchema = z.object({
+  selection: z
+    .object({ fileId: z.number().int().positive().nullable(), categories: z.array(z.string()) })
+    .default({ fileId: null, categories: [] }),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+/**
+ * User choices that should survive a restart, in `settings.json` beside the cache. Kept out of
+ * SQLite so that saving a choice never waits on a long import's write transaction.
+ */
+export class SettingsStore {
+  private readonly path: string;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(dataDir: string) {
+    this.path = join(dataDir, 'settings.json');
+  }
+
+  async read(): Promise<Settings> {
+    try {
+      const parsed = settingsSchema.safeParse(JSON.parse(await readFile(this.path, 'utf8')));
+      // A damaged settings file costs the user their last selection, not the app.
+      return parsed.success ? parsed.data : settingsSchema.parse({});
+    } catch {
+      return settingsSchema.parse({});
+    }
+  }
+
+  update(change: (settings: Settings) => Settings): Promise<Settings> {
+    const next = this.chain.then(async () => {
+      const updated = change(await this.read());
+      await writeFileAtomic(this.path, `${JSON.stringify(updated, null, 2)}\n`);
+      return updated;
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+}
