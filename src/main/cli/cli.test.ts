@@ -2,10 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceExampleCategories } from '../../shared/domain/presets';
 
-const root = resolve(__dirname, '../../..');
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const coco128 = resolve(root, '../shared/data/coco128/annotations/instances_train2017.json');
 let dir: string;
 let annotations: string;

@@ -40,7 +40,14 @@ function readError(text: string | Buffer): CocoFormatError {
 /** The records a correct reader must produce for a COCO object, in file order. */
 function expectedRecords(data: CocoFile): Omit<Collected, 'counts'> {
   return {
-    images: data.images.map((im, index) => ({ id: im.id, fileName: im.file_name, width: im.width, height: im.height, license: im.license, index })),
+    images: data.images.map((im, index) => ({
+      id: im.id,
+      fileName: im.file_name,
+      width: im.width,
+      height: im.height,
+      license: im.license,
+      index,
+    })),
     annotations: data.annotations.map((a, index) => ({
       id: a.id,
       imageId: a.image_id,
@@ -177,7 +184,11 @@ describe('CocoJsonReader: records', () => {
 
   it('accepts empty lists and reports zero counts', () => {
     expect(read('{"images":[],"annotations":[],"categories":[]}').counts).toEqual({ images: 0, annotations: 0, categories: 0 });
-    expect(read('{ "images" : [ ] , "annotations" : [ ] , "categories" : [ ] }').counts).toEqual({ images: 0, annotations: 0, categories: 0 });
+    expect(read('{ "images" : [ ] , "annotations" : [ ] , "categories" : [ ] }').counts).toEqual({
+      images: 0,
+      annotations: 0,
+      categories: 0,
+    });
   });
 });
 
@@ -256,7 +267,12 @@ function withNumbers(bbox: [string, string, string, string], area: string): stri
 const jsonNumberText = fc
   .tuple(
     fc.boolean(),
-    fc.oneof(fc.constant('0'), fc.tuple(fc.integer({ min: 1, max: 9 }), fc.string({ unit: fc.constantFrom(...'0123456789'), maxLength: 22 })).map(([d, s]) => `${d}${s}`)),
+    fc.oneof(
+      fc.constant('0'),
+      fc
+        .tuple(fc.integer({ min: 1, max: 9 }), fc.string({ unit: fc.constantFrom(...'0123456789'), maxLength: 22 }))
+        .map(([d, s]) => `${d}${s}`),
+    ),
     fc.option(fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 1, maxLength: 30 }), { nil: undefined }),
     fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), fc.integer({ min: 0, max: 330 })), { nil: undefined }),
   )
@@ -286,11 +302,17 @@ describe('CocoJsonReader: numbers', () => {
 
   it('reads integers (safe and beyond 2^53) exactly as Number() does', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n })), { minLength: 5, maxLength: 5 }), (values) => {
-        const texts = values.map((v) => String(v)) as [string, string, string, string, string];
-        const got = readNumbers(texts);
-        got.forEach((g, i) => expect(Object.is(g, Number(texts[i]))).toBe(true));
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n })), {
+          minLength: 5,
+          maxLength: 5,
+        }),
+        (values) => {
+          const texts = values.map((v) => String(v)) as [string, string, string, string, string];
+          const got = readNumbers(texts);
+          got.forEach((g, i) => expect(Object.is(g, Number(texts[i]))).toBe(true));
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -309,20 +331,25 @@ describe('CocoJsonReader: numbers', () => {
 
   it('reads fixed, exponential and precision forms of the same double as Number() does', () => {
     fc.assert(
-      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e15, max: 1e15 }), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 1, max: 21 }), (v, digits, precision) => {
-        // toExponential and toPrecision write forms like "1.5e+3", which are valid JSON numbers.
-        const texts = [v.toFixed(digits), v.toExponential(digits), v.toPrecision(precision), String(Math.trunc(v)), JSON.stringify(v)] as [
-          string,
-          string,
-          string,
-          string,
-          string,
-        ];
-        const got = readNumbers(texts);
-        got.forEach((g, i) => {
-          if (!Object.is(g, Number(texts[i]))) expect(`${texts[i]!} -> ${g}`).toBe(`${texts[i]!} -> ${Number(texts[i])}`);
-        });
-      }),
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e15, max: 1e15 }),
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 1, max: 21 }),
+        (v, digits, precision) => {
+          // toExponential and toPrecision write forms like "1.5e+3", which are valid JSON numbers.
+          const texts = [
+            v.toFixed(digits),
+            v.toExponential(digits),
+            v.toPrecision(precision),
+            String(Math.trunc(v)),
+            JSON.stringify(v),
+          ] as [string, string, string, string, string];
+          const got = readNumbers(texts);
+          got.forEach((g, i) => {
+            if (!Object.is(g, Number(texts[i]))) expect(`${texts[i]!} -> ${g}`).toBe(`${texts[i]!} -> ${Number(texts[i])}`);
+          });
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -355,9 +382,13 @@ describe('CocoJsonReader: numbers', () => {
   });
 
   it('refuses malformed numbers with the JSON path of the field', () => {
-    expect(readError(withNumbers(['1.', '0', '0', '0'], '1')).message).toMatch(/no digits after its decimal point.*\$\.annotations\[0\]\.bbox\[0\]/);
+    expect(readError(withNumbers(['1.', '0', '0', '0'], '1')).message).toMatch(
+      /no digits after its decimal point.*\$\.annotations\[0\]\.bbox\[0\]/,
+    );
     expect(readError(withNumbers(['0', '1e', '0', '0'], '1')).message).toMatch(/invalid exponent.*\$\.annotations\[0\]\.bbox\[1\]/);
-    expect(readError(withNumbers(['0', '0', '0', '0'], '"big"')).message).toMatch(/should be a number but is a string.*\$\.annotations\[0\]\.area/);
+    expect(readError(withNumbers(['0', '0', '0', '0'], '"big"')).message).toMatch(
+      /should be a number but is a string.*\$\.annotations\[0\]\.area/,
+    );
     expect(readError(withNumbers(['0', '0', '0', '0'], '.5')).details).toMatchObject({ jsonPath: '$.annotations[0].area' });
   });
 });

@@ -12,7 +12,10 @@ import { imageDetail, listCategories, listFiles, subsetMatrix, subsetStats } fro
 
 /** Every table of the cache but the migration log, so these checks hold whatever the storage layout. */
 function tableNames(db: Db): string[] {
-  return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'schema_migrations' ORDER BY name").pluck().all() as string[];
+  return db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'schema_migrations' ORDER BY name")
+    .pluck()
+    .all() as string[];
 }
 
 function totalRows(db: Db): number {
@@ -187,7 +190,8 @@ describe('ingestCocoFile: bad input is refused with a message, and leaves no par
     if (parts.extra !== undefined) entries.push(parts.extra);
     return `{${entries.join(',')}}`;
   }
-  const img = (id: string | number, fileName = `"${String(id)}.jpg"`): string => `{"id":${id},"file_name":${fileName},"width":10,"height":10}`;
+  const img = (id: string | number, fileName = `"${String(id)}.jpg"`): string =>
+    `{"id":${id},"file_name":${fileName},"width":10,"height":10}`;
   const ann = (id: number | string, imageId: number, categoryId: number, bbox = '[1,2,3,4]'): string =>
     `{"id":${id},"image_id":${imageId},"category_id":${categoryId},"segmentation":[[1,2,3,4,5,6]],"bbox":${bbox},"area":12,"iscrowd":0}`;
   const cat = (id: number | string, name: string): string => `{"id":${id},"name":"${name}","supercategory":"animal"}`;
@@ -234,7 +238,10 @@ describe('ingestCocoFile: bad input is refused with a message, and leaves no par
       it(`is refused when cut ${where}`, async () => {
         expect(cut).toBeGreaterThan(0);
         expect(cut).toBeLessThan(good.length);
-        await expectRefused(good.slice(0, cut), { message: /ends before the JSON is complete: it is truncated/, byteOffset: Buffer.byteLength(good.slice(0, cut)) });
+        await expectRefused(good.slice(0, cut), {
+          message: /ends before the JSON is complete: it is truncated/,
+          byteOffset: Buffer.byteLength(good.slice(0, cut)),
+        });
       });
     }
 
@@ -253,39 +260,71 @@ describe('ingestCocoFile: bad input is refused with a message, and leaves no par
 
   it('refuses "images" that is not a list', async () => {
     const text = coco({ images: '{"id":1}', annotations: '[]', categories: '[]' });
-    await expectRefused(text, { message: /"images" should be a list but is an object/, jsonPath: '$.images', byteOffset: text.indexOf('{"id"') });
+    await expectRefused(text, {
+      message: /"images" should be a list but is an object/,
+      jsonPath: '$.images',
+      byteOffset: text.indexOf('{"id"'),
+    });
   });
 
   it('refuses an element of "images" that is not an object', async () => {
     const text = coco({ images: `[${img(1)}, 7]`, annotations: '[]', categories: '[]' });
-    await expectRefused(text, { message: /Each element of "images" should be an object but this one is a number/, jsonPath: '$.images[1]', byteOffset: text.indexOf('7]') });
+    await expectRefused(text, {
+      message: /Each element of "images" should be an object but this one is a number/,
+      jsonPath: '$.images[1]',
+      byteOffset: text.indexOf('7]'),
+    });
   });
 
   it('refuses a bbox that is a string', async () => {
-    const text = coco({ images: `[${img(1)}]`, categories: `[${cat(1, 'dog')}]`, annotations: `[${ann(1, 1, 1)},${ann(2, 1, 1, '"1,2,3,4"')}]` });
-    await expectRefused(text, { message: /should be a list of 4 numbers \[x, y, width, height\] but is a string/, jsonPath: '$.annotations[1].bbox', byteOffset: text.indexOf('"1,2,3,4"') });
+    const text = coco({
+      images: `[${img(1)}]`,
+      categories: `[${cat(1, 'dog')}]`,
+      annotations: `[${ann(1, 1, 1)},${ann(2, 1, 1, '"1,2,3,4"')}]`,
+    });
+    await expectRefused(text, {
+      message: /should be a list of 4 numbers \[x, y, width, height\] but is a string/,
+      jsonPath: '$.annotations[1].bbox',
+      byteOffset: text.indexOf('"1,2,3,4"'),
+    });
   });
 
   it('refuses a bbox of 3 numbers and one of 5', async () => {
     const three = coco({ images: `[${img(1)}]`, categories: `[${cat(1, 'dog')}]`, annotations: `[${ann(1, 1, 1, '[1, 2, 3]')}]` });
-    await expectRefused(three, { message: /A bbox should have 4 numbers/, jsonPath: '$.annotations[0].bbox', byteOffset: three.indexOf('[1, 2, 3]') });
+    await expectRefused(three, {
+      message: /A bbox should have 4 numbers/,
+      jsonPath: '$.annotations[0].bbox',
+      byteOffset: three.indexOf('[1, 2, 3]'),
+    });
     const five = coco({ images: `[${img(1)}]`, categories: `[${cat(1, 'dog')}]`, annotations: `[${ann(1, 1, 1, '[1,2,3,4,5]')}]` });
     await expectRefused(five, { message: /A bbox should have 4 numbers/, jsonPath: '$.annotations[0].bbox' });
   });
 
   it('refuses an image id that is a float', async () => {
     const text = coco({ images: `[${img(1)},${img('2.5', '"x.jpg"')}]`, annotations: '[]', categories: '[]' });
-    await expectRefused(text, { message: /An id should be a whole number .* but is 2\.5/, jsonPath: '$.images[1].id', byteOffset: text.indexOf('2.5') });
+    await expectRefused(text, {
+      message: /An id should be a whole number .* but is 2\.5/,
+      jsonPath: '$.images[1].id',
+      byteOffset: text.indexOf('2.5'),
+    });
   });
 
   it('refuses a negative id', async () => {
     const text = coco({ images: `[${img(1)}]`, annotations: `[${ann(-3, 1, 1)}]`, categories: `[${cat(1, 'dog')}]` });
-    await expectRefused(text, { message: /An id should be a whole number .* but is -3/, jsonPath: '$.annotations[0].id', byteOffset: text.indexOf('-3') });
+    await expectRefused(text, {
+      message: /An id should be a whole number .* but is -3/,
+      jsonPath: '$.annotations[0].id',
+      byteOffset: text.indexOf('-3'),
+    });
   });
 
   it('refuses a file_name that is a number', async () => {
     const text = coco({ images: `[${img(1, '123')}]`, annotations: '[]', categories: '[]' });
-    await expectRefused(text, { message: /This should be a string but is a number/, jsonPath: '$.images[0].file_name', byteOffset: text.indexOf('123') });
+    await expectRefused(text, {
+      message: /This should be a string but is a number/,
+      jsonPath: '$.images[0].file_name',
+      byteOffset: text.indexOf('123'),
+    });
   });
 
   it('refuses an image without a file_name', async () => {
@@ -296,14 +335,24 @@ describe('ingestCocoFile: bad input is refused with a message, and leaves no par
   });
 
   it('refuses an annotation that points to an unknown image', async () => {
-    const text = coco({ images: `[${img(1)},${img(2)}]`, annotations: `[${ann(10, 1, 1)},${ann(11, 999, 1)},${ann(12, 999, 1)}]`, categories: `[${cat(1, 'dog')}]` });
-    await expectRefused(text, { message: /An annotation refers to image 999, which is not in "images"/, jsonPath: '$.annotations[1].image_id' });
+    const text = coco({
+      images: `[${img(1)},${img(2)}]`,
+      annotations: `[${ann(10, 1, 1)},${ann(11, 999, 1)},${ann(12, 999, 1)}]`,
+      categories: `[${cat(1, 'dog')}]`,
+    });
+    await expectRefused(text, {
+      message: /An annotation refers to image 999, which is not in "images"/,
+      jsonPath: '$.annotations[1].image_id',
+    });
   });
 
   it('refuses an unknown category when categories come last in the file', async () => {
     const text = `{"images":[${img(1)}],"annotations":[${ann(10, 1, 1)},${ann(11, 1, 77)}],"categories":[${cat(1, 'dog')}]}`;
     expect(text.indexOf('"categories"')).toBeGreaterThan(text.indexOf('"annotations"'));
-    await expectRefused(text, { message: /An annotation refers to category 77, which is not in "categories"/, jsonPath: '$.annotations[1].category_id' });
+    await expectRefused(text, {
+      message: /An annotation refers to category 77, which is not in "categories"/,
+      jsonPath: '$.annotations[1].category_id',
+    });
   });
 
   it('refuses a duplicate image id', async () => {
@@ -314,10 +363,17 @@ describe('ingestCocoFile: bad input is refused with a message, and leaves no par
   });
 
   it('refuses a duplicate annotation id', async () => {
-    await expectRefused(coco({ images: `[${img(1)}]`, annotations: `[${ann(900100000257, 1, 1)},${ann(5, 1, 1)},${ann(900100000257, 1, 1)}]`, categories: `[${cat(1, 'dog')}]` }), {
-      message: /Annotation id 900100000257 is used twice/,
-      jsonPath: '$.annotations[2].id',
-    });
+    await expectRefused(
+      coco({
+        images: `[${img(1)}]`,
+        annotations: `[${ann(900100000257, 1, 1)},${ann(5, 1, 1)},${ann(900100000257, 1, 1)}]`,
+        categories: `[${cat(1, 'dog')}]`,
+      }),
+      {
+        message: /Annotation id 900100000257 is used twice/,
+        jsonPath: '$.annotations[2].id',
+      },
+    );
   });
 
   it('refuses a duplicate category id', async () => {
@@ -336,11 +392,19 @@ describe('ingestCocoFile: bad input is refused with a message, and leaves no par
 
   it('refuses a top-level key that appears twice', async () => {
     const text = '{"images":[],"annotations":[],"categories":[],"images":[]}';
-    await expectRefused(text, { message: /The key "images" appears twice/, jsonPath: '$.images', byteOffset: text.lastIndexOf('"images"') });
+    await expectRefused(text, {
+      message: /The key "images" appears twice/,
+      jsonPath: '$.images',
+      byteOffset: text.lastIndexOf('"images"'),
+    });
   });
 
   it('refuses trailing garbage after the object', async () => {
-    await expectRefused(`${good}\n,garbage`, { message: /more data after the end of the JSON object/, jsonPath: '$', byteOffset: Buffer.byteLength(good) + 1 });
+    await expectRefused(`${good}\n,garbage`, {
+      message: /more data after the end of the JSON object/,
+      jsonPath: '$',
+      byteOffset: Buffer.byteLength(good) + 1,
+    });
     await expectRefused(`${good}{}`, { message: /more data after the end/, byteOffset: Buffer.byteLength(good) });
   });
 
@@ -375,7 +439,10 @@ describe('ingestCocoFile: transactions and caching', () => {
     db.close();
   });
 
-  async function importVersion(data: CocoFile | string, options: Parameters<typeof ingestCocoFile>[2] = {}): Promise<Awaited<ReturnType<typeof ingestCocoFile>>> {
+  async function importVersion(
+    data: CocoFile | string,
+    options: Parameters<typeof ingestCocoFile>[2] = {},
+  ): Promise<Awaited<ReturnType<typeof ingestCocoFile>>> {
     writeFileSync(path, typeof data === 'string' ? data : serializeCoco(data, { categories: 'last' }));
     bumpMtime(path);
     return ingestCocoFile(db, path, options);

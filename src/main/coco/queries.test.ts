@@ -70,13 +70,21 @@ describe('queries on the fixture', () => {
   describe('subsetStats', () => {
     it('counts unique images, images per class, the labels-per-image histogram and mean (dog, cat, potted plant, couch)', () => {
       const stats = subsetStats(db, fileId, pets.names);
-      expect(stats).toEqual({ images: 6, perClass: { dog: 4, cat: 3, 'potted plant': 1, couch: 2 }, labelsPerImage: { histogram: { '1': 2, '2': 4 }, mean: 10 / 6 } });
+      expect(stats).toEqual({
+        images: 6,
+        perClass: { dog: 4, cat: 3, 'potted plant': 1, couch: 2 },
+        labelsPerImage: { histogram: { '1': 2, '2': 4 }, mean: 10 / 6 },
+      });
       // Per-class keys keep the order the categories were given in.
       expect(Object.keys(stats.perClass)).toEqual(['dog', 'cat', 'potted plant', 'couch']);
     });
 
     it('counts an image once however many instances of a class it has (3 potted plants, 2 dogs in one image)', () => {
-      expect(subsetStats(db, fileId, ['potted plant'])).toEqual({ images: 1, perClass: { 'potted plant': 1 }, labelsPerImage: { histogram: { '1': 1 }, mean: 1 } });
+      expect(subsetStats(db, fileId, ['potted plant'])).toEqual({
+        images: 1,
+        perClass: { 'potted plant': 1 },
+        labelsPerImage: { histogram: { '1': 1 }, mean: 1 },
+      });
       expect(subsetStats(db, fileId, ['dog']).perClass).toEqual({ dog: 4 });
     });
 
@@ -93,7 +101,11 @@ describe('queries on the fixture', () => {
     });
 
     it('reports 0 for a category no image has, without changing the others', () => {
-      expect(subsetStats(db, fileId, ['bird', 'cat'])).toEqual({ images: 3, perClass: { bird: 0, cat: 3 }, labelsPerImage: { histogram: { '1': 3 }, mean: 1 } });
+      expect(subsetStats(db, fileId, ['bird', 'cat'])).toEqual({
+        images: 3,
+        perClass: { bird: 0, cat: 3 },
+        labelsPerImage: { histogram: { '1': 3 }, mean: 1 },
+      });
     });
 
     it('counts all categories together: every image with any annotation, histogram of distinct labels', () => {
@@ -112,7 +124,7 @@ describe('queries on the fixture', () => {
     });
   });
 
-  describe('subsetMatrix (the example\'s prepareData)', () => {
+  describe("subsetMatrix (the example's prepareData)", () => {
     it('gives unique ascending image ids, their file names and multi-hot rows in the order of the given categories', () => {
       expect(subsetMatrix(db, fileId, pets.names)).toEqual({
         classes: ['dog', 'cat', 'potted plant', 'couch'],
@@ -193,7 +205,8 @@ describe('queries on the fixture', () => {
 
     it('pages of size 1 visit every subset image exactly once', () => {
       const ids: number[] = [];
-      for (let offset = 0; offset < 6; offset++) ids.push(...imagePage(db, fileId, pets.names, undefined, offset, 1).items.map((i) => i.id));
+      for (let offset = 0; offset < 6; offset++)
+        ids.push(...imagePage(db, fileId, pets.names, undefined, offset, 1).items.map((i) => i.id));
       expect(ids).toEqual(pets.imageIds);
     });
 
@@ -288,7 +301,14 @@ describe('queries on real COCO data (coco128)', () => {
   it.skipIf(!hasCoco128)(`imports 128 images, 939 annotations and 80 categories${coco128Note}`, () => {
     const categories = listCategories(db, fileId);
     expect(categories).toHaveLength(80);
-    const images = imagePage(db, fileId, categories.map((c) => c.name), undefined, 0, 1000);
+    const images = imagePage(
+      db,
+      fileId,
+      categories.map((c) => c.name),
+      undefined,
+      0,
+      1000,
+    );
     // 2 of the 128 images have no annotation.
     expect(images.total).toBe(126);
     const annotations = images.items.reduce((sum, item) => sum + imageDetail(db, fileId, item.id, [], () => true).boxes.length, 0);

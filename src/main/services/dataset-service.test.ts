@@ -78,7 +78,11 @@ describe('DatasetService.checkPath', () => {
   it('says that nothing exists at a missing path, with the resolved path', async () => {
     const { service } = openService(dataDir);
     const path = join(root, 'nope', 'instances.json');
-    expect(await service.checkPath({ path, kind: 'file' }, context())).toEqual({ ok: false, resolved: path, message: 'Nothing exists at this path on the server.' });
+    expect(await service.checkPath({ path, kind: 'file' }, context())).toEqual({
+      ok: false,
+      resolved: path,
+      message: 'Nothing exists at this path on the server.',
+    });
     expect((await service.checkPath({ path, kind: 'directory' }, context())).ok).toBe(false);
   });
 
@@ -100,7 +104,11 @@ describe('DatasetService.checkPath', () => {
     const { service } = openService(dataDir);
     const small = join(dataDir, 'small.json');
     writeFileSync(small, 'x'.repeat(500));
-    expect(await service.checkPath({ path: ` ${small} `, kind: 'file' }, context())).toEqual({ ok: true, resolved: small, message: 'JSON file, 500 bytes.' });
+    expect(await service.checkPath({ path: ` ${small} `, kind: 'file' }, context())).toEqual({
+      ok: true,
+      resolved: small,
+      message: 'JSON file, 500 bytes.',
+    });
     const bigger = join(dataDir, 'bigger.json');
     writeFileSync(bigger, 'x'.repeat(1234));
     expect((await service.checkPath({ path: bigger, kind: 'file' }, context())).message).toBe('JSON file, 1.2 KB.');
@@ -115,7 +123,11 @@ describe('DatasetService.checkPath', () => {
     const folder = join(dataDir, 'imgs');
     mkdirSync(folder);
     for (const name of ['a.jpg', 'b.JPEG', 'c.png', 'd.webp', 'notes.txt', 'e.json']) writeFileSync(join(folder, name), '');
-    expect(await service.checkPath({ path: folder, kind: 'directory' }, context())).toEqual({ ok: true, resolved: folder, message: 'Folder with 4 image files.' });
+    expect(await service.checkPath({ path: folder, kind: 'directory' }, context())).toEqual({
+      ok: true,
+      resolved: folder,
+      message: 'Folder with 4 image files.',
+    });
     // The fixture's folder has 8 images less the 3 left out.
     expect((await service.checkPath({ path: fixture.imagesDir, kind: 'directory' }, context())).message).toBe('Folder with 5 image files.');
   });
@@ -126,7 +138,10 @@ describe('DatasetService.missingImages', () => {
     const { service } = openService(dataDir);
     const fileId = await importFixture(service);
     const progress: Progress[] = [];
-    const result = await service.missingImages({ fileId, categories: [...fixtureExpected.petsSubset.names], listLimit: 200 }, context(progress));
+    const result = await service.missingImages(
+      { fileId, categories: [...fixtureExpected.petsSubset.names], listLimit: 200 },
+      context(progress),
+    );
     // 000000000042.jpg is missing too, but has no label of the subset.
     expect(result).toEqual({ imagesDir: fixture.imagesDir, checked: 6, missing: 2, files: ['000000000034.jpg', '000000000049.jpg'] });
     expect(progress).toEqual([{ phase: 'Checking image files', done: 6, total: 6, unit: 'images' }]);
@@ -170,7 +185,12 @@ describe('DatasetService.missingImages', () => {
   it('checks nothing when the file has no images folder', async () => {
     const { service } = openService(dataDir);
     const fileId = await importFixture(service, null);
-    expect(await service.missingImages({ fileId, categories: ['dog'], listLimit: 200 }, context())).toEqual({ imagesDir: null, checked: 0, missing: 0, files: [] });
+    expect(await service.missingImages({ fileId, categories: ['dog'], listLimit: 200 }, context())).toEqual({
+      imagesDir: null,
+      checked: 0,
+      missing: 0,
+      files: [],
+    });
   });
 
   it('rejects with CANCELLED when the signal is aborted', async () => {
@@ -206,7 +226,9 @@ describe('DatasetService.thumbnail', () => {
     await service.thumbnail({ fileId, imageId: 9, size: 64 }, context());
     const [cached] = thumbnailFiles(dataDir);
     // Replace the cached thumbnail with a distinguishable JPEG: a re-encode would give 64×48 again.
-    const marker = await sharp({ create: { width: 5, height: 3, channels: 3, background: '#ff0000' } }).jpeg().toBuffer();
+    const marker = await sharp({ create: { width: 5, height: 3, channels: 3, background: '#ff0000' } })
+      .jpeg()
+      .toBuffer();
     writeFileSync(cached!, marker);
     const again = await service.thumbnail({ fileId, imageId: 9, size: 64 }, context());
     expect([again.width, again.height]).toEqual([5, 3]);

@@ -11,7 +11,12 @@ const testContract = {
   math: {
     add: method({ summary: 'Add two numbers.', input: z.object({ a: z.number(), b: z.number().int() }), output: z.number() }),
     fail: method({ summary: 'Throw.', input: z.object({ kind: z.enum(['app', 'plain', 'string']) }), output: z.null() }),
-    count: method({ summary: 'Report progress up to n.', input: z.object({ to: z.number().int().min(1) }), output: z.number(), progress: true }),
+    count: method({
+      summary: 'Report progress up to n.',
+      input: z.object({ to: z.number().int().min(1) }),
+      output: z.number(),
+      progress: true,
+    }),
     block: method({ summary: 'Run until cancelled.', input: z.object({}), output: z.null(), progress: true }),
   },
 } as const;
@@ -156,7 +161,11 @@ describe('RPC over an in-memory pair', () => {
     expect(error.message).toBe('There is no such thing.');
     expect(error.details).toEqual({ thing: 'widget', tried: [1, 2] });
     const wire = replies.find((m) => m.type === 'error');
-    expect(wire).toEqual({ type: 'error', id: expect.any(Number), error: { code: 'NOT_FOUND', message: 'There is no such thing.', details: { thing: 'widget', tried: [1, 2] } } });
+    expect(wire).toEqual({
+      type: 'error',
+      id: expect.any(Number),
+      error: { code: 'NOT_FOUND', message: 'There is no such thing.', details: { thing: 'widget', tried: [1, 2] } },
+    });
   });
 
   it('a non-AppError throw arrives as INTERNAL without a stack', async () => {
@@ -184,17 +193,17 @@ describe('RPC over an in-memory pair', () => {
       return r;
     });
     expect(result).toBe(5);
-    expect(events).toEqual([
-      ...[1, 2, 3, 4, 5].map((done) => ({ phase: 'Counting', done, total: 5, unit: 'items' })),
-      'result',
-    ]);
+    expect(events).toEqual([...[1, 2, 3, 4, 5].map((done) => ({ phase: 'Counting', done, total: 5, unit: 'items' })), 'result']);
   });
 
   it("progress of one call does not reach another call's onProgress", async () => {
     const { client } = setup();
     const a: number[] = [];
     const b: number[] = [];
-    await Promise.all([client.math.count({ to: 3 }, { onProgress: (p) => a.push(p.done) }), client.math.count({ to: 2 }, { onProgress: (p) => b.push(p.done) })]);
+    await Promise.all([
+      client.math.count({ to: 3 }, { onProgress: (p) => a.push(p.done) }),
+      client.math.count({ to: 2 }, { onProgress: (p) => b.push(p.done) }),
+    ]);
     expect(a).toEqual([1, 2, 3]);
     expect(b).toEqual([1, 2]);
   });

@@ -1,0 +1,25 @@
+import { formatBytes } from '../../../shared/domain/format';
+
+// Bytes and durations are formatted as the CLI and the services do (decimal units), so a size reads the same everywhere.
+export { formatBytes, formatDuration } from '../../../shared/domain/format';
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** 118287 → "118,287". */
+export function formatCount(n: number): string {
+  return integer.format(n);
+}
+
+/** The last segment of a path, for either separator (the server may run on Windows). */
+export function baseName(path: string): string {
+  const trimmed = path.replace(/[\\/]+$/, '');
+  const cut = Math.max(trimmed.lastIndexOf('/'), trimmed.lastIndexOf('\\'));
+  return cut < 0 ? trimmed : trimmed.slice(cut + 1);
+}
+
+/** Progress `done` of `total` in the unit it names: "212 MB of 448 MB", "1,200 of 5,000 images". */
+export function formatProgressAmount(done: number, total: number, unit: string | undefined): string {
+  if (unit === 'bytes') return total > 0 ? `${formatBytes(done)} of ${formatBytes(total)}` : formatBytes(done);
+  const suffix = unit === undefined ? '' : ` ${unit}`;
+  return total > 0 ? `${formatCount(done)} of ${formatCount(total)}${suffix}` : `${formatCount(done)}${suffix}`;
+}

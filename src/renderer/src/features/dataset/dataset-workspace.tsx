@@ -1,0 +1,164 @@
+import Alert from '@mui/material/Alert';
+import Button from '@mui/material/Button';
+import CircularProgress from '@mui/material/CircularProgress';
+import Paper from '@mui/material/Paper';
+import Stack from '@mui/material/Stack';
+import Typography from '@mui/material/Typography';
+import { useCallback, useMemo, useState, type ReactNode } from 'react';
+import type { ImportedFile, IngestResult } from '../../../../shared/contract/dataset';
+import { ErrorAlert } from '../../components/error-alert';
+import { useApi } from '../../rpc/api-context';
+import { useRequest } from '../../rpc/use-request';
+import { CategoryPicker } from './category-picker';
+import { ImageBrowser } from './image-browser';
+import { ImagesDirDialog } from './images-dir-dialog';
+import { ImportPanel } from './import-panel';
+import { ImportedFileSelector } from './imported-file-selector';
+import { MissingImagesPanel } from './missing-images-panel';
+import { SubsetStatsPanel } from './subset-stats-panel';
+import { useDatasetSelection } from './use-dataset-selection';
+
+/**
+ * The Dataset workspace: import COCO annotations, choose the file and the category subset (saved
+ * between sessions), and see the subset's class balance, labels per image, image files and images.
+ */
+export function DatasetWorkspace(): ReactNode {
+  const api = useApi();
+  const files = useRequest('dataset.files', (signal) => api.dataset.files({}, { signal }));
+  const { selection, loaded, loadError, saveError, update } = useDatasetSelection();
+  const [imagesDirOpen, setImagesDirOpen] = useState(false);
+
+  const list = files.data;
+  const file: ImportedFile | undefined = list?.find((f) => f.fileId === selection.fileId) ?? list?.[0];
+
+  const onImported = useCallback(
+    (result: IngestResult) => {
+      files.reload();
+      update({ fileId: result.fileId, categories: selection.categories });
+    },
+    [files, update, selection.categories],
+  );
+
+  return (
+    <Stack spacing={3} data-testid="dataset-workspace">
+      <ImportPanel onImported={onImported} />
+      <Paper sx={{ p: 2 }} component="section" aria-labelledby="subset-heading">
+        <Typography variant="h6" id="subset-heading" gutterBottom>
+          Subset
+        </Typography>
+        {files.error !== undefined && (
+          <ErrorAlert
+            error={files.error}
+            data-testid="files-error"
+            action={
+              <Button color="inherit" size="small" onClick={files.reload}>
+                Retry
+              </Button>
+            }
+          />
+        )}
+        {loadError !== undefined && <ErrorAlert error={loadError} sx={{ mb: 2 }} />}
+        {saveError !== undefined && <ErrorAlert error={saveError} sx={{ mb: 2 }} data-testid="selection-save-error" />}
+        {(list === undefined || !loaded) && files.error === undefined && (
+          <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }} role="status">
+            <CircularProgress size={18} />
+            <Typography color="text.secondary">Loading imported files…</Typography>
+          </Stack>
+        )}
+        {list !== undefined && loaded && file === undefined && (
+          <Typography color="text.secondary" data-testid="no-files">
+            No annotation file has been imported yet. Import one above.
+          </Typography>
+        )}
+        {loaded && list !== undefined && file !== undefined && (
+          <ImportedFileSelector
+            files={list}
+            file={file}
+            onSelect={(fileId) => update({ fileId, categories: selection.categories })}
+            onChangeImagesDir={() => setImagesDirOpen(true)}
+          />
+        )}
+      </Paper>
+      {loaded && file !== undefined && (
+        <FileSubset
+          key={file.fileId}
+          file={file}
+          selected={selection.categories}
+          onChange={(categories) => update({ fileId: file.fileId, categories })}
+          onSetImagesDir={() => setImagesDirOpen(true)}
+        />
+      )}
+      {imagesDirOpen && file !== undefined && (
+        <ImagesDirDialog
+          file={file}
+          onClose={() => setImagesDirOpen(false)}
+          onSaved={() => {
+            setImagesDirOpen(false);
+            files.reload();
+          }}
+        />
+      )}
+    </Stack>
+  );
+}
+
+/** Everything that depends on one file's categories: the picker, and the views of the chosen subset. */
+function FileSubset({
+  file,
+  selected,
+  onChange,
+  onSetImagesDir,
+}: {
+  file: ImportedFile;
+  selected: readonly string[];
+  onChange: (categories: string[]) => void;
+  onSetImagesDir: () => void;
+}): ReactNode {
+  const api = useApi();
+  const { fileId } = file;
+  const categories = useRequest(`dataset.categories:${fileId}`, (signal) => api.dataset.categories({ fileId }, { signal }));
+  const known = useMemo(() => (categories.data === undefined ? undefined : new Set(categories.data.map((c) => c.name))), [categories.data]);
+  // A saved selection may name categories another file has and this one lacks: they are left out
+  // here (and kept in the saved selection until the next change).
+  const inFile = useMemo(() => (known === undefined ? undefined : selected.filter((name) => known.has(name))), [known, selected]);
+  const absent = known === undefined ? [] : selected.filter((name) => !known.has(name));
+
+  if (categories.error !== undefined) {
+    return (
+      <ErrorAlert
+        error={categories.error}
+        action={
+          <Button color="inherit" size="small" onClick={categories.reload}>
+            Retry
+          </Button>
+        }
+      />
+    );
+  }
+  if (categories.data === undefined || inFile === undefined) {
+    return (
+      <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }} role="status">
+        <CircularProgress size={18} />
+        <Typography color="text.secondary">Loading categories…</Typography>
+      </Stack>
+    );
+  }
+  return (
+    <>
+      <Paper sx={{ p: 2 }} component="section" aria-labelledby="categories-heading">
+        <Typography variant="h6" id="categories-heading" gutterBottom>
+          Categories
+        </Typography>
+        <CategoryPicker categories={categories.data} selected={inFile} onChange={onChange} />
+        {absent.length > 0 && (
+          <Alert severity="info" sx={{ mt: 1.5 }} data-testid="absent-categories">
+            Not in this file, so left out: {absent.join(', ')}.
+          </Alert>
+        )}
+      </Paper>
+      <MissingImagesPanel file={file} categories={inFile} onSetImagesDir={onSetImagesDir} />
+      <SubsetStatsPanel fileId={fileId} categories={inFile} />
+      <ImageBrowser fileId={fileId} imagesDir={file.imagesDir} categories={inFile} />
+    </>
+  );
+}

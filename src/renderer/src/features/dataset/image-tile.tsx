@@ -1,0 +1,110 @@
+import Box from '@mui/material/Box';
+import ButtonBase from '@mui/material/ButtonBase';
+import Chip from '@mui/material/Chip';
+import Skeleton from '@mui/material/Skeleton';
+import Typography from '@mui/material/Typography';
+import { memo, type ReactNode } from 'react';
+import type { ImageSummary } from '../../../../shared/contract/dataset';
+import { categoryColor } from './category-colors';
+import type { ThumbnailState } from './thumbnail-cache';
+import { useThumbnail } from './use-thumbnail';
+
+export const thumbnailSize = 192;
+
+/** Shows a thumbnail, or a grey tile saying why there is none. */
+export function ThumbnailImage({ state, alt, height }: { state: ThumbnailState; alt: string; height: number }): ReactNode {
+  if (state.status === 'loading') return <Skeleton variant="rectangular" height={height} width="100%" sx={{ flexShrink: 0 }} />;
+  if (state.status === 'ready') {
+    return (
+      <Box
+        component="img"
+        src={state.url}
+        alt={alt}
+        sx={{ display: 'block', width: '100%', height, flexShrink: 0, objectFit: 'contain', bgcolor: 'grey.100' }}
+        draggable={false}
+      />
+    );
+  }
+  const missing = state.status === 'missing';
+  return (
+    <Box
+      title={state.message}
+      data-testid={missing ? 'thumbnail-missing' : 'thumbnail-error'}
+      sx={{
+        height,
+        flexShrink: 0,
+        width: '100%',
+        bgcolor: 'grey.300',
+        color: 'text.secondary',
+        display: 'flex',
+        alignItems: 'center',
+        justifyContent: 'center',
+        textAlign: 'center',
+        px: 1,
+      }}
+    >
+      <Typography variant="body2">{missing ? 'missing' : 'cannot show'}</Typography>
+    </Box>
+  );
+}
+
+/** One image of the grid: thumbnail, file name and its labels among the selected classes. */
+export const ImageTile = memo(function ImageTile({
+  fileId,
+  imagesDir,
+  image,
+  classes,
+  imageHeight,
+  onOpen,
+}: {
+  fileId: number;
+  imagesDir: string | null;
+  image: ImageSummary;
+  classes: readonly string[];
+  imageHeight: number;
+  onOpen: (image: ImageSummary) => void;
+}): ReactNode {
+  const thumbnail = useThumbnail({ fileId, imageId: image.id, size: thumbnailSize, imagesDir });
+  return (
+    <ButtonBase
+      onClick={() => onOpen(image)}
+      focusRipple
+      aria-label={`Open ${image.fileName}: ${image.labels.join(', ')}`}
+      data-testid="image-tile"
+      data-image-id={image.id}
+      data-thumbnail={thumbnail.status}
+      sx={{
+        display: 'flex',
+        flexDirection: 'column',
+        alignItems: 'stretch',
+        justifyContent: 'flex-start',
+        width: '100%',
+        height: '100%',
+        textAlign: 'left',
+        border: 1,
+        borderColor: 'divider',
+        borderRadius: 1,
+        overflow: 'hidden',
+        bgcolor: 'background.paper',
+      }}
+    >
+      <ThumbnailImage state={thumbnail} alt={image.fileName} height={imageHeight} />
+      <Box sx={{ p: 0.5, minHeight: 0, overflow: 'hidden' }}>
+        <Typography variant="caption" color="text.secondary" noWrap component="div" title={image.fileName}>
+          {image.fileName}
+        </Typography>
+        <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 0.5 }}>
+          {image.labels.map((label) => (
+            <Chip
+              key={label}
+              label={label}
+              size="small"
+              variant="outlined"
+              sx={{ height: 18, fontSize: 11, borderColor: categoryColor(classes.indexOf(label)), '& .MuiChip-label': { px: 0.75 } }}
+            />
+          ))}
+        </Box>
+      </Box>
+    </ButtonBase>
+  );
+});

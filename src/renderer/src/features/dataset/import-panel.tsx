@@ -1,0 +1,145 @@
+import Alert from '@mui/material/Alert';
+import Button from '@mui/material/Button';
+import Paper from '@mui/material/Paper';
+import Stack from '@mui/material/Stack';
+import Typography from '@mui/material/Typography';
+import { useEffect, useState, type ReactNode } from 'react';
+import type { IngestResult } from '../../../../shared/contract/dataset';
+import { AppError } from '../../../../shared/contract/errors';
+import { useAppInfo } from '../../app/app-info-context';
+import { ErrorAlert } from '../../components/error-alert';
+import { baseName, formatCount, formatDuration } from '../../components/format';
+import { createProgressEstimator, type ProgressWithEstimate } from '../../components/progress-estimate';
+import { ProgressLine } from '../../components/progress-line';
+import { useApi } from '../../rpc/api-context';
+import { PathField } from './path-field';
+import { usePathInput } from './use-path-input';
+
+type ImportRun =
+  | { status: 'idle' }
+  | { status: 'running'; controller: AbortController; estimate: ProgressWithEstimate | null }
+  | { status: 'done'; result: IngestResult }
+  | { status: 'cancelled' }
+  | { status: 'failed'; error: AppError };
+
+const jsonFilters = [
+  { name: 'COCO annotations', extensions: ['json'] },
+  { name: 'All files', extensions: ['*'] },
+];
+
+/** Import a COCO instances JSON file (and optionally its images folder) into the cache, with progress and cancel. */
+export function ImportPanel({ onImported }: { onImported: (result: IngestResult) => void }): ReactNode {
+  const api = useApi();
+  const { canPickPaths } = useAppInfo();
+  const annotations = usePathInput('file');
+  const images = usePathInput('directory');
+  const [run, setRun] = useState<ImportRun>({ status: 'idle' });
+  const running = run.status === 'running' ? run.controller : null;
+
+  // Leaving the workspace mid-import cancels it, as the Cancel button would (aborting a finished
+  // import when it settles is harmless).
+  useEffect(() => {
+    if (running === null) return;
+    return () => running.abort();
+  }, [running]);
+
+  const start = (): void => {
+    const controller = new AbortController();
+    const estimate = createProgressEstimator();
+    setRun({ status: 'running', controller, estimate: null });
+    const imagesDir = images.value.trim();
+    api.dataset
+      .ingest(
+        { path: annotations.value.trim(), imagesDir: imagesDir === '' ? undefined : imagesDir },
+        {
+          signal: controller.signal,
+          onProgress: (progress) =>
+            setRun((current) =>
+              current.status === 'running' && current.controller === controller ? { ...current, estimate: estimate(progress) } : current,
+            ),
+        },
+      )
+      .then(
+        (result) => {
+          setRun({ status: 'done', result });
+          onImported(result);
+        },
+        (error: unknown) => {
+          const appError = AppError.from(error);
+          setRun(appError.code === 'CANCELLED' ? { status: 'cancelled' } : { status: 'failed', error: appError });
+        },
+      );
+  };
+
+  const pathUnusable = annotations.check !== null && !annotations.check.ok;
+  const imagesUnusable = images.check !== null && !images.check.ok;
+  const canStart = running === null && annotations.value.trim() !== '' && !pathUnusable && !imagesUnusable;
+
+  return (
+    <Paper sx={{ p: 2 }} component="section" aria-labelledby="import-heading" data-testid="import-panel" data-import-state={run.status}>
+      <Typography variant="h6" id="import-heading" gutterBottom>
+        Import COCO annotations
+      </Typography>
+      <Typography variant="body2" color="text.secondary" sx={{ mb: 2 }}>
+        An instances file such as <code>annotations/instances_train2017.json</code> and, optionally, the folder that holds its images.
+        {canPickPaths ? '' : ' Paths are on the machine that runs the workbench service.'}
+      </Typography>
+      <Stack spacing={2}>
+        <PathField
+          input={annotations}
+          label="Annotation file (JSON)"
+          hint="The COCO instances JSON file to import."
+          canPick={canPickPaths}
+          pickTitle="Choose a COCO annotation file"
+          filters={jsonFilters}
+          disabled={running !== null}
+          testId="import-annotation-path"
+        />
+        <PathField
+          input={images}
+          label="Images folder (optional)"
+          hint="The folder with the image files, such as train2017. It can also be set later."
+          canPick={canPickPaths}
+          pickTitle="Choose the images folder"
+          disabled={running !== null}
+          testId="import-images-dir"
+        />
+        <Stack direction="row" spacing={1}>
+          <Button variant="contained" onClick={start} disabled={!canStart} data-testid="import-button">
+            Import
+          </Button>
+          {running !== null && (
+            <Button variant="outlined" color="warning" onClick={() => running.abort()} data-testid="import-cancel-button">
+              Cancel
+            </Button>
+          )}
+        </Stack>
+        {run.status === 'running' && <ProgressLine estimate={run.estimate} label="Importing" testId="import-progress" />}
+        {run.status === 'done' && <ImportSummary result={run.result} />}
+        {run.status === 'cancelled' && (
+          <Alert severity="info" data-testid="import-cancelled">
+            Import cancelled; the cache is unchanged.
+          </Alert>
+        )}
+        {run.status === 'failed' && <ErrorAlert error={run.error} data-testid="import-error" />}
+      </Stack>
+    </Paper>
+  );
+}
+
+function ImportSummary({ result }: { result: IngestResult }): ReactNode {
+  const counts = `${formatCount(result.images)} images, ${formatCount(result.annotations)} annotations, ${formatCount(result.categories)} categories`;
+  return (
+    <Alert severity="success" data-testid="import-result" data-cached={String(result.cached)} data-file-id={result.fileId}>
+      {result.cached ? (
+        <>
+          <strong>{baseName(result.path)}</strong> was already imported, unchanged ({counts}).
+        </>
+      ) : (
+        <>
+          Imported <strong>{baseName(result.path)}</strong>: {counts} in {formatDuration(result.seconds)}.
+        </>
+      )}
+    </Alert>
+  );
+}

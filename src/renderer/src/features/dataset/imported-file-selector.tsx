@@ -1,0 +1,68 @@
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import ListItemText from '@mui/material/ListItemText';
+import MenuItem from '@mui/material/MenuItem';
+import Stack from '@mui/material/Stack';
+import TextField from '@mui/material/TextField';
+import Typography from '@mui/material/Typography';
+import type { ReactNode } from 'react';
+import type { ImportedFile } from '../../../../shared/contract/dataset';
+import { FolderIcon } from '../../components/icons';
+import { baseName, formatCount } from '../../components/format';
+
+/** Which imported annotation file the workspace shows, and its images folder. */
+export function ImportedFileSelector({
+  files,
+  file,
+  onSelect,
+  onChangeImagesDir,
+}: {
+  files: readonly ImportedFile[];
+  file: ImportedFile;
+  onSelect: (fileId: number) => void;
+  onChangeImagesDir: () => void;
+}): ReactNode {
+  return (
+    <Stack spacing={1.5}>
+      <TextField
+        select
+        size="small"
+        label="Annotation file"
+        value={file.fileId}
+        onChange={(event) => onSelect(Number(event.target.value))}
+        slotProps={{ htmlInput: { 'data-testid': 'file-selector' } }}
+        sx={{ maxWidth: 640 }}
+      >
+        {files.map((f) => (
+          <MenuItem key={f.fileId} value={f.fileId} title={f.path} data-testid={`file-option-${f.fileId}`}>
+            <ListItemText
+              primary={baseName(f.path)}
+              secondary={`${formatCount(f.images)} images · ${formatCount(f.categories)} categories · imported ${new Date(f.importedAt).toLocaleString()}`}
+            />
+          </MenuItem>
+        ))}
+      </TextField>
+      <Typography variant="body2" color="text.secondary" data-testid="file-facts">
+        {file.path} — {formatCount(file.images)} images, {formatCount(file.annotations)} annotations, {formatCount(file.categories)}{' '}
+        categories
+      </Typography>
+      <Stack direction="row" spacing={1} sx={{ alignItems: 'center', flexWrap: 'wrap' }}>
+        <FolderIcon fontSize="small" color="action" />
+        <Box sx={{ minWidth: 0 }}>
+          {file.imagesDir === null ? (
+            <Typography variant="body2" color="warning.main" data-testid="images-dir">
+              No images folder set
+            </Typography>
+          ) : (
+            <Typography variant="body2" sx={{ wordBreak: 'break-all' }} data-testid="images-dir">
+              {file.imagesDir}
+            </Typography>
+          )}
+        </Box>
+        <Button size="small" onClick={onChangeImagesDir} data-testid="images-dir-button">
+          {file.imagesDir === null ? 'Set images folder…' : 'Change…'}
+        </Button>
+      </Stack>
+    </Stack>
+  );
+}

@@ -1,0 +1,112 @@
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import LinearProgress from '@mui/material/LinearProgress';
+import Paper from '@mui/material/Paper';
+import Stack from '@mui/material/Stack';
+import Typography from '@mui/material/Typography';
+import { useMemo, type ReactNode } from 'react';
+import type { SubsetStats } from '../../../../shared/contract/dataset';
+import { ErrorAlert } from '../../components/error-alert';
+import { formatCount } from '../../components/format';
+import { useApi } from '../../rpc/api-context';
+import { useRequest } from '../../rpc/use-request';
+import { ClassBalanceChart } from './class-balance-chart';
+import { LabelsHistogram } from './labels-histogram';
+import { StatsTable } from './stats-table';
+
+interface StatsForSelection {
+  categories: readonly string[];
+  stats: SubsetStats;
+}
+
+/**
+ * Class balance and labels per image of the selected subset, recomputed (debounced, stale requests
+ * cancelled) as the selection changes. The numbers are in the DOM as well as in the charts.
+ */
+export function SubsetStatsPanel({ fileId, categories }: { fileId: number; categories: readonly string[] }): ReactNode {
+  const api = useApi();
+  const key = JSON.stringify({ fileId, categories });
+  const request = useRequest<StatsForSelection>(
+    key,
+    async (signal) => ({ categories, stats: await api.dataset.stats({ fileId, categories: [...categories] }, { signal }) }),
+    { debounceMs: 150 },
+  );
+  const shown = request.data;
+  const counts = useMemo(() => (shown === undefined ? [] : shown.categories.map((name) => shown.stats.perClass[name] ?? 0)), [shown]);
+  const state = request.error !== undefined ? 'error' : request.loading ? 'loading' : 'ready';
+
+  return (
+    <Paper sx={{ p: 2 }} component="section" aria-labelledby="stats-heading" data-testid="subset-stats" data-state={state}>
+      <Stack direction="row" sx={{ alignItems: 'baseline', justifyContent: 'space-between', flexWrap: 'wrap', gap: 1 }}>
+        <Typography variant="h6" id="stats-heading">
+          Class balance
+        </Typography>
+        {shown !== undefined && (
+          <Typography variant="body1" aria-live="polite">
+            <Box component="strong" data-testid="subset-images">
+              {shown.stats.images}
+            </Box>{' '}
+            unique images · mean{' '}
+            <Box component="strong" data-testid="labels-mean">
+              {shown.stats.labelsPerImage.mean.toFixed(4)}
+            </Box>{' '}
+            labels per image
+          </Typography>
+        )}
+      </Stack>
+      <Box sx={{ height: 4, my: 1 }}>{request.loading && <LinearProgress aria-label="Updating statistics" />}</Box>
+      {request.error !== undefined && (
+        <ErrorAlert
+          error={request.error}
+          data-testid="stats-error"
+          sx={{ mb: 2 }}
+          action={
+            <Button color="inherit" size="small" onClick={request.reload}>
+              Retry
+            </Button>
+          }
+        />
+      )}
+      {shown === undefined && request.error === undefined && (
+        <Typography color="text.secondary" sx={{ py: 4 }}>
+          Computing statistics…
+        </Typography>
+      )}
+      {shown !== undefined && (
+        <Box sx={{ opacity: request.loading ? 0.6 : 1, transition: 'opacity 150ms' }}>
+          {shown.categories.length === 0 && (
+            <Typography color="text.secondary" sx={{ mb: 1 }}>
+              Pick categories above to see how many images contain each.
+            </Typography>
+          )}
+          <Box sx={{ display: 'grid', gridTemplateColumns: { xs: '1fr', lg: '3fr 2fr' }, gap: 2 }}>
+            <Box sx={{ minWidth: 0 }}>
+              <Typography variant="subtitle2" component="h3">
+                Images per class
+              </Typography>
+              <ClassBalanceChart classes={shown.categories} counts={counts} />
+            </Box>
+            <Box sx={{ minWidth: 0 }}>
+              <Typography variant="subtitle2" component="h3">
+                Labels per image
+              </Typography>
+              <LabelsHistogram histogram={shown.stats.labelsPerImage.histogram} mean={shown.stats.labelsPerImage.mean} />
+            </Box>
+          </Box>
+          <StatsTable
+            classes={shown.categories}
+            counts={counts}
+            images={shown.stats.images}
+            histogram={shown.stats.labelsPerImage.histogram}
+          />
+          {shown.stats.images > 0 && (
+            <Typography variant="caption" color="text.secondary">
+              {formatCount(shown.stats.images)} images contain at least one selected class; an image with several classes counts once per
+              class in the bar chart.
+            </Typography>
+          )}
+        </Box>
+      )}
+    </Paper>
+  );
+}

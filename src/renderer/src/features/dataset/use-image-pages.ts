@@ -1,0 +1,95 @@
+import { useEffect, useRef, useState } from 'react';
+import type { ImageSummary } from '../../../../shared/contract/dataset';
+import { AppError } from '../../../../shared/contract/errors';
+import { useApi } from '../../rpc/api-context';
+
+export interface ImagesQuery {
+  fileId: number;
+  categories: readonly string[];
+  filterCategory: string | undefined;
+}
+
+export interface ImagePages {
+  /** Number of images of the query; null until the first page arrives. */
+  total: number | null;
+  /** The image at a position, or undefined while its page is loading. */
+  at: (index: number) => ImageSummary | undefined;
+  error: AppError | undefined;
+  retry: () => void;
+}
+
+interface Loaded {
+  key: string;
+  total: number | null;
+  pages: ReadonlyMap<number, readonly ImageSummary[]>;
+  error: AppError | undefined;
+}
+
+/**
+ * Pages of `dataset.images`, fetched as the visible range [first, last] needs them. A new query
+ * (or retry) drops every page and cancels requests still running for the old one.
+ */
+export function useImagePages(query: ImagesQuery, visible: { first: number; last: number }, pageSize: number): ImagePages {
+  const api = useApi();
+  const [generation, setGeneration] = useState(0);
+  const key = JSON.stringify({ ...query, generation, pageSize });
+  const [loaded, setLoaded] = useState<Loaded>({ key, total: null, pages: new Map(), error: undefined });
+  const current: Loaded = loaded.key === key ? loaded : { key, total: null, pages: new Map(), error: undefined };
+  const session = useRef<{ key: string; controller: AbortController; requested: Set<number> } | null>(null);
+
+  useEffect(() => {
+    const own = { key, controller: new AbortController(), requested: new Set<number>() };
+    session.current = own;
+    return () => {
+      own.controller.abort();
+      if (session.current === own) session.current = null;
+    };
+  }, [key]);
+
+  const { fileId, categories, filterCategory } = query;
+  const { total } = current;
+  const firstPage = Math.floor(Math.max(0, visible.first) / pageSize);
+  const lastIndex = total === null ? 0 : Math.min(visible.last, total - 1);
+  const lastPage = Math.max(firstPage, Math.floor(Math.max(0, lastIndex) / pageSize));
+
+  useEffect(() => {
+    const own = session.current;
+    if (own === null || own.key !== key) return;
+    if (total === 0) return;
+    for (let page = firstPage; page <= lastPage; page++) {
+      // Requested once per session: a failed page waits for retry() instead of looping.
+      if (own.requested.has(page)) continue;
+      own.requested.add(page);
+      api.dataset
+        .images(
+          { fileId, categories: [...categories], filterCategory, offset: page * pageSize, limit: pageSize },
+          { signal: own.controller.signal },
+        )
+        .then(
+          (result) => {
+            if (own.controller.signal.aborted) return;
+            setLoaded((previous) => {
+              const base = previous.key === own.key ? previous : { key: own.key, total: null, pages: new Map(), error: undefined };
+              const pages = new Map(base.pages);
+              pages.set(page, result.items);
+              return { ...base, total: result.total, pages };
+            });
+          },
+          (error: unknown) => {
+            if (own.controller.signal.aborted) return;
+            setLoaded((previous) => {
+              const base = previous.key === own.key ? previous : { key: own.key, total: null, pages: new Map(), error: undefined };
+              return { ...base, error: AppError.from(error) };
+            });
+          },
+        );
+    }
+  }, [api, key, fileId, categories, filterCategory, pageSize, firstPage, lastPage, total]);
+
+  return {
+    total: current.total,
+    at: (index) => current.pages.get(Math.floor(index / pageSize))?.[index % pageSize],
+    error: current.error,
+    retry: () => setGeneration((g) => g + 1),
+  };
+}

@@ -1,0 +1,141 @@
+import { expect, test, type Page } from '@playwright/test';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { referenceExampleCategories } from '../../src/shared/domain/presets';
+import { writeCocoFixture } from '../fixtures/coco-fixture';
+import { coco128, hasCoco128, projectRoot, startServedApp, type ServedApp } from './serve-harness';
+
+interface Stats {
+  images: number;
+  perClass: Record<string, number>;
+  labelsPerImage: { histogram: Record<string, number>; mean: number };
+}
+
+const screenshots = join(projectRoot, 'test-results');
+let app: ServedApp;
+let scratch: string;
+let data: { annotations: string; images: string; source: string };
+
+test.beforeAll(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  scratch = mkdtempSync(join(tmpdir(), 'mlw-e2e-data-'));
+  if (hasCoco128) {
+    data = { ...coco128, source: 'the real COCO sample in ../shared/data/coco128' };
+  } else {
+    // Without ../shared the same checks run on a generated COCO file with real JPEGs.
+    const fixture = await writeCocoFixture(scratch, { images: true });
+    data = { annotations: fixture.annotationPath, images: fixture.imagesDir, source: 'a generated fixture (../shared/data/coco128 is absent)' };
+  }
+  console.log(`Dataset workspace end-to-end tests use ${data.source}.`);
+});
+
+test.afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+test.beforeEach(async () => {
+  app = await startServedApp();
+});
+
+test.afterEach(async () => {
+  await app.stop();
+});
+
+async function openApp(page: Page): Promise<void> {
+  await page.goto(app.url);
+  await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
+}
+
+async function importFile(page: Page, annotations: string, images?: string): Promise<void> {
+  await page.getByTestId('import-annotation-path').fill(annotations);
+  if (images !== undefined) await page.getByTestId('import-images-dir').fill(images);
+  await page.getByTestId('import-annotation-path').blur();
+  await page.getByTestId('import-button').click();
+}
+
+function dataValues(page: Page, testId: string): Promise<unknown> {
+  return page
+    .getByTestId(testId)
+    .getAttribute('data-values')
+    .then((value) => JSON.parse(value ?? 'null'));
+}
+
+test('the 12-category preset shows the same numbers as mlw stats, in the charts and the headline', async ({ page }) => {
+  await openApp(page);
+  await importFile(page, data.annotations, data.images);
+  await expect(page.getByTestId('import-result')).toBeVisible();
+
+  await page.getByTestId('reference-example-button').click();
+  const available = app.mlwJson<{ name: string }[]>('categories', data.annotations).map((c) => c.name);
+  const selection = referenceExampleCategories.filter((name) => available.includes(name));
+  const expected = app.mlwJson<Stats>('stats', '--annotations', data.annotations, '--categories', selection.join(','));
+
+  await expect(page.getByTestId('subset-images')).toHaveText(String(expected.images));
+  await expect(page.getByTestId('labels-mean')).toHaveText(expected.labelsPerImage.mean.toFixed(4));
+  await expect.poll(() => dataValues(page, 'class-balance-chart')).toEqual(expected.perClass);
+  await expect.poll(() => dataValues(page, 'labels-histogram')).toEqual(expected.labelsPerImage.histogram);
+  // The charts themselves drew one bar per class and one per label count.
+  await expect(page.getByTestId('class-balance-chart').locator('g.point')).toHaveCount(selection.length);
+  await expect(page.getByTestId('labels-histogram').locator('g.point')).toHaveCount(Object.keys(expected.labelsPerImage.histogram).length);
+
+  // Thumbnails of the subset arrive in the image browser.
+  await expect(page.getByTestId('image-tile').first()).toBeVisible();
+  await expect(page.locator('[data-testid="image-tile"] img').first()).toBeVisible();
+  await page.screenshot({ path: join(screenshots, 'dataset-workspace-12-categories.png'), fullPage: true });
+
+  // The selection survives a reload.
+  await page.reload();
+  await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
+  await expect(page.getByTestId('subset-images')).toHaveText(String(expected.images));
+  expect(JSON.parse((await page.getByTestId('category-picker').getAttribute('data-selected')) ?? '[]')).toEqual(selection);
+});
+
+test('an image opens large with its labels and COCO boxes', async ({ page }) => {
+  await openApp(page);
+  await importFile(page, data.annotations, data.images);
+  await expect(page.getByTestId('import-result')).toBeVisible();
+  await page.getByTestId('reference-example-button').click();
+  await page.getByTestId('image-tile').first().click();
+  const dialog = page.getByTestId('image-dialog');
+  await expect(dialog).toBeVisible();
+  await expect(dialog.locator('img')).toBeVisible();
+  const boxes = dialog.getByTestId('image-boxes');
+  await expect(boxes).toBeVisible();
+  const boxCount = Number(await boxes.getAttribute('data-box-count'));
+  expect(boxCount).toBeGreaterThan(0);
+  await expect(boxes.locator('g[data-category]')).toHaveCount(boxCount);
+  // Boxes of the selected categories are highlighted; the image's labels are listed.
+  await expect(boxes.locator('g[data-selected="true"]').first()).toBeAttached();
+  await expect(dialog.getByTestId('image-dialog-labels')).not.toBeEmpty();
+  await page.screenshot({ path: join(screenshots, 'dataset-image-dialog.png') });
+});
+
+test('a truncated annotation file is refused with a clear message and the cache keeps the previous import', async ({ page }) => {
+  await openApp(page);
+  await importFile(page, data.annotations, data.images);
+  await expect(page.getByTestId('import-result')).toBeVisible();
+
+  const truncated = join(scratch, 'truncated.json');
+  const full = readFileSync(data.annotations);
+  writeFileSync(truncated, full.subarray(0, Math.floor(full.length / 2)));
+  await importFile(page, truncated);
+  await expect(page.getByTestId('import-error')).toContainText('truncated');
+  await page.screenshot({ path: join(screenshots, 'dataset-import-truncated.png') });
+
+  const files = app.mlwJson<{ path: string }[]>('files');
+  expect(files.map((f) => f.path)).toEqual([data.annotations]);
+});
+
+test('a wrong path is reported by the server before importing', async ({ page }) => {
+  await openApp(page);
+  await page.getByTestId('import-annotation-path').fill(join(scratch, 'no-such-file.json'));
+  await page.getByTestId('import-annotation-path').blur();
+  await expect(page.getByTestId('import-annotation-path-helper')).toContainText('Nothing exists at this path');
+  await page.screenshot({ path: join(screenshots, 'dataset-import-wrong-path.png') });
+});
+
+test('the server refuses a browser without the token', async ({ page }) => {
+  const withoutToken = app.url.replace(/\?token=.*$/, '');
+  const response = await page.goto(withoutToken);
+  expect(response?.status()).toBe(401);
+  await page.screenshot({ path: join(screenshots, 'serve-without-token.png') });
+});
