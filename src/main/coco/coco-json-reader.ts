@@ -236,8 +236,9 @@ export class CocoJsonReader {
         this.skipWsOrNeedMore();
         let c = this.buf[this.pos]!;
         if (this.base + this.pos === 0 && c === 0xef) {
-          // UTF-8 byte order mark
           this.need(3);
+          if (this.buf[1] !== 0xbb || this.buf[2] !== 0xbf) throw new CocoFormatError('The file is not JSON: it starts with the byte 0xef', '$', 0);
+          // A UTF-8 byte order mark, which some editors write.
           this.pos += 3;
           this.skipWsOrNeedMore();
           c = this.buf[this.pos]!;
@@ -777,7 +778,8 @@ export class CocoJsonReader {
     if (c === Ch.OpenBrace) return 'an object';
     if (c === 0x74 || c === 0x66) return 'true/false';
     if (c === 0x6e) return 'null';
-    if (c === Ch.Minus || (c !== undefined && c >= Ch.Zero && c <= Ch.Nine)) return 'a number';
+    const digit = (b: number | undefined): boolean => b !== undefined && b >= Ch.Zero && b <= Ch.Nine;
+    if (digit(c) || (c === Ch.Minus && digit(this.buf[at + 1]))) return 'a number';
     return 'not a JSON value';
   }
 

@@ -562,6 +562,18 @@ describe('ingestCocoFile: transactions and caching', () => {
     expect(listFiles(db)).toHaveLength(1);
   });
 
+  it('a file rewritten with the same size but a new mtime is re-imported', async () => {
+    const first = await importVersion(buildCocoFixture());
+    const changed = buildCocoFixture();
+    changed.images[1]!.file_name = '000000000009.png';
+    const second = await importVersion(changed);
+    expect(second.sizeBytes).toBe(first.sizeBytes);
+    expect(second.cached).toBe(false);
+    expect(second.sha256).toBe(sha256(path));
+    expect(second.sha256).not.toBe(first.sha256);
+    expect(subsetMatrix(db, second.fileId, ['dog']).fileNames[0]).toBe('000000000009.png');
+  });
+
   it('a file whose size changes but not its mtime is re-imported', async () => {
     const first = await importVersion(buildCocoFixture());
     const mtime = statSync(path).mtime;

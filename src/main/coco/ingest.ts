@@ -67,6 +67,7 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
     const counts = reader.finish();
     if (options.signal?.aborted) throw cancelled();
     options.onProgress?.({ phase: 'Indexing labels', done: info.size, total: info.size, unit: 'bytes' });
+    if (options.signal?.aborted) throw cancelled();
     writer.finish();
     const seconds = (performance.now() - started) / 1000;
     db.prepare(

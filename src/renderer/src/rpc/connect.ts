@@ -16,6 +16,7 @@ export interface Connection {
   dispose(): void;
 }
 
+const openTimeoutMs = 15_000;
 const lostMessage = 'The connection to the workbench service was lost. Reload to reconnect.';
 
 /** The Electron preload's bridge when there is one, otherwise a WebSocket to `mlw serve` on this page's host. */
@@ -67,11 +68,16 @@ function connectThroughWebSocket(url: string): Connection {
 
   const socket = new WebSocket(url);
   let opened = false;
+  // A server that neither accepts nor refuses the upgrade (a dev server without /rpc) would leave
+  // the app connecting for ever; give up after a while and say so.
+  const giveUp = setTimeout(() => socket.close(), openTimeoutMs);
   socket.addEventListener('open', () => {
     opened = true;
+    clearTimeout(giveUp);
     setState({ status: 'open' });
   });
   socket.addEventListener('close', (event) => {
+    clearTimeout(giveUp);
     if (opened) {
       const reason = event.reason === '' ? '' : ` (${event.reason})`;
       setState({ status: 'closed', error: new AppError('TRANSPORT_CLOSED', `${lostMessage}${reason}`) });
