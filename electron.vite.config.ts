@@ -24,6 +24,8 @@ export default defineConfig({
     plugins: [react()],
     build: {
       outDir: 'out/renderer',
+      // Plotly alone is 4.6 MB; it is loaded from disk or loopback, in its own chunk, on first use.
+      chunkSizeWarningLimit: 5000,
       rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
     },
   },

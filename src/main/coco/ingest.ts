@@ -66,7 +66,8 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
     }
     const counts = reader.finish();
     if (options.signal?.aborted) throw cancelled();
-    options.onProgress?.({ phase: 'Indexing labels', done: info.size, total: info.size, unit: 'bytes' });
+    // The last phase has no measure of its own: an indeterminate bar.
+    options.onProgress?.({ phase: 'Indexing labels', done: 0, total: 0 });
     if (options.signal?.aborted) throw cancelled();
     writer.finish();
     const seconds = (performance.now() - started) / 1000;

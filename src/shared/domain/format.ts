@@ -1,10 +1,13 @@
-/** "448 MB": decimal units, as file managers show sizes. */
+/**
+ * "448 MB": units of 1024, as COCO's own figures and most tools give them (the 469,785,474-byte
+ * instances_train2017.json is "448 MB" there).
+ */
 export function formatBytes(bytes: number): string {
   const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
     unit++;
   }
   return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]!}`;
