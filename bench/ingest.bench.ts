@@ -339,15 +339,14 @@ async function main(): Promise<number> {
     for (const f of profiled.topSelfTime)
       lines.push(`    ${String(f.ms).padStart(6)} ms ${f.percent.toFixed(1).padStart(5)}%  ${f.function}  (${f.source})`);
   }
-  lines.push(
-    '',
-    pass
-      ? 'All targets met.'
-      : `FAILED: ${results
-          .filter((r) => r.result === 'FAIL')
-          .map((r) => r.name)
-          .join(', ')}`,
-  );
+  const names = (verdictWanted: Verdict): string =>
+    results
+      .filter((r) => r.result === verdictWanted)
+      .map((r) => r.name)
+      .join(', ');
+  const skipped = names('SKIP');
+  lines.push('', pass ? `All ${skipped ? 'checked ' : ''}targets met.` : `FAILED: ${names('FAIL')}`);
+  if (skipped) lines.push(`Skipped: ${skipped} (${pythonSkipped ?? 'no reference'}).`);
   const report = `${lines.join('\n')}\n`;
 
   if (options.json) {

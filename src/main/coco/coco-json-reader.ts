@@ -712,6 +712,17 @@ export class CocoJsonReader {
       const c = buf[i]!;
       // Digits, commas, dots, spaces and minus signs (the bulk of polygon data) need no look.
       if (c < Ch.OpenBracket && c !== Ch.Quote) {
+        if (stack[depth - 1] === Ch.OpenBracket && ((c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Minus)) {
+          // Inside a list of numbers (a polygon, RLE counts): jump to its "]" with a native search
+          // when nothing between could open or close another value.
+          const close = buf.indexOf(Ch.CloseBracket, i);
+          if (close < 0 || close >= end) throw needMore;
+          const run = buf.subarray(i, close);
+          if (run.indexOf(Ch.OpenBracket) < 0 && run.indexOf(Ch.Quote) < 0 && run.indexOf(Ch.OpenBrace) < 0 && run.indexOf(Ch.CloseBrace) < 0) {
+            i = close;
+            continue;
+          }
+        }
         i++;
         continue;
       }

@@ -54,15 +54,26 @@ export class DatasetService implements DatasetHandlers {
       // A connection of its own: readers on the shared one keep seeing the last committed cache
       // while the import's transaction is open.
       const db = openCache(this.dataDir);
+      let result;
       try {
-        return await ingestCocoFile(db, input.path, {
+        result = await ingestCocoFile(db, input.path, {
           imagesDir: input.imagesDir,
           signal: context.signal,
           onProgress: context.progress,
         });
-      } finally {
+      } catch (error) {
         db.close();
+        throw error;
       }
+      // Copy the import from the WAL into the database once the caller has its answer.
+      setImmediate(() => {
+        try {
+          db.pragma('wal_checkpoint(PASSIVE)');
+        } finally {
+          db.close();
+        }
+      });
+      return result;
     });
     this.ingestQueue = run.catch(() => undefined);
     return run;
