@@ -21,7 +21,10 @@ export default tseslint.config(
     // Pure code shared by every process: no Node, no Electron, no DOM-only globals.
     files: ['src/shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...nodeBuiltins, 'electron', 'better-sqlite3', 'sharp', 'ws', 'react', '**/main/**', '**/renderer/**'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...nodeBuiltins, 'electron', 'better-sqlite3', 'sharp', 'ws', 'react', '**/main/**', '**/renderer/**'] },
+      ],
     },
   },
   {
@@ -31,7 +34,10 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      'no-restricted-imports': ['error', { patterns: [...nodeBuiltins, 'electron', 'better-sqlite3', 'sharp', 'ws', '**/main/**', '**/preload/**'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...nodeBuiltins, 'electron', 'better-sqlite3', 'sharp', 'ws', '**/main/**', '**/preload/**'] },
+      ],
     },
   },
   {

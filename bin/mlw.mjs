@@ -22,8 +22,7 @@ function newestSource(dir) {
 const bundle = join(root, 'out', 'cli', 'index.mjs');
 const sources = [join(root, 'src', 'main'), join(root, 'src', 'shared')];
 const fresh =
-  existsSync(bundle) &&
-  statSync(bundle).mtimeMs >= Math.max(statSync(join(root, 'package.json')).mtimeMs, ...sources.map(newestSource));
+  existsSync(bundle) && statSync(bundle).mtimeMs >= Math.max(statSync(join(root, 'package.json')).mtimeMs, ...sources.map(newestSource));
 
 if (fresh) {
   await import(pathToFileURL(bundle).href);

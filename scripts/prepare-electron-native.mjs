@@ -23,9 +23,14 @@ const electronVersion = JSON.parse(readFileSync(join(electronDir, 'package.json'
 if (!existsSync(join(electronDir, 'path.txt'))) {
   console.error(`Downloading Electron ${electronVersion}…`);
   try {
-    execFileSync(process.execPath, [join(electronDir, 'install.js')], { stdio: 'inherit', env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '' } });
+    execFileSync(process.execPath, [join(electronDir, 'install.js')], {
+      stdio: 'inherit',
+      env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '' },
+    });
   } catch {
-    fail(`Electron ${electronVersion} could not be downloaded. Connect to the internet and run "npm start" again. (The command line and "npm run serve" work without it.)`);
+    fail(
+      `Electron ${electronVersion} could not be downloaded. Connect to the internet and run "npm start" again. (The command line and "npm run serve" work without it.)`,
+    );
   }
 }
 
@@ -41,12 +46,28 @@ mkdirSync(dirname(targetDir), { recursive: true });
 cpSync(sourceDir, targetDir, { recursive: true, filter: (path) => !path.includes(`${join(sourceDir, 'build')}`) });
 const run = (command, args) => execFileSync(command, args, { cwd: targetDir, stdio: 'inherit', shell: process.platform === 'win32' });
 try {
-  run(process.execPath, [require.resolve('prebuild-install/bin.js'), '--runtime=electron', `--target=${electronVersion}`, `--arch=${process.arch}`, `--platform=${process.platform}`]);
+  run(process.execPath, [
+    require.resolve('prebuild-install/bin.js'),
+    '--runtime=electron',
+    `--target=${electronVersion}`,
+    `--arch=${process.arch}`,
+    `--platform=${process.platform}`,
+  ]);
 } catch {
   try {
-    run('npx', ['--yes', 'node-gyp', 'rebuild', '--release', `--target=${electronVersion}`, `--arch=${process.arch}`, '--dist-url=https://electronjs.org/headers']);
+    run('npx', [
+      '--yes',
+      'node-gyp',
+      'rebuild',
+      '--release',
+      `--target=${electronVersion}`,
+      `--arch=${process.arch}`,
+      '--dist-url=https://electronjs.org/headers',
+    ]);
   } catch {
-    fail('the SQLite addon could not be built for Electron (it needs a prebuilt binary or Electron headers from the internet, and a C++ compiler). Connect to the internet and run "npm start" again.');
+    fail(
+      'the SQLite addon could not be built for Electron (it needs a prebuilt binary or Electron headers from the internet, and a C++ compiler). Connect to the internet and run "npm start" again.',
+    );
   }
 }
 writeFileSync(marker, wanted);

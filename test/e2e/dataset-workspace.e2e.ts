@@ -25,7 +25,11 @@ test.beforeAll(async () => {
   } else {
     // Without ../shared the same checks run on a generated COCO file with real JPEGs.
     const fixture = await writeCocoFixture(scratch, { images: true });
-    data = { annotations: fixture.annotationPath, images: fixture.imagesDir, source: 'a generated fixture (../shared/data/coco128 is absent)' };
+    data = {
+      annotations: fixture.annotationPath,
+      images: fixture.imagesDir,
+      source: 'a generated fixture (../shared/data/coco128 is absent)',
+    };
   }
   console.log(`Dataset workspace end-to-end tests use ${data.source}.`);
 });

@@ -13,7 +13,15 @@ import { electronProtocol } from '../transport/electron-ipc';
 app.setName(productName);
 app.setPath('userData', defaultDataDir());
 // better-sqlite3 built for Electron's ABI, prepared by scripts/prepare-electron-native.mjs.
-process.env.MLW_SQLITE_NATIVE_BINDING ??= join(app.getAppPath(), '.cache', 'electron-native', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+process.env.MLW_SQLITE_NATIVE_BINDING ??= join(
+  app.getAppPath(),
+  '.cache',
+  'electron-native',
+  'better-sqlite3',
+  'build',
+  'Release',
+  'better_sqlite3.node',
+);
 
 let services: Services | undefined;
 
@@ -34,7 +42,11 @@ const rendererFile = join(__dirname, '../renderer/index.html');
 function isTrustedSender(event: IpcMainEvent): boolean {
   const url = event.senderFrame?.url ?? '';
   if (rendererUrl !== undefined && url.startsWith(rendererUrl)) return true;
-  return url === pathToFileURL(rendererFile).href || url.startsWith(`${pathToFileURL(rendererFile).href}?`) || url.startsWith(`${pathToFileURL(rendererFile).href}#`);
+  return (
+    url === pathToFileURL(rendererFile).href ||
+    url.startsWith(`${pathToFileURL(rendererFile).href}?`) ||
+    url.startsWith(`${pathToFileURL(rendererFile).href}#`)
+  );
 }
 
 function createWindow(): void {

@@ -91,18 +91,37 @@ describe('mlw', () => {
 
   const hasCoco128 = existsSync(coco128);
   it.skipIf(!hasCoco128)(
-    hasCoco128 ? 'gives the exact figures on the real coco128 annotations' : 'real coco128 figures: skipped because ../shared/data/coco128 is absent',
+    hasCoco128
+      ? 'gives the exact figures on the real coco128 annotations'
+      : 'real coco128 figures: skipped because ../shared/data/coco128 is absent',
     () => {
-    const result = mlw('stats', '--annotations', coco128, '--categories', referenceExampleCategories.join(','), '--json');
-    expect(result.status).toBe(0);
-    const stats = JSON.parse(result.stdout) as { images: number; perClass: Record<string, number>; labelsPerImage: { histogram: Record<string, number>; mean: number } };
-    expect(stats.images).toBe(35);
-    expect(stats.perClass).toEqual({ dog: 9, cat: 4, bird: 2, horse: 1, sheep: 0, cow: 0, bear: 1, giraffe: 4, zebra: 2, elephant: 4, 'potted plant': 9, couch: 5 });
-    const histogram = stats.labelsPerImage.histogram;
-    expect(Object.values(histogram).reduce((a, b) => a + b, 0)).toBe(35);
-    const labels = Object.entries(histogram).reduce((sum, [k, n]) => sum + Number(k) * n, 0);
-    expect(labels).toBe(Object.values(stats.perClass).reduce((a, b) => a + b, 0));
-    expect(stats.labelsPerImage.mean).toBeCloseTo(labels / 35, 12);
+      const result = mlw('stats', '--annotations', coco128, '--categories', referenceExampleCategories.join(','), '--json');
+      expect(result.status).toBe(0);
+      const stats = JSON.parse(result.stdout) as {
+        images: number;
+        perClass: Record<string, number>;
+        labelsPerImage: { histogram: Record<string, number>; mean: number };
+      };
+      expect(stats.images).toBe(35);
+      expect(stats.perClass).toEqual({
+        dog: 9,
+        cat: 4,
+        bird: 2,
+        horse: 1,
+        sheep: 0,
+        cow: 0,
+        bear: 1,
+        giraffe: 4,
+        zebra: 2,
+        elephant: 4,
+        'potted plant': 9,
+        couch: 5,
+      });
+      const histogram = stats.labelsPerImage.histogram;
+      expect(Object.values(histogram).reduce((a, b) => a + b, 0)).toBe(35);
+      const labels = Object.entries(histogram).reduce((sum, [k, n]) => sum + Number(k) * n, 0);
+      expect(labels).toBe(Object.values(stats.perClass).reduce((a, b) => a + b, 0));
+      expect(stats.labelsPerImage.mean).toBeCloseTo(labels / 35, 12);
     },
   );
 });

@@ -36,7 +36,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let services: Services | undefined;
   let exitCode = 0;
 
-  const withApi = async <T>(options: GlobalOptions, body: (api: Api, call: CallOptions) => Promise<T>, human: (value: T) => string): Promise<void> => {
+  const withApi = async <T>(
+    options: GlobalOptions,
+    body: (api: Api, call: CallOptions) => Promise<T>,
+    human: (value: T) => string,
+  ): Promise<void> => {
     services ??= createServices({ dataDir: resolve(options.cache ?? defaultDataDir()), host: 'test' });
     const api = createLocalApi(services.handlers);
     const progress = stderrProgress(io.stderr);
@@ -104,7 +108,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
             images: c.imageCount,
           }));
         },
-        (rows) => table(['id', 'name', 'supercategory', 'images'], rows.map((r) => [r.id, r.name, r.supercategory, r.images])),
+        (rows) =>
+          table(
+            ['id', 'name', 'supercategory', 'images'],
+            rows.map((r) => [r.id, r.name, r.supercategory, r.images]),
+          ),
       );
     });
 
@@ -143,7 +151,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         (rows) =>
           rows.length === 0
             ? 'The cache has no annotation files yet. Import one with "mlw ingest FILE".'
-            : table(['id', 'path', 'images', 'annotations', 'imported'], rows.map((r) => [r.fileId, r.path, r.images, r.annotations, r.importedAt])),
+            : table(
+                ['id', 'path', 'images', 'annotations', 'imported'],
+                rows.map((r) => [r.fileId, r.path, r.images, r.annotations, r.importedAt]),
+              ),
       );
     });
 
@@ -215,12 +226,20 @@ function parseList(value: string): string[] {
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AppError('INVALID_INPUT', `"${value}" is not a port number (0 to 65535).`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new AppError('INVALID_INPUT', `"${value}" is not a port number (0 to 65535).`);
   return port;
 }
 
 function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (typeof rows[0]?.[i] === 'number' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => (typeof rows[0]?.[i] === 'number' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -56,7 +56,8 @@ export class CocoFormatError extends AppError {
     const where = [jsonPath === null ? null : `at ${jsonPath}`, offset === null ? null : `byte ${offset}`]
       .filter((s) => s !== null)
       .join(', ');
-    const advice = hint ?? 'Check that this is a COCO instances annotation file (such as instances_train2017.json) and that it was copied completely.';
+    const advice =
+      hint ?? 'Check that this is a COCO instances annotation file (such as instances_train2017.json) and that it was copied completely.';
     super('INVALID_INPUT', `${problem}${where ? ` (${where})` : ''}. ${advice}`, {
       jsonPath: jsonPath ?? undefined,
       byteOffset: offset ?? undefined,
@@ -138,7 +139,9 @@ function keyTable(names: string[]): { names: string[]; bytes: Uint8Array[] } {
 }
 
 const bboxFields = ['.bbox[0]', '.bbox[1]', '.bbox[2]', '.bbox[3]'];
-const pow10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const pow10 = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
 
 /** The largest value kept between chunks: a single top-level value or element larger than this is refused. */
 const maxCarryBytes = 512 * 1024 * 1024;
@@ -195,7 +198,12 @@ export class CocoJsonReader {
     }
     this.run();
     if (this.state !== State.Done) {
-      throw new CocoFormatError('The file ends before the JSON is complete: it is truncated', this.pathOf(''), this.base + this.end, 'Copy or download the file again; it was cut short.');
+      throw new CocoFormatError(
+        'The file ends before the JSON is complete: it is truncated',
+        this.pathOf(''),
+        this.base + this.end,
+        'Copy or download the file again; it was cut short.',
+      );
     }
     for (const section of ['images', 'annotations', 'categories'] as const) {
       if (!this.seen.has(section)) {
@@ -237,7 +245,8 @@ export class CocoJsonReader {
         let c = this.buf[this.pos]!;
         if (this.base + this.pos === 0 && c === 0xef) {
           this.need(3);
-          if (this.buf[1] !== 0xbb || this.buf[2] !== 0xbf) throw new CocoFormatError('The file is not JSON: it starts with the byte 0xef', '$', 0);
+          if (this.buf[1] !== 0xbb || this.buf[2] !== 0xbf)
+            throw new CocoFormatError('The file is not JSON: it starts with the byte 0xef', '$', 0);
           // A UTF-8 byte order mark, which some editors write.
           this.pos += 3;
           this.skipWsOrNeedMore();
@@ -280,7 +289,11 @@ export class CocoJsonReader {
             throw new CocoFormatError(`The key "${section}" appears twice at the top level`, `$.${section}`, this.base + keyStart - 1);
           }
           if (this.buf[this.pos] !== Ch.OpenBracket) {
-            throw new CocoFormatError(`"${section}" should be a list but is ${this.kindAt(this.pos)}`, `$.${section}`, this.base + this.pos);
+            throw new CocoFormatError(
+              `"${section}" should be a list but is ${this.kindAt(this.pos)}`,
+              `$.${section}`,
+              this.base + this.pos,
+            );
           }
           this.pos++;
           this.seen.add(section);
@@ -319,7 +332,11 @@ export class CocoJsonReader {
         }
         if (c !== Ch.OpenBrace) {
           if (c === Ch.CloseBracket) throw this.syntax('another element after ","', '');
-          throw new CocoFormatError(`Each element of "${this.section!}" should be an object but this one is ${this.kindAt(this.pos)}`, this.pathOf(''), this.base + this.pos);
+          throw new CocoFormatError(
+            `Each element of "${this.section!}" should be an object but this one is ${this.kindAt(this.pos)}`,
+            this.pathOf(''),
+            this.base + this.pos,
+          );
         }
         switch (this.section) {
           case 'images':
@@ -394,7 +411,7 @@ export class CocoJsonReader {
           default:
             this.pos = this.skipValue(this.pos, '');
         }
-              } while (this.nextMember());
+      } while (this.nextMember());
     }
     this.requireKeys(seenMask, imageKeys, [ImageKey.Id, ImageKey.FileName, ImageKey.Width, ImageKey.Height]);
   }
@@ -531,7 +548,8 @@ export class CocoJsonReader {
 
   private readInteger(at: number, path: string): number {
     const value = this.readNumberValue(at, path);
-    if (!Number.isInteger(value)) throw new CocoFormatError(`This should be a whole number but is ${value}`, this.pathOf(path), this.base + at);
+    if (!Number.isInteger(value))
+      throw new CocoFormatError(`This should be a whole number but is ${value}`, this.pathOf(path), this.base + at);
     return value;
   }
 
@@ -558,7 +576,8 @@ export class CocoJsonReader {
       return c === 0x74 ? 1 : 0;
     }
     const value = this.readNumberValue(at, path);
-    if (value !== 0 && value !== 1) throw new CocoFormatError(`"iscrowd" should be 0 or 1 but is ${value}`, this.pathOf(path), this.base + at);
+    if (value !== 0 && value !== 1)
+      throw new CocoFormatError(`"iscrowd" should be 0 or 1 but is ${value}`, this.pathOf(path), this.base + at);
     return value;
   }
 
@@ -571,15 +590,18 @@ export class CocoJsonReader {
     for (let i = 0; i < 4; i++) {
       this.skipWsOrNeedMore();
       if (i > 0) {
-        if (buf[this.pos] !== Ch.Comma) throw new CocoFormatError('A bbox should have 4 numbers [x, y, width, height]', this.pathOf(path), this.base + at);
+        if (buf[this.pos] !== Ch.Comma)
+          throw new CocoFormatError('A bbox should have 4 numbers [x, y, width, height]', this.pathOf(path), this.base + at);
         this.pos++;
         this.skipWsOrNeedMore();
       }
-      if (buf[this.pos] === Ch.CloseBracket) throw new CocoFormatError('A bbox should have 4 numbers [x, y, width, height]', this.pathOf(path), this.base + at);
+      if (buf[this.pos] === Ch.CloseBracket)
+        throw new CocoFormatError('A bbox should have 4 numbers [x, y, width, height]', this.pathOf(path), this.base + at);
       values[i] = this.readNumberValue(this.pos, bboxFields[i]!);
     }
     this.skipWsOrNeedMore();
-    if (buf[this.pos] !== Ch.CloseBracket) throw new CocoFormatError('A bbox should have 4 numbers [x, y, width, height]', this.pathOf(path), this.base + at);
+    if (buf[this.pos] !== Ch.CloseBracket)
+      throw new CocoFormatError('A bbox should have 4 numbers [x, y, width, height]', this.pathOf(path), this.base + at);
     this.pos++;
     const r = this.annotation;
     r.x = values[0]!;
@@ -718,7 +740,12 @@ export class CocoJsonReader {
           const close = buf.indexOf(Ch.CloseBracket, i);
           if (close < 0 || close >= end) throw needMore;
           const run = buf.subarray(i, close);
-          if (run.indexOf(Ch.OpenBracket) < 0 && run.indexOf(Ch.Quote) < 0 && run.indexOf(Ch.OpenBrace) < 0 && run.indexOf(Ch.CloseBrace) < 0) {
+          if (
+            run.indexOf(Ch.OpenBracket) < 0 &&
+            run.indexOf(Ch.Quote) < 0 &&
+            run.indexOf(Ch.OpenBrace) < 0 &&
+            run.indexOf(Ch.CloseBrace) < 0
+          ) {
             i = close;
             continue;
           }

@@ -78,7 +78,19 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
     db.prepare(
       `INSERT INTO annotation_files (id, path, images_dir, size_bytes, mtime_ms, sha256, imported_at, image_count, annotation_count, category_count, seconds)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(fileId, path, imagesDir, info.size, info.mtimeMs, hash.digest('hex'), new Date().toISOString(), counts.images, counts.annotations, counts.categories, seconds);
+    ).run(
+      fileId,
+      path,
+      imagesDir,
+      info.size,
+      info.mtimeMs,
+      hash.digest('hex'),
+      new Date().toISOString(),
+      counts.images,
+      counts.annotations,
+      counts.categories,
+      seconds,
+    );
     db.exec('COMMIT');
     committed = true;
     const row = db.prepare('SELECT * FROM annotation_files WHERE id = ?').get(fileId) as FileRow;
@@ -94,13 +106,21 @@ async function statFile(path: string): Promise<{ size: number; mtimeMs: number }
   try {
     const info = await stat(path);
     if (info.isDirectory()) {
-      throw new AppError('INVALID_INPUT', `${path} is a folder, not a file. Choose the annotation JSON file inside it, such as annotations/instances_train2017.json.`);
+      throw new AppError(
+        'INVALID_INPUT',
+        `${path} is a folder, not a file. Choose the annotation JSON file inside it, such as annotations/instances_train2017.json.`,
+      );
     }
     return { size: info.size, mtimeMs: Math.floor(info.mtimeMs) };
   } catch (error) {
     if (error instanceof AppError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new AppError('NOT_FOUND', `There is no file at ${path}. Check the path, or download the COCO annotations first (see the README).`, { path });
+    if (code === 'ENOENT')
+      throw new AppError(
+        'NOT_FOUND',
+        `There is no file at ${path}. Check the path, or download the COCO annotations first (see the README).`,
+        { path },
+      );
     if (code === 'EACCES') throw new AppError('INVALID_INPUT', `${path} cannot be read: permission denied.`, { path });
     throw error;
   }
@@ -158,7 +178,12 @@ class CacheWriter {
   image(r: ImageRecord, index: number): void {
     const previous = this.imageIndex.get(r.id);
     if (previous !== undefined) {
-      throw new CocoFormatError(`Image id ${r.id} is used twice, first at $.images[${previous}]`, `$.images[${index}].id`, null, 'Each image needs its own id; the file may have been merged incorrectly.');
+      throw new CocoFormatError(
+        `Image id ${r.id} is used twice, first at $.images[${previous}]`,
+        `$.images[${index}].id`,
+        null,
+        'Each image needs its own id; the file may have been merged incorrectly.',
+      );
     }
     this.imageIndex.set(r.id, this.imageIds.length);
     this.imageIds.push(r.id);
@@ -189,11 +214,20 @@ class CacheWriter {
   category(r: CategoryRecord, index: number): void {
     const previous = this.categories.get(r.id);
     if (previous !== undefined) {
-      throw new CocoFormatError(`Category id ${r.id} is used twice, first at $.categories[${previous.index}]`, `$.categories[${index}].id`, null);
+      throw new CocoFormatError(
+        `Category id ${r.id} is used twice, first at $.categories[${previous.index}]`,
+        `$.categories[${index}].id`,
+        null,
+      );
     }
     const sameName = this.categoryNames.get(r.name);
     if (sameName !== undefined) {
-      throw new CocoFormatError(`Two categories are named "${r.name}" (ids ${sameName} and ${r.id})`, `$.categories[${index}].name`, null, 'Category names must be unique so that a subset can be chosen by name.');
+      throw new CocoFormatError(
+        `Two categories are named "${r.name}" (ids ${sameName} and ${r.id})`,
+        `$.categories[${index}].name`,
+        null,
+        'Category names must be unique so that a subset can be chosen by name.',
+      );
     }
     this.categories.set(r.id, { name: r.name, supercategory: r.supercategory, index });
     this.categoryNames.set(r.name, r.id);
@@ -211,7 +245,12 @@ class CacheWriter {
       for (let a = 0; a < count; a++) {
         if (this.records.values[a * recordLength] !== id) continue;
         if (seen++ === 0) continue;
-        throw new CocoFormatError(`Annotation id ${id} is used twice`, `$.annotations[${a}].id`, null, 'Each annotation needs its own id; the file may have been merged incorrectly.');
+        throw new CocoFormatError(
+          `Annotation id ${id} is used twice`,
+          `$.annotations[${a}].id`,
+          null,
+          'Each annotation needs its own id; the file may have been merged incorrectly.',
+        );
       }
     }
   }
@@ -240,11 +279,21 @@ class CacheWriter {
       const imageId = this.annotationImages.values[a]!;
       const dense = denseOf(imageId);
       if (dense < 0) {
-        throw new CocoFormatError(`An annotation refers to image ${imageId}, which is not in "images"`, `$.annotations[${a}].image_id`, null, 'Every annotation must belong to an image listed in the file.');
+        throw new CocoFormatError(
+          `An annotation refers to image ${imageId}, which is not in "images"`,
+          `$.annotations[${a}].image_id`,
+          null,
+          'Every annotation must belong to an image listed in the file.',
+        );
       }
       const categoryId = records[a * recordLength + 1]!;
       if (!this.categories.has(categoryId)) {
-        throw new CocoFormatError(`An annotation refers to category ${categoryId}, which is not in "categories"`, `$.annotations[${a}].category_id`, null, 'Every annotation must name a category listed in the file.');
+        throw new CocoFormatError(
+          `An annotation refers to category ${categoryId}, which is not in "categories"`,
+          `$.annotations[${a}].category_id`,
+          null,
+          'Every annotation must name a category listed in the file.',
+        );
       }
       imageOf[a] = dense;
       perImage[dense + 1]!++;
@@ -258,14 +307,24 @@ class CacheWriter {
     const imageOrder = Array.from({ length: imageCount }, (_, i) => i).sort((a, b) => this.imageIds[a]! - this.imageIds[b]!);
     const labelLists = new Map<number, number[]>([...this.categories.keys()].map((id) => [id, []]));
     const instances = new Map<number, number>();
-    const insertImage = this.db.prepare('INSERT INTO images (file_id, id, file_name, width, height, license, annotation_count) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insertImage = this.db.prepare(
+      'INSERT INTO images (file_id, id, file_name, width, height, license, annotation_count) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     const insertRecords = this.db.prepare('INSERT INTO image_annotations (file_id, image_id, records) VALUES (?, ?, ?)');
     let scratch = new Float64Array(64 * recordLength);
     for (const dense of imageOrder) {
       const imageId = this.imageIds[dense]!;
       const first = perImage[dense]!;
       const count = perImage[dense + 1]! - first;
-      insertImage.run(this.fileId, imageId, this.imageFileNames[dense]!, this.imageSizes[2 * dense]!, this.imageSizes[2 * dense + 1]!, this.imageLicenses[dense]!, count);
+      insertImage.run(
+        this.fileId,
+        imageId,
+        this.imageFileNames[dense]!,
+        this.imageSizes[2 * dense]!,
+        this.imageSizes[2 * dense + 1]!,
+        this.imageLicenses[dense]!,
+        count,
+      );
       if (count === 0) continue;
       if (scratch.length < count * recordLength) scratch = new Float64Array(count * recordLength * 2);
       for (let k = 0; k < count; k++) {
@@ -280,7 +339,9 @@ class CacheWriter {
       insertRecords.run(this.fileId, imageId, Buffer.from(scratch.buffer, 0, count * recordLength * 8));
     }
 
-    const insertCategory = this.db.prepare('INSERT INTO categories (file_id, id, name, supercategory, image_count, instance_count) VALUES (?, ?, ?, ?, ?, ?)');
+    const insertCategory = this.db.prepare(
+      'INSERT INTO categories (file_id, id, name, supercategory, image_count, instance_count) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     const insertLabels = this.db.prepare('INSERT INTO category_images (file_id, category_id, image_ids) VALUES (?, ?, ?)');
     for (const id of [...this.categories.keys()].sort((a, b) => a - b)) {
       const c = this.categories.get(id)!;

@@ -62,7 +62,10 @@ export function resolveCategories(db: Db, fileId: number, names: readonly string
     const name = raw.trim();
     const id = byName.get(name) ?? byLowerName.get(name.toLowerCase());
     if (id === undefined) {
-      const suggestions = closeMatches(name, rows.map((r) => r.name));
+      const suggestions = closeMatches(
+        name,
+        rows.map((r) => r.name),
+      );
       const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : '';
       throw new AppError('INVALID_INPUT', `There is no category named "${name}" in this file.${hint}`, { unknown: name, suggestions });
     }
@@ -155,22 +158,37 @@ export function imagePage(
   const imageRow = db.prepare('SELECT id, file_name, width, height FROM images WHERE file_id = ? AND id = ?');
   const items = rows.slice(offset, offset + limit).map(({ id, mask }) => {
     const row = imageRow.get(fileId, id) as { id: number; file_name: string; width: number; height: number };
-    return { id, fileName: row.file_name, width: row.width, height: row.height, labels: names.flatMap((name, c) => (mask[c] === 1 ? [name.trim()] : [])) };
+    return {
+      id,
+      fileName: row.file_name,
+      width: row.width,
+      height: row.height,
+      labels: names.flatMap((name, c) => (mask[c] === 1 ? [name.trim()] : [])),
+    };
   });
   return { total: rows.length, items };
 }
 
-export function imageDetail(db: Db, fileId: number, imageId: number, names: readonly string[], present: (fileName: string) => boolean): ImageDetail {
+export function imageDetail(
+  db: Db,
+  fileId: number,
+  imageId: number,
+  names: readonly string[],
+  present: (fileName: string) => boolean,
+): ImageDetail {
   getFile(db, fileId);
   const ids = resolveCategories(db, fileId, names);
   const row = db.prepare('SELECT id, file_name, width, height, license FROM images WHERE file_id = ? AND id = ?').get(fileId, imageId) as
-    | { id: number; file_name: string; width: number; height: number; license: number | null }
-    | undefined;
+    { id: number; file_name: string; width: number; height: number; license: number | null } | undefined;
   if (row === undefined) throw new AppError('NOT_FOUND', `Image ${imageId} is not in this annotation file.`);
-  const blob = db.prepare('SELECT records FROM image_annotations WHERE file_id = ? AND image_id = ?').pluck().get(fileId, imageId) as Uint8Array | undefined;
+  const blob = db.prepare('SELECT records FROM image_annotations WHERE file_id = ? AND image_id = ?').pluck().get(fileId, imageId) as
+    Uint8Array | undefined;
   const annotations = blob === undefined ? [] : decodeAnnotations(blob);
   const categoryNames = new Map(
-    (db.prepare('SELECT id, name FROM categories WHERE file_id = ?').all(fileId) as { id: number; name: string }[]).map((c) => [c.id, c.name]),
+    (db.prepare('SELECT id, name FROM categories WHERE file_id = ?').all(fileId) as { id: number; name: string }[]).map((c) => [
+      c.id,
+      c.name,
+    ]),
   );
   const present_ = new Set(annotations.map((a) => a.categoryId));
   return {
@@ -180,7 +198,13 @@ export function imageDetail(db: Db, fileId: number, imageId: number, names: read
     height: row.height,
     labels: ids.flatMap((id, i) => (present_.has(id) ? [names[i]!.trim()] : [])),
     license: row.license,
-    boxes: annotations.map((a) => ({ annotationId: a.id, category: categoryNames.get(a.categoryId) ?? String(a.categoryId), bbox: a.bbox, area: a.area, iscrowd: a.iscrowd })),
+    boxes: annotations.map((a) => ({
+      annotationId: a.id,
+      category: categoryNames.get(a.categoryId) ?? String(a.categoryId),
+      bbox: a.bbox,
+      area: a.area,
+      iscrowd: a.iscrowd,
+    })),
     present: present(row.file_name),
   };
 }

@@ -37,9 +37,10 @@ export function migrate(db: Db, migrations: readonly Migration[]): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL)`);
   const applied = new Map(
-    (db.prepare('SELECT version, sha256 FROM schema_migrations').all() as { version: number; sha256: string }[]).map(
-      (row) => [row.version, row.sha256],
-    ),
+    (db.prepare('SELECT version, sha256 FROM schema_migrations').all() as { version: number; sha256: string }[]).map((row) => [
+      row.version,
+      row.sha256,
+    ]),
   );
   const known = new Set(migrations.map((m) => m.version));
   for (const version of applied.keys()) {

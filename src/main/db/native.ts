@@ -28,7 +28,11 @@ export function loadSqlite(): { Database: typeof BetterSqlite3; nativeBinding: s
 
 export function wrapNativeError(error: unknown): unknown {
   const message = error instanceof Error ? error.message : String(error);
-  if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version|invalid ELF header|Could not locate the bindings file/.test(message)) {
+  if (
+    /NODE_MODULE_VERSION|was compiled against a different Node\.js version|invalid ELF header|Could not locate the bindings file/.test(
+      message,
+    )
+  ) {
     const runtime = process.versions.electron ? `Electron ${process.versions.electron}` : `Node ${process.version}`;
     return new AppError(
       'WRONG_NATIVE_BUILD',

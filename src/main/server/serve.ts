@@ -51,7 +51,10 @@ const contentTypes: Record<string, string> = {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const rendererDir = resolve(options.rendererDir);
   if (!existsSync(join(rendererDir, 'index.html'))) {
-    throw new AppError('NOT_FOUND', `The renderer is not built (${join(rendererDir, 'index.html')} is missing). Run "npm run build" first, or use "npm run serve", which builds and serves.`);
+    throw new AppError(
+      'NOT_FOUND',
+      `The renderer is not built (${join(rendererDir, 'index.html')} is missing). Run "npm run build" first, or use "npm run serve", which builds and serves.`,
+    );
   }
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? randomBytes(24).toString('base64url');
@@ -97,8 +100,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new AppError('INVALID_INPUT', `Port ${options.port ?? 0} is already in use. Choose another with --port, or 0 for any free port.`));
-      else if (error.code === 'EADDRNOTAVAIL') reject(new AppError('INVALID_INPUT', `This machine has no address ${host}. Use --host 127.0.0.1 (the default) or one of its own addresses.`));
+      if (error.code === 'EADDRINUSE')
+        reject(
+          new AppError('INVALID_INPUT', `Port ${options.port ?? 0} is already in use. Choose another with --port, or 0 for any free port.`),
+        );
+      else if (error.code === 'EADDRNOTAVAIL')
+        reject(
+          new AppError(
+            'INVALID_INPUT',
+            `This machine has no address ${host}. Use --host 127.0.0.1 (the default) or one of its own addresses.`,
+          ),
+        );
       else reject(error);
     });
     server.listen(options.port ?? 0, host, () => resolvePromise());

@@ -8,16 +8,7 @@ import type { HandlerContext, ServiceHandlers } from '../../shared/contract/defi
 import { AppError, cancelled } from '../../shared/contract/errors';
 import { openCache, type Db } from '../db/connection';
 import { ingestCocoFile } from '../coco/ingest';
-import {
-  fileRowToImported,
-  getFile,
-  imageDetail,
-  imagePage,
-  listCategories,
-  listFiles,
-  subsetMatrix,
-  subsetStats,
-} from '../coco/queries';
+import { fileRowToImported, getFile, imageDetail, imagePage, listCategories, listFiles, subsetMatrix, subsetStats } from '../coco/queries';
 import { writeFileAtomic } from './atomic-file';
 import type { SettingsStore } from './settings-store';
 import { formatBytes } from '../../shared/domain/format';
@@ -127,9 +118,13 @@ export class DatasetService implements DatasetHandlers {
   thumbnail: DatasetHandlers['thumbnail'] = async ({ fileId, imageId, size }) => {
     const file = getFile(this.db, fileId);
     if (file.images_dir === null) {
-      throw new AppError('NOT_FOUND', 'No images folder is set for this annotation file. Set it in the Dataset workspace or with --images.');
+      throw new AppError(
+        'NOT_FOUND',
+        'No images folder is set for this annotation file. Set it in the Dataset workspace or with --images.',
+      );
     }
-    const row = this.db.prepare('SELECT file_name FROM images WHERE file_id = ? AND id = ?').get(fileId, imageId) as { file_name: string } | undefined;
+    const row = this.db.prepare('SELECT file_name FROM images WHERE file_id = ? AND id = ?').get(fileId, imageId) as
+      { file_name: string } | undefined;
     if (row === undefined) throw new AppError('NOT_FOUND', `Image ${imageId} is not in this annotation file.`);
     const source = join(file.images_dir, row.file_name);
     let info;
@@ -146,9 +141,15 @@ export class DatasetService implements DatasetHandlers {
       data = await readFile(cached);
     } catch {
       try {
-        data = await sharp(source).rotate().resize(size, size, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 82 }).toBuffer();
+        data = await sharp(source)
+          .rotate()
+          .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+          .jpeg({ quality: 82 })
+          .toBuffer();
       } catch (error) {
-        throw new AppError('INVALID_INPUT', `The image file ${row.file_name} cannot be decoded: ${(error as Error).message}`, { fileName: row.file_name });
+        throw new AppError('INVALID_INPUT', `The image file ${row.file_name} cannot be decoded: ${(error as Error).message}`, {
+          fileName: row.file_name,
+        });
       }
       await writeFileAtomic(cached, data);
     }
@@ -165,7 +166,8 @@ export class DatasetService implements DatasetHandlers {
 
   getSelection: DatasetHandlers['getSelection'] = async () => {
     const { selection } = await this.settings.read();
-    const known = selection.fileId !== null && this.db.prepare('SELECT 1 FROM annotation_files WHERE id = ?').get(selection.fileId) !== undefined;
+    const known =
+      selection.fileId !== null && this.db.prepare('SELECT 1 FROM annotation_files WHERE id = ?').get(selection.fileId) !== undefined;
     return known ? selection : { fileId: null, categories: selection.categories };
   };
 
@@ -187,13 +189,25 @@ async function checkImagesPresent(
   for (let i = 0; i < fileNames.length; i += batch) {
     if (context.signal.aborted) throw cancelled();
     const slice = fileNames.slice(i, i + batch);
-    const present = await Promise.all(slice.map((name) => access(join(imagesDir, name)).then(() => true, () => false)));
+    const present = await Promise.all(
+      slice.map((name) =>
+        access(join(imagesDir, name)).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     present.forEach((ok, k) => {
       if (ok) return;
       missing++;
       if (missingFiles.length < listLimit) missingFiles.push(slice[k]!);
     });
-    context.progress({ phase: 'Checking image files', done: Math.min(i + batch, fileNames.length), total: fileNames.length, unit: 'images' });
+    context.progress({
+      phase: 'Checking image files',
+      done: Math.min(i + batch, fileNames.length),
+      total: fileNames.length,
+      unit: 'images',
+    });
   }
   return { imagesDir, checked: fileNames.length, missing, files: missingFiles };
 }
@@ -203,7 +217,10 @@ async function requireDirectory(path: string): Promise<string> {
   try {
     if ((await stat(dir)).isDirectory()) return dir;
   } catch {
-    throw new AppError('NOT_FOUND', `The images folder ${dir} does not exist. Choose the folder that holds the images (such as train2017).`);
+    throw new AppError(
+      'NOT_FOUND',
+      `The images folder ${dir} does not exist. Choose the folder that holds the images (such as train2017).`,
+    );
   }
   throw new AppError('INVALID_INPUT', `${dir} is a file, not a folder. Choose the folder that holds the images (such as train2017).`);
 }

@@ -58,9 +58,7 @@ export type ImageSummary = z.infer<typeof imageSummary>;
 export const imageDetail = imageSummary.extend({
   license: z.number().int().nullable(),
   /** Every COCO box in the image, of every category, so the viewer can show them all. */
-  boxes: z.array(
-    z.object({ annotationId: z.number(), category: z.string(), bbox, area: z.number(), iscrowd: z.boolean() }),
-  ),
+  boxes: z.array(z.object({ annotationId: z.number(), category: z.string(), bbox, area: z.number(), iscrowd: z.boolean() })),
   /** Absolute path of the image file, or null when the file is not in the images folder. */
   present: z.boolean(),
 });

@@ -8,11 +8,7 @@ import { isRpcMessage, type Protocol } from './protocol';
  * result or an error as {code, message, details}. Returns a function that stops serving and aborts
  * calls still running (for a closed window or socket).
  */
-export function serveContract<C extends ContractSpec>(
-  protocol: Protocol,
-  contract: C,
-  handlers: Partial<ContractHandlers<C>>,
-): () => void {
+export function serveContract<C extends ContractSpec>(protocol: Protocol, contract: C, handlers: Partial<ContractHandlers<C>>): () => void {
   const running = new Map<number, AbortController>();
 
   const unsubscribe = protocol.onMessage((raw) => {
