@@ -143,3 +143,58 @@ test('the server refuses a browser without the token', async ({ page }) => {
   expect(response?.status()).toBe(401);
   await page.screenshot({ path: join(screenshots, 'serve-without-token.png') });
 });
+
+/**
+ * Writes a valid COCO file of about `megabytes` MB without holding it in memory: many small
+ * annotations, since what an import spends its time on is elements, not polygon bytes.
+ */
+async function writeLargeCocoFile(path: string, megabytes: number): Promise<void> {
+  const { createWriteStream } = await import('node:fs');
+  const out = createWriteStream(path);
+  const write = (text: string): Promise<void> =>
+    out.write(text) ? Promise.resolve() : new Promise((done) => out.once('drain', () => done()));
+  const polygon = `[${Array.from({ length: 24 }, (_, i) => (100 + i + 0.25).toFixed(2)).join(', ')}]`;
+  const perAnnotation = polygon.length + 130;
+  const annotations = Math.ceil((megabytes * 1024 * 1024) / perAnnotation);
+  const images = Math.ceil(annotations / 4);
+  await write('{"categories": [{"id": 18, "name": "dog", "supercategory": "animal"}], "images": [');
+  let batch: string[] = [];
+  for (let i = 1; i <= images; i++) {
+    batch.push(`{"id": ${i}, "file_name": "${String(i).padStart(12, '0')}.jpg", "width": 640, "height": 480}`);
+    if (batch.length === 1000 || i === images) {
+      await write(`${i > batch.length ? ',' : ''}${batch.join(',')}`);
+      batch = [];
+    }
+  }
+  await write('], "annotations": [');
+  for (let a = 1; a <= annotations; a++) {
+    batch.push(
+      `{"segmentation": [${polygon}], "area": 100.5, "iscrowd": 0, "image_id": ${1 + (a % images)}, "bbox": [1.5, 2.5, 30, 40], "category_id": 18, "id": ${a}}`,
+    );
+    if (batch.length === 1000 || a === annotations) {
+      await write(`${a > batch.length ? ',' : ''}${batch.join(',')}`);
+      batch = [];
+    }
+  }
+  await write(']}');
+  await new Promise<void>((done) => out.end(done));
+}
+
+test('a long import shows bytes and time left, and Cancel leaves the cache as it was', async ({ page }) => {
+  const large = join(scratch, 'large.json');
+  await writeLargeCocoFile(large, 300);
+  await openApp(page);
+  await importFile(page, data.annotations, data.images);
+  await expect(page.getByTestId('import-result')).toBeVisible();
+
+  await page.getByTestId('import-images-dir').fill('');
+  await importFile(page, large);
+  const progress = page.getByTestId('import-progress');
+  await expect(progress).toContainText(/MB of \d+ MB/);
+  await page.screenshot({ path: join(screenshots, 'dataset-import-progress.png') });
+  await page.getByTestId('import-cancel-button').click();
+  await expect(page.getByTestId('import-cancelled')).toBeVisible();
+
+  const files = app.mlwJson<{ path: string }[]>('files');
+  expect(files.map((f) => f.path)).toEqual([data.annotations]);
+});

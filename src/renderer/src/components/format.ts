@@ -1,6 +1,6 @@
 import { formatBytes } from '../../../shared/domain/format';
 
-// Bytes and durations are formatted as the CLI and the services do (decimal units), so a size reads the same everywhere.
+// Bytes and durations are formatted as the CLI and the services do, so a size reads the same everywhere.
 export { formatBytes, formatDuration } from '../../../shared/domain/format';
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -22,4 +22,9 @@ export function formatProgressAmount(done: number, total: number, unit: string |
   if (unit === 'bytes') return total > 0 ? `${formatBytes(done)} of ${formatBytes(total)}` : formatBytes(done);
   const suffix = unit === undefined ? '' : ` ${unit}`;
   return total > 0 ? `${formatCount(done)} of ${formatCount(total)}${suffix}` : `${formatCount(done)}${suffix}`;
+}
+
+/** "1 category", "80 categories". */
+export function countOf(n: number, singular: string, plural: string): string {
+  return `${formatCount(n)} ${n === 1 ? singular : plural}`;
 }

@@ -8,7 +8,7 @@ import type { IngestResult } from '../../../../shared/contract/dataset';
 import { AppError } from '../../../../shared/contract/errors';
 import { useAppInfo } from '../../app/app-info-context';
 import { ErrorAlert } from '../../components/error-alert';
-import { baseName, formatCount, formatDuration } from '../../components/format';
+import { baseName, countOf, formatDuration } from '../../components/format';
 import { createProgressEstimator, type ProgressWithEstimate } from '../../components/progress-estimate';
 import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
@@ -128,7 +128,7 @@ export function ImportPanel({ onImported }: { onImported: (result: IngestResult)
 }
 
 function ImportSummary({ result }: { result: IngestResult }): ReactNode {
-  const counts = `${formatCount(result.images)} images, ${formatCount(result.annotations)} annotations, ${formatCount(result.categories)} categories`;
+  const counts = `${countOf(result.images, 'image', 'images')}, ${countOf(result.annotations, 'annotation', 'annotations')}, ${countOf(result.categories, 'category', 'categories')}`;
   return (
     <Alert severity="success" data-testid="import-result" data-cached={String(result.cached)} data-file-id={result.fileId}>
       {result.cached ? (

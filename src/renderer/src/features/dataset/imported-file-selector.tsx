@@ -8,7 +8,7 @@ import Typography from '@mui/material/Typography';
 import type { ReactNode } from 'react';
 import type { ImportedFile } from '../../../../shared/contract/dataset';
 import { FolderIcon } from '../../components/icons';
-import { baseName, formatCount } from '../../components/format';
+import { baseName, countOf } from '../../components/format';
 
 /** Which imported annotation file the workspace shows, and its images folder. */
 export function ImportedFileSelector({
@@ -37,14 +37,14 @@ export function ImportedFileSelector({
           <MenuItem key={f.fileId} value={f.fileId} title={f.path} data-testid={`file-option-${f.fileId}`}>
             <ListItemText
               primary={baseName(f.path)}
-              secondary={`${formatCount(f.images)} images · ${formatCount(f.categories)} categories · imported ${new Date(f.importedAt).toLocaleString()}`}
+              secondary={`${countOf(f.images, 'image', 'images')} · ${countOf(f.categories, 'category', 'categories')} · imported ${new Date(f.importedAt).toLocaleString()}`}
             />
           </MenuItem>
         ))}
       </TextField>
       <Typography variant="body2" color="text.secondary" data-testid="file-facts">
-        {file.path} — {formatCount(file.images)} images, {formatCount(file.annotations)} annotations, {formatCount(file.categories)}{' '}
-        categories
+        {file.path} — {countOf(file.images, 'image', 'images')}, {countOf(file.annotations, 'annotation', 'annotations')},{' '}
+        {countOf(file.categories, 'category', 'categories')}
       </Typography>
       <Stack direction="row" spacing={1} sx={{ alignItems: 'center', flexWrap: 'wrap' }}>
         <FolderIcon fontSize="small" color="action" />
