@@ -548,11 +548,12 @@ describe('ingestCocoFile: transactions and caching', () => {
     expect((await ingestCocoFile(db, path)).imagesDir).toBe(dir);
   });
 
-  it('a changed file at the same path is re-imported with the new counts and hash under the same file id', async () => {
+  it('a changed file at the same path is re-imported with the new counts and hash under a new file id, the old one gone', async () => {
     const first = await importVersion(buildCocoFixture());
     const second = await importVersion(buildCocoFixture({ extraImages: 5 }));
     expect(second.cached).toBe(false);
-    expect(second.fileId).toBe(first.fileId);
+    expect(second.fileId).not.toBe(first.fileId);
+    expect(listFiles(db).map((f) => f.fileId)).toEqual([second.fileId]);
     expect([second.images, second.annotations, second.categories]).toEqual([13, 22, 6]);
     expect(second.sha256).toBe(sha256(path));
     expect(second.sha256).not.toBe(first.sha256);

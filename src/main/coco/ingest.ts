@@ -160,17 +160,18 @@ class CacheWriter {
 
   constructor(private readonly db: Db) {}
 
-  /** Removes the previous import of this path (inside the transaction) and returns the file id to use. */
+  /**
+   * Removes the previous import of this path (inside the transaction) and returns a new file id:
+   * a new id for new content, so nothing keyed by the old id (views, caches) can show stale data.
+   */
   begin(previousId: number | null): number {
+    const max = this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM annotation_files').get() as { id: number };
+    this.fileId = max.id + 1;
     if (previousId !== null) {
       for (const table of ['image_annotations', 'category_images', 'images', 'categories']) {
         this.db.prepare(`DELETE FROM ${table} WHERE file_id = ?`).run(previousId);
       }
       this.db.prepare('DELETE FROM annotation_files WHERE id = ?').run(previousId);
-      this.fileId = previousId;
-    } else {
-      const max = this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM annotation_files').get() as { id: number };
-      this.fileId = max.id + 1;
     }
     return this.fileId;
   }

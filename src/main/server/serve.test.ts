@@ -88,6 +88,21 @@ describe('mlw serve', () => {
     await expect(connect(`?token=${server.token}`, { origin: 'http://evil.example' })).rejects.toThrow(/401/);
   });
 
+  it('survives a WebSocket from a sandboxed page (Origin: null) and an oversized frame', async () => {
+    await expect(connect(`?token=${server.token}`, { origin: 'null' })).rejects.toThrow(/401/);
+    const socket = await connect(`?token=${server.token}`);
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.on('error', () => undefined);
+    socket.send('x'.repeat(17 * 1024 * 1024));
+    await closed;
+    expect((await fetch(server.url)).status).toBe(200);
+  });
+
+  it('names its cookie after its port, so two servers on one host do not log each other out', async () => {
+    const cookie = (await fetch(server.url)).headers.get('set-cookie') ?? '';
+    expect(cookie.startsWith(`mlw_token_${server.port}=`)).toBe(true);
+  });
+
   it('serves the RPC contract over the WebSocket', async () => {
     const socket = await connect(`?token=${server.token}`);
     const api = createClient(protocolOf(socket), contract);

@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { WebSocketServer } from 'ws';
 import { contract } from '../../shared/contract';
 import { AppError } from '../../shared/contract/errors';
@@ -29,7 +30,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const cookieName = 'mlw_token';
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -57,6 +57,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     );
   }
   const host = options.host ?? '127.0.0.1';
+  // Set once the port is known: cookies ignore ports, so two servers on one host need two names.
+  let cookieName = 'mlw_token';
   const token = options.token ?? randomBytes(24).toString('base64url');
   const expected = Buffer.from(token);
 
@@ -85,9 +87,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   server.on('upgrade', (request, socket, head) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const origin = request.headers.origin;
-    const sameOrigin = origin === undefined || new URL(origin).host === request.headers.host;
-    if (url.pathname !== '/rpc' || !authorised(request, url) || !sameOrigin) {
+    if (url.pathname !== '/rpc' || !authorised(request, url) || !isSameOrigin(request)) {
       socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
       socket.destroy();
       return;
@@ -95,6 +95,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     sockets.handleUpgrade(request, socket, head, (ws) => {
       const stop = serveContract(webSocketProtocol(ws), contract, options.services.handlers);
       ws.on('close', stop);
+      // An oversized or malformed frame ends this connection, never the server.
+      ws.on('error', () => ws.terminate());
     });
   });
 
@@ -116,6 +118,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     server.listen(options.port ?? 0, host, () => resolvePromise());
   });
   const { port } = server.address() as AddressInfo;
+  cookieName = `mlw_token_${port}`;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${urlHost}:${port}/?token=${token}`,
@@ -159,9 +162,20 @@ async function serveStatic(root: string, pathname: string, response: ServerRespo
       'cache-control': 'no-cache',
       'x-content-type-options': 'nosniff',
     });
-    createReadStream(file).pipe(response);
+    pipeline(createReadStream(file), response).catch(() => response.destroy());
   } catch {
     response.writeHead(404).end('Not found\n');
+  }
+}
+
+/** A WebSocket from another site (or from a sandboxed page, whose origin is "null") is refused. */
+function isSameOrigin(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true; // not a browser
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
   }
 }
 

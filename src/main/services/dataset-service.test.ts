@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -301,6 +301,18 @@ describe('DatasetService selection', () => {
 });
 
 describe('DatasetService.ingest', () => {
+  it('gives a changed file a new id on re-import, and the saved selection follows it', async () => {
+    const { service } = openService(dataDir);
+    const copy = await writeCocoFixture(join(dataDir, 'changing'), {});
+    const first = await service.ingest({ path: copy.annotationPath }, context());
+    await service.setSelection({ fileId: first.fileId, categories: ['dog', 'cat'] }, context());
+    const changed = await writeCocoFixture(join(dataDir, 'changing'), { extraImages: 3 });
+    utimesSync(changed.annotationPath, new Date(), new Date(Date.now() + 5000));
+    const second = await service.ingest({ path: copy.annotationPath }, context());
+    expect(second.fileId).not.toBe(first.fileId);
+    expect(await service.getSelection({}, context())).toEqual({ fileId: second.fileId, categories: ['dog', 'cat'] });
+  });
+
   it('imports through its own connection, so the service sees the new file at once', async () => {
     const { service } = openService(dataDir);
     const progress: Progress[] = [];

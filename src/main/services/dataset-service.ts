@@ -44,6 +44,7 @@ export class DatasetService implements DatasetHandlers {
       if (input.imagesDir !== undefined) await requireDirectory(input.imagesDir);
       // A connection of its own: readers on the shared one keep seeing the last committed cache
       // while the import's transaction is open.
+      const previousId = this.db.prepare('SELECT id FROM annotation_files WHERE path = ?').pluck().get(resolve(input.path)) as number | undefined;
       const db = openCache(this.dataDir);
       let result;
       try {
@@ -64,6 +65,12 @@ export class DatasetService implements DatasetHandlers {
           db.close();
         }
       });
+      if (previousId !== undefined && previousId !== result.fileId) {
+        // A re-import gets a new id; a saved selection of the old one follows it.
+        await this.settings.update((settings) =>
+          settings.selection.fileId === previousId ? { ...settings, selection: { ...settings.selection, fileId: result.fileId } } : settings,
+        );
+      }
       return result;
     });
     this.ingestQueue = run.catch(() => undefined);

@@ -11,7 +11,7 @@ interface Pending {
 
 /**
  * The calling side of a contract over one protocol. `client.dataset.ingest(input, {signal, onProgress})`
- * sends a call; aborting the signal sends a cancel and rejects with CANCELLED at once.
+ * sends a call; aborting the signal asks the server to cancel, and the call settles with its answer.
  */
 export function createClient<C extends ContractSpec>(protocol: Protocol, contract: C): ContractClient<C> & { dispose(): void } {
   let nextId = 1;
@@ -48,10 +48,16 @@ export function createClient<C extends ContractSpec>(protocol: Protocol, contrac
     if (signal?.aborted) return Promise.reject(cancelled());
     const id = nextId++;
     return new Promise((resolve, reject) => {
+      // A cancel is a request: the call settles with what the server answers (CANCELLED, or the
+      // result when the work had already finished), so "cancelled" always means nothing was done.
       const onAbort = (): void => {
-        if (!pending.delete(id)) return;
-        protocol.send({ type: 'cancel', id });
-        reject(cancelled());
+        if (!pending.has(id)) return;
+        try {
+          protocol.send({ type: 'cancel', id });
+        } catch (error) {
+          pending.delete(id);
+          reject(AppError.from(error));
+        }
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       pending.set(id, { resolve, reject, onProgress, cleanup: () => signal?.removeEventListener('abort', onAbort) });

@@ -222,6 +222,14 @@ describe('RPC over an in-memory pair', () => {
     expect(blocked[0]!.context.signal.aborted).toBe(true);
   });
 
+  it('a cancel that reaches the server after the work finished settles with the result, not CANCELLED', async () => {
+    const h = setup();
+    const controller = new AbortController();
+    // The handler ignores its signal, as synchronous work that already committed would.
+    const call = h.client.math.count({ to: 3 }, { signal: controller.signal, onProgress: () => controller.abort() });
+    await expect(call).resolves.toBe(3);
+  });
+
   it('a call whose signal is already aborted is rejected with CANCELLED without reaching the server', async () => {
     const { client, blocked } = setup();
     const error = await rejection(client.math.block({}, { signal: AbortSignal.abort() }));

@@ -17,7 +17,7 @@ import { usePathInput } from './use-path-input';
 
 type ImportRun =
   | { status: 'idle' }
-  | { status: 'running'; controller: AbortController; estimate: ProgressWithEstimate | null }
+  | { status: 'running'; controller: AbortController; estimate: ProgressWithEstimate | null; cancelling?: boolean }
   | { status: 'done'; result: IngestResult }
   | { status: 'cancelled' }
   | { status: 'failed'; error: AppError };
@@ -109,8 +109,18 @@ export function ImportPanel({ onImported }: { onImported: (result: IngestResult)
             Import
           </Button>
           {running !== null && (
-            <Button variant="outlined" color="warning" onClick={() => running.abort()} data-testid="import-cancel-button">
-              Cancel
+            <Button
+              variant="outlined"
+              color="warning"
+              disabled={run.status === 'running' && run.cancelling === true}
+              onClick={() => {
+                // The import stops at its next safe point; until the service confirms, say so.
+                running.abort();
+                setRun((current) => (current.status === 'running' ? { ...current, cancelling: true } : current));
+              }}
+              data-testid="import-cancel-button"
+            >
+              {run.status === 'running' && run.cancelling === true ? 'Cancelling…' : 'Cancel'}
             </Button>
           )}
         </Stack>
