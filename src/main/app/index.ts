@@ -66,8 +66,26 @@ function createWindow(): void {
     },
   });
 
-  const stop = serveContract(electronProtocol(ipcMain, window.webContents, isTrustedSender), contract, services!.handlers);
-  window.on('closed', stop);
+  // A reload starts a new page whose call ids begin again at 1: serve it afresh, cancelling what
+  // the old page had asked for.
+  const serve = (): (() => void) =>
+    serveContract(electronProtocol(ipcMain, window.webContents, isTrustedSender), contract, services!.handlers);
+  let stop = serve();
+  window.webContents.on('did-navigate', () => {
+    stop();
+    stop = serve();
+  });
+  window.webContents.on('render-process-gone', (_event, details) => {
+    stop();
+    if (details.reason === 'clean-exit') return;
+    void dialog.showMessageBox(window, {
+      type: 'error',
+      message: 'The window stopped unexpectedly',
+      detail: `Reason: ${details.reason}. Your data is safe in the cache; the window will reload.`,
+    });
+    window.reload();
+  });
+  window.on('closed', () => stop());
 
   // Links open in the user's browser; the window never navigates away from the app.
   window.webContents.setWindowOpenHandler(({ url }) => {

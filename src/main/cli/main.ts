@@ -123,6 +123,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .requiredOption('--categories <names>', 'comma-separated category names, such as "dog,cat,potted plant"')
     .action(async (options: { annotations: string; categories: string }, command: Command) => {
       const categories = parseList(options.categories);
+      if (categories.length === 0) throw new AppError('INVALID_INPUT', 'Name at least one category with --categories, such as "dog,cat".');
       await withApi(
         command.optsWithGlobals<GlobalOptions>(),
         async (api, call) => {
@@ -201,6 +202,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 function reportError(error: unknown, json: boolean, io: CliIo): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+    // Commander has already explained the usage on stderr; scripts still get their one document.
+    if (json) {
+      const message = error.message.replace(/^error: /, '');
+      io.stdout.write(`${JSON.stringify({ error: { code: 'INVALID_INPUT', message } }, null, 2)}\n`);
+    }
     return 2;
   }
   const appError = AppError.from(error);

@@ -38,7 +38,10 @@ export function stderrProgress(stream: NodeJS.WriteStream = process.stderr): { r
 
 export function formatProgress(progress: Progress, elapsedSeconds: number): string {
   const amount = (n: number): string => (progress.unit === 'bytes' ? formatBytes(n) : n.toLocaleString('en-US'));
-  if (progress.total <= 0) return `${progress.phase}: ${amount(progress.done)}${progress.message ? ` (${progress.message})` : ''}`;
+  if (progress.total <= 0) {
+    const soFar = progress.done > 0 ? `: ${amount(progress.done)}` : '…';
+    return `${progress.phase}${soFar}${progress.message ? ` (${progress.message})` : ''}`;
+  }
   const fraction = Math.min(1, progress.done / progress.total);
   let eta = '';
   if (fraction > 0.02 && fraction < 1 && elapsedSeconds > 0.5) {

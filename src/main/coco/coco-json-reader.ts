@@ -193,7 +193,8 @@ export class CocoJsonReader {
     this.end = this.buf.length;
     this.pos = 0;
     this.carry = null;
-    if (this.state === State.BeforeRoot && this.base === 0 && this.onlyWhitespaceFrom(0)) {
+    const bom = this.base === 0 && this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf ? 3 : 0;
+    if (this.state === State.BeforeRoot && this.base === 0 && this.onlyWhitespaceFrom(bom)) {
       throw new CocoFormatError('The file is empty', null, null, 'Choose a COCO instances annotation file; this one has no content.');
     }
     this.run();
@@ -258,6 +259,15 @@ export class CocoJsonReader {
         if (c !== Ch.OpenBrace) {
           if (c === Ch.Quote || c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine) || c === 0x74 || c === 0x66 || c === 0x6e) {
             throw new CocoFormatError(`The top level of the file is ${this.kindAt(this.pos)}, not an object`, '$', this.base + this.pos);
+          }
+          const archive = this.base + this.pos === 0 ? archiveKind(this.buf) : null;
+          if (archive !== null) {
+            throw new CocoFormatError(
+              `The file is a ${archive} archive, not JSON`,
+              '$',
+              0,
+              `Extract it first (for COCO: unzip annotations_trainval2017.zip) and choose the instances JSON file inside.`,
+            );
           }
           throw new CocoFormatError(`The file is not JSON: it starts with ${describeByte(c)}`, '$', this.base + this.pos);
         }
@@ -501,7 +511,7 @@ export class CocoJsonReader {
   }
 
   /** Reads `"key":` and returns the key's index in `table`, or -1; leaves `pos` at the value. */
-  private nextKey(table: { bytes: Uint8Array[] }): number {
+  private nextKey(table: { bytes: Uint8Array[]; names: string[] }): number {
     const buf = this.buf;
     this.skipWsOrNeedMore();
     if (buf[this.pos] !== Ch.Quote) throw this.syntax('a quoted key', '');
@@ -512,7 +522,7 @@ export class CocoJsonReader {
     if (buf[this.pos] !== Ch.Colon) throw this.syntax('":" after a key', '');
     this.pos++;
     this.skipWsOrNeedMore();
-    return matchKey(buf, keyStart, keyEnd, table.bytes);
+    return matchKey(buf, keyStart, keyEnd, table.bytes, table.names);
   }
 
   /** After a member's value: true when "," follows (another member), false at the closing "}". */
@@ -806,7 +816,8 @@ export class CocoJsonReader {
     for (const section of ['images', 'annotations', 'categories'] as const) {
       if (bytesEqual(this.buf, start, end, sectionKeys[section])) return section;
     }
-    return null;
+    const decoded = this.buf.subarray(start, end).includes(Ch.Backslash) ? decodeKey(this.buf, start, end) : null;
+    return decoded === 'images' || decoded === 'annotations' || decoded === 'categories' ? decoded : null;
   }
 
   private kindAt(at: number): string {
@@ -849,9 +860,30 @@ function bytesEqual(buf: Uint8Array, start: number, end: number, key: Uint8Array
   return true;
 }
 
-function matchKey(buf: Uint8Array, start: number, end: number, keys: Uint8Array[]): number {
+function matchKey(buf: Uint8Array, start: number, end: number, keys: Uint8Array[], names: readonly string[]): number {
   for (let k = 0; k < keys.length; k++) if (bytesEqual(buf, start, end, keys[k]!)) return k;
+  // A key written with escapes ("file\u005fname") is the same key once decoded.
+  if (buf.indexOf(Ch.Backslash, start) >= 0 && buf.indexOf(Ch.Backslash, start) < end) {
+    const decoded = decodeKey(buf, start, end);
+    return decoded === null ? -1 : names.indexOf(decoded);
+  }
   return -1;
+}
+
+function decodeKey(buf: Uint8Array, start: number, end: number): string | null {
+  try {
+    return JSON.parse(Buffer.from(buf.subarray(start - 1, end + 1)).toString('utf8')) as string;
+  } catch {
+    return null;
+  }
+}
+
+/** Compressed files users download by mistake instead of what is inside them. */
+function archiveKind(buf: Uint8Array): string | null {
+  if (buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04) return 'ZIP';
+  if (buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip';
+  if (buf[0] === 0x37 && buf[1] === 0x7a && buf[2] === 0xbc && buf[3] === 0xaf) return '7-Zip';
+  return null;
 }
 
 function describeByte(c: number): string {

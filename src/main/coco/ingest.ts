@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Progress } from '../../shared/contract/define';
 import { AppError, cancelled } from '../../shared/contract/errors';
@@ -41,14 +41,15 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
   const writer = new CacheWriter(db);
   const hash = createHash('sha256');
   const reader = new CocoJsonReader(writer);
-  const handle = await open(path, 'r');
   // The commit would otherwise also copy ~100 MB from the WAL into the database before returning;
   // the copy happens later, when a connection next checkpoints or the last one closes.
   const autocheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
-  db.pragma('wal_autocheckpoint = 0');
-  db.exec('BEGIN IMMEDIATE');
+  let handle: FileHandle | undefined;
   let committed = false;
   try {
+    handle = await open(path, 'r');
+    db.pragma('wal_autocheckpoint = 0');
+    beginWrite(db);
     const fileId = writer.begin(existing?.id ?? null);
     const chunkBytes = options.chunkBytes ?? 4 * 1024 * 1024;
     let done = 0;
@@ -98,7 +99,20 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
   } finally {
     if (!committed && db.inTransaction) db.exec('ROLLBACK');
     db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
-    await handle.close();
+    await handle?.close();
+  }
+}
+
+/** Starts the import's write transaction; another writer on the cache becomes a sentence, not a crash. */
+function beginWrite(db: Db): void {
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+      throw new AppError('INVALID_INPUT', `Another import is writing to the cache at ${db.name}. Wait for it to finish, then try again.`);
+    }
+    throw error;
   }
 }
 

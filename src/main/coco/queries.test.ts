@@ -119,8 +119,8 @@ describe('queries on the fixture', () => {
       expect(subsetStats(db, fileId, [])).toEqual({ images: 0, perClass: {}, labelsPerImage: { histogram: {}, mean: 0 } });
     });
 
-    it('accepts names with surrounding spaces and other letter case', () => {
-      expect(subsetStats(db, fileId, ['  Dog ', 'CAT']).perClass).toEqual({ Dog: 4, CAT: 3 });
+    it('accepts names with surrounding spaces and other letter case, and answers with the names the file uses', () => {
+      expect(subsetStats(db, fileId, ['  Dog ', 'CAT']).perClass).toEqual({ dog: 4, cat: 3 });
     });
   });
 

@@ -54,9 +54,15 @@ export function listCategories(db: Db, fileId: number): CategoryInfo[] {
 
 /** Category ids for names, in the order given; unknown names are an error listing close matches. */
 export function resolveCategories(db: Db, fileId: number, names: readonly string[]): number[] {
+  return resolveNamedCategories(db, fileId, names).map((c) => c.id);
+}
+
+/** Like resolveCategories, with each category's name as the file spells it ("Dog" finds "dog"). */
+export function resolveNamedCategories(db: Db, fileId: number, names: readonly string[]): { id: number; name: string }[] {
   const rows = db.prepare('SELECT id, name FROM categories WHERE file_id = ?').all(fileId) as { id: number; name: string }[];
   const byName = new Map(rows.map((r) => [r.name, r.id]));
   const byLowerName = new Map(rows.map((r) => [r.name.toLowerCase(), r.id]));
+  const nameOf = new Map(rows.map((r) => [r.id, r.name]));
   const seen = new Set<string>();
   return names.map((raw) => {
     const name = raw.trim();
@@ -71,7 +77,7 @@ export function resolveCategories(db: Db, fileId: number, names: readonly string
     }
     if (seen.has(name.toLowerCase())) throw new AppError('INVALID_INPUT', `The category "${name}" is listed twice.`);
     seen.add(name.toLowerCase());
-    return id;
+    return { id, name: nameOf.get(id)! };
   });
 }
 
@@ -115,11 +121,15 @@ function mergeSubset(lists: readonly Uint32Array[]): { imageIds: number[]; masks
 
 export function subsetStats(db: Db, fileId: number, names: readonly string[]): SubsetStats {
   getFile(db, fileId);
-  const ids = resolveCategories(db, fileId, names);
-  const lists = categoryImageLists(db, fileId, ids);
+  const categories = resolveNamedCategories(db, fileId, names);
+  const lists = categoryImageLists(
+    db,
+    fileId,
+    categories.map((c) => c.id),
+  );
   const { masks } = mergeSubset(lists);
   const perClass: Record<string, number> = {};
-  names.forEach((name, i) => (perClass[name.trim()] = lists[i]!.length));
+  categories.forEach((c, i) => (perClass[c.name] = lists[i]!.length));
   const labelCounts = masks.map((row) => row.reduce((sum, bit) => sum + bit, 0));
   return { images: masks.length, perClass, labelsPerImage: labelsPerImage(labelCounts) };
 }
@@ -131,11 +141,17 @@ export function subsetMatrix(
   names: readonly string[],
 ): { classes: string[]; imageIds: number[]; fileNames: string[]; labels: number[][] } {
   getFile(db, fileId);
-  const ids = resolveCategories(db, fileId, names);
-  const { imageIds, masks } = mergeSubset(categoryImageLists(db, fileId, ids));
+  const categories = resolveNamedCategories(db, fileId, names);
+  const { imageIds, masks } = mergeSubset(
+    categoryImageLists(
+      db,
+      fileId,
+      categories.map((c) => c.id),
+    ),
+  );
   const fileNameOf = db.prepare('SELECT file_name FROM images WHERE file_id = ? AND id = ?').pluck();
   const fileNames = imageIds.map((id) => fileNameOf.get(fileId, id) as string);
-  return { classes: names.map((n) => n.trim()), imageIds, fileNames, labels: masks };
+  return { classes: categories.map((c) => c.name), imageIds, fileNames, labels: masks };
 }
 
 export function imagePage(
@@ -147,7 +163,8 @@ export function imagePage(
   limit: number,
 ): { total: number; items: ImageSummary[] } {
   getFile(db, fileId);
-  const ids = resolveCategories(db, fileId, names);
+  const categories = resolveNamedCategories(db, fileId, names);
+  const ids = categories.map((c) => c.id);
   const { imageIds, masks } = mergeSubset(categoryImageLists(db, fileId, ids));
   let rows = imageIds.map((id, i) => ({ id, mask: masks[i]! }));
   if (filterCategory !== undefined) {
@@ -163,7 +180,7 @@ export function imagePage(
       fileName: row.file_name,
       width: row.width,
       height: row.height,
-      labels: names.flatMap((name, c) => (mask[c] === 1 ? [name.trim()] : [])),
+      labels: categories.flatMap((category, c) => (mask[c] === 1 ? [category.name] : [])),
     };
   });
   return { total: rows.length, items };
@@ -177,7 +194,7 @@ export function imageDetail(
   present: (fileName: string) => boolean,
 ): ImageDetail {
   getFile(db, fileId);
-  const ids = resolveCategories(db, fileId, names);
+  const categories = resolveNamedCategories(db, fileId, names);
   const row = db.prepare('SELECT id, file_name, width, height, license FROM images WHERE file_id = ? AND id = ?').get(fileId, imageId) as
     { id: number; file_name: string; width: number; height: number; license: number | null } | undefined;
   if (row === undefined) throw new AppError('NOT_FOUND', `Image ${imageId} is not in this annotation file.`);
@@ -196,7 +213,7 @@ export function imageDetail(
     fileName: row.file_name,
     width: row.width,
     height: row.height,
-    labels: ids.flatMap((id, i) => (present_.has(id) ? [names[i]!.trim()] : [])),
+    labels: categories.flatMap((c) => (present_.has(c.id) ? [c.name] : [])),
     license: row.license,
     boxes: annotations.map((a) => ({
       annotationId: a.id,

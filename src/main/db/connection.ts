@@ -20,10 +20,10 @@ export function openCache(dataDir: string, migrations: readonly Migration[] = de
   } catch (error) {
     throw wrapNativeError(error);
   }
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -65536');
   migrate(db, migrations);
   return db;
@@ -34,6 +34,11 @@ export function migrationHash(migration: Migration): string {
 }
 
 export function migrate(db: Db, migrations: readonly Migration[]): void {
+  // One writer at a time: two processes opening a new cache together must not both apply version 1.
+  db.transaction(() => applyMigrations(db, migrations)).immediate();
+}
+
+function applyMigrations(db: Db, migrations: readonly Migration[]): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL)`);
   const applied = new Map(
@@ -63,14 +68,12 @@ export function migrate(db: Db, migrations: readonly Migration[]): void {
       }
       continue;
     }
-    db.transaction(() => {
-      db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (?, ?, ?, ?)').run(
-        migration.version,
-        migration.name,
-        hash,
-        new Date().toISOString(),
-      );
-    })();
+    db.exec(migration.sql);
+    db.prepare('INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (?, ?, ?, ?)').run(
+      migration.version,
+      migration.name,
+      hash,
+      new Date().toISOString(),
+    );
   }
 }

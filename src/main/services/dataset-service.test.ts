@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { fixtureExpected, writeCocoFixture, type WrittenCocoFixture } from '../../../test/fixtures/coco-fixture';
 import type { HandlerContext, Progress } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
+import { referenceExampleCategories } from '../../shared/domain/presets';
 import { openCache, type Db } from '../db/connection';
 import { DatasetService } from './dataset-service';
 import { SettingsStore } from './settings-store';
@@ -272,10 +273,10 @@ describe('DatasetService.thumbnail', () => {
 });
 
 describe('DatasetService selection', () => {
-  it('persists across service instances on the same data folder', async () => {
+  it('starts with the reference example categories and persists across service instances', async () => {
     const first = openService(dataDir);
     const fileId = await importFixture(first.service);
-    expect(await first.service.getSelection({}, context())).toEqual({ fileId: null, categories: [] });
+    expect(await first.service.getSelection({}, context())).toEqual({ fileId: null, categories: [...referenceExampleCategories] });
     const saved = await first.service.setSelection({ fileId, categories: ['dog', 'potted plant'] }, context());
     expect(saved).toEqual({ fileId, categories: ['dog', 'potted plant'] });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { access, readFile, stat, readdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { datasetContract } from '../../shared/contract/dataset';
 import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
 import { AppError, cancelled } from '../../shared/contract/errors';
@@ -44,7 +44,8 @@ export class DatasetService implements DatasetHandlers {
       if (input.imagesDir !== undefined) await requireDirectory(input.imagesDir);
       // A connection of its own: readers on the shared one keep seeing the last committed cache
       // while the import's transaction is open.
-      const previousId = this.db.prepare('SELECT id FROM annotation_files WHERE path = ?').pluck().get(resolve(input.path)) as number | undefined;
+      const previousId = this.db.prepare('SELECT id FROM annotation_files WHERE path = ?').pluck().get(resolve(input.path)) as
+        number | undefined;
       const db = openCache(this.dataDir);
       let result;
       try {
@@ -68,7 +69,9 @@ export class DatasetService implements DatasetHandlers {
       if (previousId !== undefined && previousId !== result.fileId) {
         // A re-import gets a new id; a saved selection of the old one follows it.
         await this.settings.update((settings) =>
-          settings.selection.fileId === previousId ? { ...settings, selection: { ...settings.selection, fileId: result.fileId } } : settings,
+          settings.selection.fileId === previousId
+            ? { ...settings, selection: { ...settings.selection, fileId: result.fileId } }
+            : settings,
         );
       }
       return result;
@@ -82,8 +85,13 @@ export class DatasetService implements DatasetHandlers {
   setImagesDir: DatasetHandlers['setImagesDir'] = async ({ fileId, imagesDir }) => {
     getFile(this.db, fileId);
     const dir = await requireDirectory(imagesDir);
-    this.db.prepare('UPDATE annotation_files SET images_dir = ? WHERE id = ?').run(dir, fileId);
-    return fileRowToImported(getFile(this.db, fileId));
+    // Behind any running import: its transaction holds the cache's write lock.
+    const update = this.ingestQueue.then(() => {
+      this.db.prepare('UPDATE annotation_files SET images_dir = ? WHERE id = ?').run(dir, getFile(this.db, fileId).id);
+      return fileRowToImported(getFile(this.db, fileId));
+    });
+    this.ingestQueue = update.catch(() => undefined);
+    return update;
   };
 
   checkPath: DatasetHandlers['checkPath'] = async ({ path, kind }) => {
@@ -94,7 +102,8 @@ export class DatasetService implements DatasetHandlers {
       if (kind === 'file') {
         if (info.isDirectory()) return { ok: false, resolved, message: 'This is a folder; choose the annotation JSON file inside it.' };
         await access(resolved, constants.R_OK);
-        return { ok: true, resolved, message: `JSON file, ${formatBytes(info.size)}.` };
+        const kind = /\.json$/i.test(resolved) ? 'JSON file' : 'File (not named .json)';
+        return { ok: true, resolved, message: `${kind}, ${formatBytes(info.size)}.` };
       }
       if (!info.isDirectory()) return { ok: false, resolved, message: 'This is a file; choose the folder that holds the images.' };
       const entries = await readdir(resolved);
@@ -119,7 +128,10 @@ export class DatasetService implements DatasetHandlers {
 
   image: DatasetHandlers['image'] = async ({ fileId, imageId, categories }) => {
     const dir = getFile(this.db, fileId).images_dir;
-    return imageDetail(this.db, fileId, imageId, categories, (fileName) => dir !== null && existsSync(join(dir, fileName)));
+    return imageDetail(this.db, fileId, imageId, categories, (fileName) => {
+      const path = dir === null ? null : imagePath(dir, fileName);
+      return path !== null && existsSync(path);
+    });
   };
 
   thumbnail: DatasetHandlers['thumbnail'] = async ({ fileId, imageId, size }) => {
@@ -133,9 +145,10 @@ export class DatasetService implements DatasetHandlers {
     const row = this.db.prepare('SELECT file_name FROM images WHERE file_id = ? AND id = ?').get(fileId, imageId) as
       { file_name: string } | undefined;
     if (row === undefined) throw new AppError('NOT_FOUND', `Image ${imageId} is not in this annotation file.`);
-    const source = join(file.images_dir, row.file_name);
+    const source = imagePath(file.images_dir, row.file_name);
     let info;
     try {
+      if (source === null) throw new Error('outside the images folder');
       info = await stat(source);
     } catch {
       throw new AppError('NOT_FOUND', `The image file ${row.file_name} is missing from ${file.images_dir}.`, { fileName: row.file_name });
@@ -197,12 +210,15 @@ async function checkImagesPresent(
     if (context.signal.aborted) throw cancelled();
     const slice = fileNames.slice(i, i + batch);
     const present = await Promise.all(
-      slice.map((name) =>
-        access(join(imagesDir, name)).then(
-          () => true,
-          () => false,
-        ),
-      ),
+      slice.map((name) => {
+        const path = imagePath(imagesDir, name);
+        return path === null
+          ? false
+          : access(path).then(
+              () => true,
+              () => false,
+            );
+      }),
     );
     present.forEach((ok, k) => {
       if (ok) return;
@@ -217,6 +233,16 @@ async function checkImagesPresent(
     });
   }
   return { imagesDir, checked: fileNames.length, missing, files: missingFiles };
+}
+
+/**
+ * Where an image's file is. A `file_name` comes from the annotation file, so one that climbs out
+ * of the images folder ("../../etc/passwd") is treated as missing instead of being read.
+ */
+export function imagePath(imagesDir: string, fileName: string): string | null {
+  const root = resolve(imagesDir);
+  const path = resolve(root, fileName);
+  return path.startsWith(root + sep) ? path : null;
 }
 
 async function requireDirectory(path: string): Promise<string> {

@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { referenceExampleCategories } from '../../shared/domain/presets';
 import { writeFileAtomic } from './atomic-file';
 
 const settingsSchema = z.object({
   selection: z
     .object({ fileId: z.number().int().positive().nullable(), categories: z.array(z.string()) })
-    .default({ fileId: null, categories: [] }),
+    // Until the user chooses, the reference example's 12 categories (those a file lacks are shown as absent).
+    .default({ fileId: null, categories: [...referenceExampleCategories] }),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 

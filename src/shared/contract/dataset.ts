@@ -64,7 +64,8 @@ export const imageDetail = imageSummary.extend({
 });
 export type ImageDetail = z.infer<typeof imageDetail>;
 
-const subsetQuery = z.object({ fileId, categories: categoryNames });
+/** A subset is at least one category; an empty one would answer every question with zero. */
+const subsetQuery = z.object({ fileId, categories: categoryNames.min(1, 'Choose at least one category') });
 
 export const datasetContract = {
   ingest: method({

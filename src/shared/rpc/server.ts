@@ -31,8 +31,18 @@ export function serveContract<C extends ContractSpec>(protocol: Protocol, contra
         (output) => protocol.send({ type: 'result', id, output }),
         (error: unknown) => protocol.send({ type: 'error', id, error: AppError.from(error).toJSON() }),
       )
-      .catch(() => {
-        // The other side went away while we answered: nothing left to tell.
+      .catch((error: unknown) => {
+        // The answer could not be sent (it could not be serialised, or the other side went away):
+        // try to say so, so the caller is not left waiting.
+        try {
+          protocol.send({
+            type: 'error',
+            id,
+            error: new AppError('INTERNAL', `The answer to ${method} could not be sent: ${AppError.from(error).message}`).toJSON(),
+          });
+        } catch {
+          // Nobody is listening any more.
+        }
       })
       .finally(() => running.delete(id));
   });
@@ -54,8 +64,10 @@ async function invoke<C extends ContractSpec>(
   const dot = qualifiedName.indexOf('.');
   const serviceName = qualifiedName.slice(0, dot);
   const methodName = qualifiedName.slice(dot + 1);
-  const spec = contract[serviceName]?.[methodName];
-  const service = handlers[serviceName] as Record<string, unknown> | undefined;
+  // Own properties only: "app.toString" or "__proto__.x" name no method.
+  const own = (object: object | undefined, key: string): boolean => object !== undefined && Object.hasOwn(object, key);
+  const spec = own(contract, serviceName) && own(contract[serviceName], methodName) ? contract[serviceName]![methodName] : undefined;
+  const service = (own(handlers, serviceName) ? handlers[serviceName] : undefined) as Record<string, unknown> | undefined;
   const handler = service?.[methodName];
   if (dot < 0 || spec === undefined) {
     throw new AppError('NOT_FOUND', `There is no method "${qualifiedName}".`);

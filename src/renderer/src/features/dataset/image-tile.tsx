@@ -9,7 +9,9 @@ import { categoryColor } from './category-colors';
 import type { ThumbnailState } from './thumbnail-cache';
 import { useThumbnail } from './use-thumbnail';
 
-export const thumbnailSize = 192;
+// Tiles are up to ~370 CSS px wide: 384 px keeps them sharp, twice that on HiDPI screens. Two fixed
+// sizes keep the thumbnail cache on disk small and shared.
+export const thumbnailSize = typeof window !== 'undefined' && window.devicePixelRatio > 1 ? 768 : 384;
 
 /** Shows a thumbnail, or a grey tile saying why there is none. */
 export function ThumbnailImage({ state, alt, height }: { state: ThumbnailState; alt: string; height: number }): ReactNode {
