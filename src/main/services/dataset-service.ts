@@ -62,6 +62,8 @@ export class DatasetService implements DatasetHandlers {
       setImmediate(() => {
         try {
           db.pragma('wal_checkpoint(PASSIVE)');
+        } catch {
+          // The import is committed; a checkpoint that fails now (a full disk) is retried by SQLite later.
         } finally {
           db.close();
         }
