@@ -1,0 +1,237 @@
+import type * as Tf from '@tensorflow/tfjs';
+import { cancelled } from '../../shared/contract/errors';
+import { SgdMomentum } from './sgd-momentum';
+
+/** Settings of a training run; the example's values are in `exampleTraining`. */
+export interface TrainingSettings {
+  learnRate: number;
+  momentum: number;
+  /** MATLAB's trainingOptions default L2Regularization, applied to weights only. */
+  l2Regularization: number;
+  batchSize: number;
+  maxEpochs: number;
+  /** Validate every this many iterations. */
+  validationFrequency: number;
+  /** Stop after this many validations without a lower validation loss. */
+  validationPatience: number;
+  /** The new layer's weights and bias learn this many times faster. */
+  headLearnRateFactor: number;
+  seed: number;
+}
+
+/** The reference example's options (trainingOptions "sgdm" and its new fully connected layer). */
+export const exampleTraining: TrainingSettings = {
+  learnRate: 5e-4,
+  momentum: 0.9,
+  l2Regularization: 1e-4,
+  batchSize: 32,
+  maxEpochs: 10,
+  validationFrequency: 100,
+  validationPatience: 5,
+  headLearnRateFactor: 10,
+  seed: 1,
+};
+
+/**
+ * Defaults for the frozen-backbone mode: only the head learns, and an epoch over cached features
+ * costs milliseconds, so it gets many more epochs, a larger learn rate and frequent validation,
+ * keeping the example's momentum, batch, factor and patience rule (in validations).
+ */
+export const frozenTraining: TrainingSettings = {
+  ...exampleTraining,
+  learnRate: 5e-3,
+  maxEpochs: 300,
+  validationFrequency: 20,
+  validationPatience: 10,
+};
+
+export interface HeadData {
+  /** Row-major [rows, featureSize]; with several augmented views, row = image * views + view. */
+  trainFeatures: Float32Array;
+  trainViews: number;
+  /** Row-major [images, classes], 0 or 1. */
+  trainLabels: Float32Array;
+  valFeatures: Float32Array;
+  valLabels: Float32Array;
+  featureSize: number;
+  classes: number;
+}
+
+export interface IterationReport {
+  epoch: number;
+  iteration: number;
+  iterationsTotal: number;
+  trainLoss: number;
+  trainRmse: number;
+  /** Present on iterations that validated. */
+  valLoss?: number;
+  valRmse?: number;
+  imagesPerSecond: number;
+}
+
+export interface HeadResult {
+  weights: Float32Array;
+  bias: Float32Array;
+  bestValidationLoss: number;
+  bestIteration: number;
+  iterations: number;
+  stoppedEarly: boolean;
+  /** Sigmoid scores of the validation images with the best weights, row-major [images, classes]. */
+  valScores: Float32Array;
+}
+
+/** A small seeded generator (mulberry32), so a run's shuffles and views can be repeated. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Binary cross-entropy from logits, computed stably as max(z, 0) - z*y + log(1 + exp(-|z|)),
+ * summed over classes and averaged over the batch (MATLAB's "binary-crossentropy" normalised by
+ * batch size).
+ */
+export function bceFromLogits(tf: typeof Tf, logits: Tf.Tensor2D, labels: Tf.Tensor2D): Tf.Scalar {
+  return tf.tidy(() => {
+    const perElement = tf.relu(logits).sub(logits.mul(labels)).add(tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+    return perElement.sum().div(logits.shape[0]) as Tf.Scalar;
+  });
+}
+
+/** Root mean squared error between sigmoid scores and labels, over every element. */
+export function rmse(tf: typeof Tf, logits: Tf.Tensor2D, labels: Tf.Tensor2D): Tf.Scalar {
+  return tf.tidy(() => tf.sqrt(tf.sigmoid(logits).sub(labels).square().mean()) as Tf.Scalar);
+}
+
+/**
+ * Trains the new fully connected layer on cached backbone features: logits = features · W + b,
+ * sigmoid at the end, binary cross-entropy from logits, SGD with momentum and the head's learn-rate
+ * factor, validation every `validationFrequency` iterations, early stop after `validationPatience`
+ * validations without a lower loss, best weights kept.
+ */
+export async function trainHead(
+  tf: typeof Tf,
+  data: HeadData,
+  settings: TrainingSettings,
+  options: { signal?: AbortSignal; onIteration?: (report: IterationReport) => void } = {},
+): Promise<HeadResult> {
+  const { featureSize: d, classes: c } = data;
+  const trainImages = data.trainLabels.length / c;
+  const valImages = data.valLabels.length / c;
+  const random = seededRandom(settings.seed);
+  // Glorot-uniform weights and zero bias, as MATLAB initialises a new fully connected layer.
+  const limit = Math.sqrt(6 / (d + c));
+  const initial = new Float32Array(d * c).map(() => (random() * 2 - 1) * limit);
+  const weights = tf.variable(tf.tensor2d(initial, [d, c]), true, 'head/kernel');
+  const bias = tf.variable(tf.zeros([c]), true, 'head/bias');
+  const optimiser = new SgdMomentum(
+    tf,
+    [
+      { variable: weights, learnRateFactor: settings.headLearnRateFactor, l2Factor: 1 },
+      { variable: bias, learnRateFactor: settings.headLearnRateFactor, l2Factor: 0 },
+    ],
+    settings.learnRate,
+    settings.momentum,
+    settings.l2Regularization,
+  );
+  const valX = tf.tensor2d(data.valFeatures, [valImages, d]);
+  const valY = tf.tensor2d(data.valLabels, [valImages, c]);
+  const iterationsPerEpoch = Math.max(1, Math.floor(trainImages / settings.batchSize));
+  const iterationsTotal = iterationsPerEpoch * settings.maxEpochs;
+
+  let best: { loss: number; iteration: number; weights: Float32Array; bias: Float32Array } = {
+    loss: Infinity,
+    iteration: 0,
+    weights: new Float32Array(d * c),
+    bias: new Float32Array(c),
+  };
+  let sinceBest = 0;
+  let iteration = 0;
+  let stoppedEarly = false;
+  const started = performance.now();
+  try {
+    const order = Array.from({ length: trainImages }, (_, i) => i);
+    training: for (let epoch = 1; epoch <= settings.maxEpochs; epoch++) {
+      shuffle(order, random);
+      for (let k = 0; k < iterationsPerEpoch; k++) {
+        if (options.signal?.aborted) throw cancelled();
+        iteration++;
+        const batch = order.slice(k * settings.batchSize, (k + 1) * settings.batchSize);
+        const xs = new Float32Array(batch.length * d);
+        const ys = new Float32Array(batch.length * c);
+        batch.forEach((image, row) => {
+          const view = data.trainViews > 1 ? Math.floor(random() * data.trainViews) : 0;
+          const from = (image * data.trainViews + view) * d;
+          xs.set(data.trainFeatures.subarray(from, from + d), row * d);
+          ys.set(data.trainLabels.subarray(image * c, (image + 1) * c), row * c);
+        });
+        const [lossValue, rmseValue] = tf.tidy(() => {
+          const x = tf.tensor2d(xs, [batch.length, d]);
+          const y = tf.tensor2d(ys, [batch.length, c]);
+          const { value, grads } = tf.variableGrads(() => bceFromLogits(tf, x.matMul(weights).add(bias) as Tf.Tensor2D, y), [weights, bias]);
+          optimiser.apply(grads);
+          const logits = x.matMul(weights).add(bias) as Tf.Tensor2D;
+          return [value.dataSync()[0]!, rmse(tf, logits, y).dataSync()[0]!];
+        });
+        const report: IterationReport = {
+          epoch,
+          iteration,
+          iterationsTotal,
+          trainLoss: lossValue,
+          trainRmse: rmseValue,
+          imagesPerSecond: (iteration * settings.batchSize) / ((performance.now() - started) / 1000),
+        };
+        if (iteration % settings.validationFrequency === 0 || iteration === iterationsTotal) {
+          const [valLoss, valRmse] = tf.tidy(() => {
+            const logits = valX.matMul(weights).add(bias) as Tf.Tensor2D;
+            return [bceFromLogits(tf, logits, valY).dataSync()[0]!, rmse(tf, logits, valY).dataSync()[0]!];
+          });
+          report.valLoss = valLoss;
+          report.valRmse = valRmse;
+          if (valLoss < best.loss) {
+            best = { loss: valLoss, iteration, weights: weights.dataSync().slice() as Float32Array, bias: bias.dataSync().slice() as Float32Array };
+            sinceBest = 0;
+          } else if (++sinceBest >= settings.validationPatience) {
+            stoppedEarly = true;
+            options.onIteration?.(report);
+            break training;
+          }
+        }
+        options.onIteration?.(report);
+        // Let cancel messages and progress out now and then.
+        if (iteration % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    const valScores = tf.tidy(() =>
+      tf.sigmoid(valX.matMul(tf.tensor2d(best.weights, [d, c])).add(tf.tensor1d(best.bias))).dataSync().slice(),
+    ) as Float32Array;
+    return {
+      weights: best.weights,
+      bias: best.bias,
+      bestValidationLoss: best.loss,
+      bestIteration: best.iteration,
+      iterations: iteration,
+      stoppedEarly,
+      valScores,
+    };
+  } finally {
+    optimiser.dispose();
+    weights.dispose();
+    bias.dispose();
+    valX.dispose();
+    valY.dispose();
+  }
+}
+
+function shuffle<T>(items: T[], random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+}
