@@ -6,7 +6,13 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(__dirname, 'src/main/app/index.ts') } },
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src/main/app/index.ts'),
+          // The engine process's entry, forked beside the main bundle.
+          'engine-worker': resolve(__dirname, 'src/main/engine/engine.worker.ts'),
+        },
+      },
     },
   },
   preload: {

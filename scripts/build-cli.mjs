@@ -8,8 +8,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 await build({
-  entryPoints: [join(root, 'src/main/cli/index.ts')],
-  outfile: join(root, 'out/cli/index.mjs'),
+  entryPoints: {
+    index: join(root, 'src/main/cli/index.ts'),
+    // The engine runs in its own process; it is forked from this file beside the bundle.
+    'engine-worker': join(root, 'src/main/engine/engine.worker.ts'),
+  },
+  outdir: join(root, 'out/cli'),
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -8,6 +8,7 @@ import { createServices, type Services } from '../services';
 import { createLocalApi } from '../transport/local';
 import { appVersion } from '../version';
 import { stderrProgress } from './progress';
+import { formatBytes } from '../../shared/domain/format';
 
 interface GlobalOptions {
   json?: boolean;
@@ -160,6 +161,100 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
 
   program
+    .command('doctor')
+    .description('which compute backend the engine uses, why not the better ones, threads and memory')
+    .action(async (_options: unknown, command: Command) => {
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        (api, call) => api.training.status({}, call),
+        (s) =>
+          [
+            `Backend: ${s.backend} (${s.threads} thread${s.threads === 1 ? '' : 's'})`,
+            ...s.candidates.map((c) => `  ${c.name.padEnd(15)} ${c.reason === null ? 'in use' : c.reason}`),
+            `Memory: ${formatBytes(s.memory.freeBytes)} free of ${formatBytes(s.memory.totalBytes)}${s.wasmMemoryLimitBytes ? `; WebAssembly limit ${formatBytes(s.wasmMemoryLimitBytes)}` : ''}`,
+            `Node ${s.node} on ${s.platform}`,
+          ].join('\n'),
+      );
+    });
+
+  program
+    .command('train')
+    .description('train a run by transfer learning (the frozen-backbone mode trains the new layer on cached features)')
+    .requiredOption('--train-annotations <file>', 'COCO instances file of the training images')
+    .requiredOption('--train-images <dir>', 'folder of the training images')
+    .requiredOption('--val-annotations <file>', 'COCO instances file of the validation images')
+    .requiredOption('--val-images <dir>', 'folder of the validation images')
+    .requiredOption('--categories <names>', 'comma-separated category names')
+    .option('--backbone <id>', 'mobilenet_v1_0.75 or mobilenet_v1_1.0', 'mobilenet_v1_0.75')
+    .option('--weights <dir>', 'TensorFlow.js Layers model folder of the backbone')
+    .option('--mode <mode>', 'frozen (train the new layer on cached features) or finetune', 'frozen')
+    .option('--epochs <n>', 'most epochs (frozen default 300, finetune 10)', parseCount)
+    .option('--batch <n>', 'mini-batch size (default 32)', parseCount)
+    .option('--learn-rate <x>', 'learn rate (frozen default 0.005, finetune 0.0005)', parseFloatOption)
+    .option('--views <n>', 'augmented views per training image in the frozen mode (default 2)', parseCount)
+    .option('--name <name>', 'a name for the run')
+    .action(async (options: TrainOptions, command: Command) => {
+      const categories = parseList(options.categories);
+      if (categories.length === 0) throw new AppError('INVALID_INPUT', 'Name at least one category with --categories, such as "dog,cat".');
+      if (options.mode !== 'frozen' && options.mode !== 'finetune')
+        throw new AppError('INVALID_INPUT', `--mode must be frozen or finetune, not "${options.mode}".`);
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        (api, call) =>
+          api.training.train(
+            {
+              trainAnnotations: options.trainAnnotations,
+              trainImages: options.trainImages,
+              valAnnotations: options.valAnnotations,
+              valImages: options.valImages,
+              categories,
+              backbone: options.backbone,
+              mode: options.mode as 'frozen' | 'finetune',
+              ...(options.weights ? { weights: options.weights } : {}),
+              ...(options.name ? { name: options.name } : {}),
+              ...(options.views !== undefined ? { augmentedViews: options.views } : {}),
+              settings: {
+                ...(options.epochs !== undefined ? { maxEpochs: options.epochs } : {}),
+                ...(options.batch !== undefined ? { batchSize: options.batch } : {}),
+                ...(options.learnRate !== undefined ? { learnRate: options.learnRate } : {}),
+              },
+            },
+            call,
+          ),
+        (r) =>
+          [
+            `Run ${r.runId}: ${r.mode} on ${r.backend}, best validation loss ${r.bestValidationLoss.toFixed(4)}, ${r.images.train} training and ${r.images.val} validation images, ${r.seconds.toFixed(1)} s.`,
+            ...r.skipped.map((s) => `  skipped ${s.path}: ${s.reason}`),
+          ].join('\n'),
+      );
+    });
+
+  program
+    .command('runs')
+    .description('list the recorded training runs')
+    .action(async (_options: unknown, command: Command) => {
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        (api, call) => api.training.runs({}, call),
+        (rows) =>
+          rows.length === 0
+            ? 'No runs yet. Train one with "mlw train".'
+            : table(
+                ['run', 'status', 'mode', 'backbone', 'backend', 'val loss', 'created'],
+                rows.map((r) => [
+                  r.runId,
+                  r.status,
+                  r.mode,
+                  r.backbone,
+                  r.backend ?? '',
+                  r.bestValidationLoss?.toFixed(4) ?? '',
+                  r.createdAt,
+                ]),
+              ),
+      );
+    });
+
+  program
     .command('serve')
     .description('serve the app to a browser: the renderer and its RPC on one port (loopback and a token by default)')
     .addOption(new Option('--port <n>', 'port, 0 for any free one').default('5178').argParser(parsePort))
@@ -228,6 +323,34 @@ function parseList(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+interface TrainOptions {
+  trainAnnotations: string;
+  trainImages: string;
+  valAnnotations: string;
+  valImages: string;
+  categories: string;
+  backbone: string;
+  weights?: string;
+  mode: string;
+  epochs?: number;
+  batch?: number;
+  learnRate?: number;
+  views?: number;
+  name?: string;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new AppError('INVALID_INPUT', `"${value}" is not a whole number.`);
+  return n;
+}
+
+function parseFloatOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new AppError('INVALID_INPUT', `"${value}" is not a positive number.`);
+  return n;
 }
 
 function parsePort(value: string): number {

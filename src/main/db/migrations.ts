@@ -66,4 +66,51 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'training runs',
+    sql: `
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'cancelled', 'failed')),
+        created_at TEXT NOT NULL,
+        finished_at TEXT,
+        mode TEXT NOT NULL,
+        backbone TEXT NOT NULL,
+        backend TEXT,
+        -- The whole request and settings as JSON, so a run can be repeated and compared.
+        config TEXT NOT NULL,
+        -- Annotation files, categories and image counts as JSON.
+        dataset TEXT NOT NULL,
+        run_dir TEXT NOT NULL,
+        best_validation_loss REAL,
+        best_iteration INTEGER,
+        iterations INTEGER,
+        seconds_features REAL,
+        seconds_training REAL,
+        seconds_total REAL,
+        error TEXT
+      );
+      CREATE TABLE run_metrics (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        iteration INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        train_loss REAL NOT NULL,
+        train_rmse REAL NOT NULL,
+        val_loss REAL,
+        val_rmse REAL,
+        PRIMARY KEY (run_id, iteration)
+      ) WITHOUT ROWID;
+      -- The validation score matrix of the best weights, for evaluation: float32 row-major
+      -- [images, classes] with the image ids and 0/1 labels beside it.
+      CREATE TABLE run_scores (
+        run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        classes TEXT NOT NULL,
+        image_ids BLOB NOT NULL,
+        labels BLOB NOT NULL,
+        scores BLOB NOT NULL
+      );
+    `,
+  },
 ];

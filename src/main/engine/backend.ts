@@ -88,12 +88,27 @@ async function chooseBackend(forced: string | undefined): Promise<Engine> {
         candidates.push({ name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', available: true, reason: null });
         return finish(tf, 'wasm', candidates, 'cpu');
       }
-      candidates.push({ name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', available: false, reason: 'The WebAssembly backend did not initialise.' });
+      candidates.push({
+        name: 'wasm',
+        package: '@tensorflow/tfjs-backend-wasm',
+        available: false,
+        reason: 'The WebAssembly backend did not initialise.',
+      });
     } catch (error) {
-      candidates.push({ name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', available: false, reason: `The WebAssembly backend failed to load: ${firstLine(error)}` });
+      candidates.push({
+        name: 'wasm',
+        package: '@tensorflow/tfjs-backend-wasm',
+        available: false,
+        reason: `The WebAssembly backend failed to load: ${firstLine(error)}`,
+      });
     }
   } else {
-    candidates.push({ name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', available: false, reason: `Not tried: MLW_BACKEND=${forced}.` });
+    candidates.push({
+      name: 'wasm',
+      package: '@tensorflow/tfjs-backend-wasm',
+      available: false,
+      reason: `Not tried: MLW_BACKEND=${forced}.`,
+    });
   }
   await tf.setBackend('cpu');
   await tf.ready();

@@ -23,7 +23,10 @@ export function featureExtractor(tf: typeof Tf, model: Tf.LayersModel, spec: Bac
   try {
     layer = model.getLayer(spec.featureLayer);
   } catch {
-    throw new AppError('INVALID_INPUT', `The model has no layer named ${spec.featureLayer}, where the ${spec.title} trunk ends: these weights are of another network.`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `The model has no layer named ${spec.featureLayer}, where the ${spec.title} trunk ends: these weights are of another network.`,
+    );
   }
   const trunk = tf.model({ inputs: model.inputs, outputs: layer.output as Tf.SymbolicTensor });
   return {
@@ -67,7 +70,11 @@ export async function extractFeatures(tf: typeof Tf, extractor: FeatureExtractor
   const features = new Float32Array(request.paths.length * views * d);
   const failed: FeatureResult['failed'] = [];
   const batchSize = request.batchSize ?? 16;
-  const cacheRoot = join(request.cacheDir, 'features', `${spec.id}-${extractor.weightsKey.slice(0, 16)}-${spec.preprocessing.normalisation}${size}`);
+  const cacheRoot = join(
+    request.cacheDir,
+    'features',
+    `${spec.id}-${extractor.weightsKey.slice(0, 16)}-${spec.preprocessing.normalisation}${size}`,
+  );
   await mkdir(cacheRoot, { recursive: true });
   let fromCache = 0;
   const jobs: { image: number; view: number }[] = [];
@@ -135,7 +142,12 @@ export async function extractFeatures(tf: typeof Tf, extractor: FeatureExtractor
     if (toEmbed.length > 0) {
       const input = new Float32Array(toEmbed.length * size * size * 3);
       toEmbed.forEach((p, i) => input.set(p.pixels!, i * size * size * 3));
-      const embedded = tf.tidy(() => extractor.embed(tf.tensor4d(input, [toEmbed.length, size, size, 3])).dataSync().slice()) as Float32Array;
+      const embedded = tf.tidy(() =>
+        extractor
+          .embed(tf.tensor4d(input, [toEmbed.length, size, size, 3]))
+          .dataSync()
+          .slice(),
+      ) as Float32Array;
       await Promise.all(
         toEmbed.map(async (p, i) => {
           const row = embedded.subarray(i * d, (i + 1) * d);

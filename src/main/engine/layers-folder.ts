@@ -28,23 +28,35 @@ export async function readLayersFolder(folder: string): Promise<Tf.io.ModelArtif
   try {
     text = await readFile(modelJsonPath, 'utf8');
   } catch {
-    throw new AppError('NOT_FOUND', `There is no model.json in ${dir}. Choose a TensorFlow.js Layers model folder (model.json and its weight shards).`);
+    throw new AppError(
+      'NOT_FOUND',
+      `There is no model.json in ${dir}. Choose a TensorFlow.js Layers model folder (model.json and its weight shards).`,
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new AppError('INVALID_INPUT', `${modelJsonPath} is not valid JSON; the file is damaged or truncated. Copy or download the model again.`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `${modelJsonPath} is not valid JSON; the file is damaged or truncated. Copy or download the model again.`,
+    );
   }
   const manifest = manifestSchema.safeParse(parsed);
   if (!manifest.success) {
-    throw new AppError('INVALID_INPUT', `${modelJsonPath} is not a TensorFlow.js Layers model (it needs "modelTopology" and "weightsManifest").`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `${modelJsonPath} is not a TensorFlow.js Layers model (it needs "modelTopology" and "weightsManifest").`,
+    );
   }
 
   const weightSpecs: Tf.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
   for (const group of manifest.data.weightsManifest) {
-    const expected = group.weights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * (bytesPerValue[w.dtype ?? 'float32'] ?? 4), 0);
+    const expected = group.weights.reduce(
+      (sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * (bytesPerValue[w.dtype ?? 'float32'] ?? 4),
+      0,
+    );
     const layers = [...new Set(group.weights.map((w) => w.name.split('/')[0]))].join(', ');
     const shards: Buffer[] = [];
     for (const path of group.paths) {
@@ -52,7 +64,11 @@ export async function readLayersFolder(folder: string): Promise<Tf.io.ModelArtif
       try {
         await stat(shardPath);
       } catch {
-        throw new AppError('NOT_FOUND', `The weight file ${shardPath} is missing (it holds the weights of ${layers}). Copy the whole model folder again.`, { file: shardPath, layers });
+        throw new AppError(
+          'NOT_FOUND',
+          `The weight file ${shardPath} is missing (it holds the weights of ${layers}). Copy the whole model folder again.`,
+          { file: shardPath, layers },
+        );
       }
       shards.push(await readFile(shardPath));
     }

@@ -26,7 +26,12 @@ const caffeMeanBgr = [103.939, 116.779, 123.68] as const;
  * With `augment`, the image is rotated about its centre (corners filled with black, size kept, as
  * imageDataAugmenter does) and maybe mirrored; `random` gives numbers in [0, 1).
  */
-export async function decodeResized(path: string, size: number, augment?: Augmentation, random: () => number = Math.random): Promise<Uint8Array> {
+export async function decodeResized(
+  path: string,
+  size: number,
+  augment?: Augmentation,
+  random: () => number = Math.random,
+): Promise<Uint8Array> {
   let rgb: Buffer;
   try {
     rgb = await sharp(path, { failOn: 'error' })
@@ -49,11 +54,17 @@ export async function decodeResized(path: string, size: number, augment?: Augmen
   const flip = augment.horizontalFlip && random() < 0.5;
   let pipeline = sharp(rgb, { raw: { width: size, height: size, channels: 3 } });
   if (flip) pipeline = pipeline.flop();
-  const rotated = await pipeline.rotate(angle, { background: { r: 0, g: 0, b: 0 } }).raw().toBuffer({ resolveWithObject: true });
+  const rotated = await pipeline
+    .rotate(angle, { background: { r: 0, g: 0, b: 0 } })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const { width, height } = rotated.info;
   const left = Math.floor((width - size) / 2);
   const top = Math.floor((height - size) / 2);
-  return sharp(rotated.data, { raw: { width, height, channels: 3 } }).extract({ left, top, width: size, height: size }).raw().toBuffer();
+  return sharp(rotated.data, { raw: { width, height, channels: 3 } })
+    .extract({ left, top, width: size, height: size })
+    .raw()
+    .toBuffer();
 }
 
 /** Writes one image's normalised values into `out` at `offset` (HWC, float32). */

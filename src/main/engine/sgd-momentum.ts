@@ -37,7 +37,8 @@ export class SgdMomentum {
         const gradient = gradients[variable.name];
         if (gradient === undefined) continue;
         const velocity = this.velocities.get(variable.name)!;
-        const regularised = l2Factor === 0 || this.l2Regularization === 0 ? gradient : gradient.add(variable.mul(this.l2Regularization * l2Factor));
+        const regularised =
+          l2Factor === 0 || this.l2Regularization === 0 ? gradient : gradient.add(variable.mul(this.l2Regularization * l2Factor));
         const next = velocity.mul(this.momentum).sub(regularised.mul(this.learnRate * learnRateFactor));
         velocity.assign(next);
         variable.assign(variable.add(next));

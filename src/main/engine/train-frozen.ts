@@ -46,12 +46,17 @@ export async function trainFrozen(request: FrozenRunRequest): Promise<FrozenRunR
   const { tf, status } = await loadEngine();
   const spec = backboneSpec(request.backbone);
   const artifacts = await readLayersFolder(request.weightsDir);
-  const weightsKey = createHash('sha256').update(new Uint8Array(artifacts.weightData as ArrayBuffer)).digest('hex');
+  const weightsKey = createHash('sha256')
+    .update(new Uint8Array(artifacts.weightData as ArrayBuffer))
+    .digest('hex');
   let model;
   try {
     model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (error) {
-    throw new AppError('INVALID_INPUT', `The weights in ${request.weightsDir} do not build ${spec.title}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `The weights in ${request.weightsDir} do not build ${spec.title}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const extractor = featureExtractor(tf, model, spec, weightsKey);
   const started = performance.now();

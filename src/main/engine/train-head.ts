@@ -99,7 +99,10 @@ export function seededRandom(seed: number): () => number {
  */
 export function bceFromLogits(tf: typeof Tf, logits: Tf.Tensor2D, labels: Tf.Tensor2D): Tf.Scalar {
   return tf.tidy(() => {
-    const perElement = tf.relu(logits).sub(logits.mul(labels)).add(tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+    const perElement = tf
+      .relu(logits)
+      .sub(logits.mul(labels))
+      .add(tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
     return perElement.sum().div(logits.shape[0]) as Tf.Scalar;
   });
 }
@@ -174,7 +177,10 @@ export async function trainHead(
         const [lossValue, rmseValue] = tf.tidy(() => {
           const x = tf.tensor2d(xs, [batch.length, d]);
           const y = tf.tensor2d(ys, [batch.length, c]);
-          const { value, grads } = tf.variableGrads(() => bceFromLogits(tf, x.matMul(weights).add(bias) as Tf.Tensor2D, y), [weights, bias]);
+          const { value, grads } = tf.variableGrads(
+            () => bceFromLogits(tf, x.matMul(weights).add(bias) as Tf.Tensor2D, y),
+            [weights, bias],
+          );
           optimiser.apply(grads);
           const logits = x.matMul(weights).add(bias) as Tf.Tensor2D;
           return [value.dataSync()[0]!, rmse(tf, logits, y).dataSync()[0]!];
@@ -195,7 +201,12 @@ export async function trainHead(
           report.valLoss = valLoss;
           report.valRmse = valRmse;
           if (valLoss < best.loss) {
-            best = { loss: valLoss, iteration, weights: weights.dataSync().slice() as Float32Array, bias: bias.dataSync().slice() as Float32Array };
+            best = {
+              loss: valLoss,
+              iteration,
+              weights: weights.dataSync().slice() as Float32Array,
+              bias: bias.dataSync().slice() as Float32Array,
+            };
             sinceBest = 0;
           } else if (++sinceBest >= settings.validationPatience) {
             stoppedEarly = true;
@@ -209,7 +220,10 @@ export async function trainHead(
       }
     }
     const valScores = tf.tidy(() =>
-      tf.sigmoid(valX.matMul(tf.tensor2d(best.weights, [d, c])).add(tf.tensor1d(best.bias))).dataSync().slice(),
+      tf
+        .sigmoid(valX.matMul(tf.tensor2d(best.weights, [d, c])).add(tf.tensor1d(best.bias)))
+        .dataSync()
+        .slice(),
     ) as Float32Array;
     return {
       weights: best.weights,

@@ -4,6 +4,8 @@ import { openCache, type Db } from '../db/connection';
 import { AppService, type PathPicker } from './app-service';
 import { DatasetService } from './dataset-service';
 import { SettingsStore } from './settings-store';
+import { TrainingService } from './training-service';
+import type { EngineSpawner } from '../engine/engine-host';
 
 export interface Services {
   handlers: ApiHandlers;
@@ -13,12 +15,25 @@ export interface Services {
 }
 
 /** The composition root shared by the desktop app, `mlw` and `mlw serve`. */
-export function createServices(options: { dataDir: string; host: AppInfo['host']; pickPath?: PathPicker }): Services {
+export function createServices(options: {
+  dataDir: string;
+  host: AppInfo['host'];
+  pickPath?: PathPicker;
+  /** How the engine process is started (Electron passes utilityProcess). */
+  spawnEngine?: EngineSpawner;
+}): Services {
   const db = openCache(options.dataDir);
   const settings = new SettingsStore(options.dataDir);
+  const dataset = new DatasetService({ dataDir: options.dataDir, db, settings });
   const handlers: ApiHandlers = {
     app: new AppService(options.host, options.dataDir, options.pickPath),
-    dataset: new DatasetService({ dataDir: options.dataDir, db, settings }),
+    dataset,
+    training: new TrainingService({
+      db,
+      dataDir: options.dataDir,
+      dataset,
+      ...(options.spawnEngine ? { spawnEngine: options.spawnEngine } : {}),
+    }),
   };
   return { handlers, db, dataDir: options.dataDir, close: () => db.close() };
 }

@@ -31,6 +31,8 @@ export interface Progress {
   total: number;
   unit?: 'bytes' | 'items' | 'images' | 'iterations';
   message?: string;
+  /** Figures that go with this step, such as a training iteration's loss (named with their units). */
+  metrics?: Record<string, number>;
 }
 
 export interface CallOptions {

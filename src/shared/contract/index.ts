@@ -1,11 +1,13 @@
 import { appContract } from './app';
 import { datasetContract } from './dataset';
+import { trainingContract } from './training';
 import type { ContractClient, ContractHandlers } from './define';
 
 /** Every service the renderer, the CLI and tests can call, on every transport. */
 export const contract = {
   app: appContract,
   dataset: datasetContract,
+  training: trainingContract,
 } as const;
 
 export type Contract = typeof contract;
@@ -16,3 +18,4 @@ export * from './define';
 export * from './errors';
 export * from './app';
 export * from './dataset';
+export * from './training';

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { method } from '../../shared/contract/define';
+import { engineStatus, trainingSettings } from '../../shared/contract/training';
+
+const float32 = z.custom<Float32Array>((value) => value instanceof Float32Array, 'Expected a Float32Array');
+const labelledImages = z.object({ paths: z.array(z.string()), labels: float32 });
+
+/** The messages between the app and its engine process (TensorFlow.js runs there, never in the app). */
+export const engineContract = {
+  engine: {
+    status: method({ summary: 'The backend in use and why.', input: z.object({}), output: engineStatus }),
+    trainFrozen: method({
+      summary: 'Frozen-backbone training: features, then the head.',
+      input: z.object({
+        backbone: z.string(),
+        weightsDir: z.string(),
+        classes: z.number().int().min(1),
+        train: labelledImages,
+        val: labelledImages,
+        settings: trainingSettings,
+        augmentedViews: z.number().int().min(0),
+        cacheDir: z.string(),
+      }),
+      output: z.object({
+        backend: z.string(),
+        weights: float32,
+        bias: float32,
+        bestValidationLoss: z.number(),
+        bestIteration: z.number().int(),
+        iterations: z.number().int(),
+        stoppedEarly: z.boolean(),
+        valScores: float32,
+        valKept: z.array(z.number().int()),
+        trainKept: z.number().int(),
+        skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+        seconds: z.object({ features: z.number(), training: z.number() }),
+      }),
+      progress: true,
+    }),
+  },
+} as const;
+export type EngineContract = typeof engineContract;

@@ -1,0 +1,67 @@
+// The engine process: TensorFlow.js and its native or WebAssembly backend live here, so that a
+// crash or an out-of-memory abort ends this process and not the app. It serves the engine contract
+// over the parent's message channel (child_process IPC, or Electron's utilityProcess port).
+import type { Protocol, RpcMessage } from '../../shared/rpc/protocol';
+import { serveContract } from '../../shared/rpc/server';
+import { loadEngine } from './backend';
+import { engineContract } from './engine-contract';
+import { trainFrozen } from './train-frozen';
+
+// Nothing but the protocol may reach the parent's stdout (TensorFlow.js greets on console.log).
+console.log = console.error;
+console.info = console.error;
+console.warn = console.error;
+
+interface ParentPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (event: { data: unknown }) => void): void;
+}
+
+function parentProtocol(): Protocol {
+  const electronPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+  if (electronPort) {
+    return {
+      send: (message: RpcMessage) => electronPort.postMessage(message),
+      onMessage: (listener) => {
+        electronPort.on('message', (event) => listener(event.data));
+        return () => undefined;
+      },
+    };
+  }
+  if (typeof process.send !== 'function') throw new Error('The engine worker must be started by the app (it has no parent channel).');
+  return {
+    send: (message: RpcMessage) => process.send!(message),
+    onMessage: (listener) => {
+      process.on('message', listener);
+      return () => process.off('message', listener);
+    },
+  };
+}
+
+serveContract(parentProtocol(), engineContract, {
+  engine: {
+    status: async () => (await loadEngine()).status,
+    trainFrozen: async (input, context) =>
+      trainFrozen({
+        ...input,
+        signal: context.signal,
+        onProgress: context.progress,
+        onIteration: (report) =>
+          context.progress({
+            phase: 'Training the new layer',
+            done: report.iteration,
+            total: report.iterationsTotal,
+            unit: 'iterations',
+            metrics: {
+              epoch: report.epoch,
+              trainLoss: report.trainLoss,
+              trainRmse: report.trainRmse,
+              imagesPerSecond: report.imagesPerSecond,
+              ...(report.valLoss !== undefined ? { valLoss: report.valLoss, valRmse: report.valRmse! } : {}),
+            },
+          }),
+      }),
+  },
+});
+
+process.on('disconnect', () => process.exit(0));

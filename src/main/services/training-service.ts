@@ -1,0 +1,277 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
+import { AppError } from '../../shared/contract/errors';
+import { trainRequest, type RunSummary, type trainingContract } from '../../shared/contract/training';
+import type { z } from 'zod';
+import { getFile, subsetMatrix } from '../coco/queries';
+import type { Db } from '../db/connection';
+import { startEngine, type EngineSpawner } from '../engine/engine-host';
+import { frozenTraining, exampleTraining, type TrainingSettings } from '../engine/train-head';
+import { backbones, backboneSpec } from '../engine/zoo';
+import { writeFileAtomic } from './atomic-file';
+import { imagePath, type DatasetService } from './dataset-service';
+
+type TrainingHandlers = ServiceHandlers<typeof trainingContract>;
+type ParsedTrainRequest = z.output<typeof trainRequest>;
+
+interface RunRow {
+  id: string;
+  name: string;
+  status: RunSummary['status'];
+  created_at: string;
+  finished_at: string | null;
+  mode: RunSummary['mode'];
+  backbone: string;
+  backend: string | null;
+  dataset: string;
+  best_validation_loss: number | null;
+  seconds_total: number | null;
+  error: string | null;
+}
+
+/**
+ * Training runs: prepares the subset (the example's prepareData on the train and validation
+ * files), runs the engine in its own process, records the run, its metric history and its
+ * validation scores in SQLite, and keeps the trained head in the run's folder.
+ */
+export class TrainingService implements TrainingHandlers {
+  constructor(private readonly options: { db: Db; dataDir: string; dataset: DatasetService; spawnEngine?: EngineSpawner }) {}
+
+  status: TrainingHandlers['status'] = async () => {
+    const engine = startEngine(this.options.spawnEngine);
+    try {
+      return await engine.api.engine.status({});
+    } finally {
+      engine.close();
+    }
+  };
+
+  runs: TrainingHandlers['runs'] = async () =>
+    (this.options.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC').all() as RunRow[]).map(runSummaryOf);
+
+  history: TrainingHandlers['history'] = async ({ runId }) => {
+    this.requireRun(runId);
+    return (
+      this.options.db
+        .prepare('SELECT iteration, epoch, train_loss, train_rmse, val_loss, val_rmse FROM run_metrics WHERE run_id = ? ORDER BY iteration')
+        .all(runId) as {
+        iteration: number;
+        epoch: number;
+        train_loss: number;
+        train_rmse: number;
+        val_loss: number | null;
+        val_rmse: number | null;
+      }[]
+    ).map((r) => ({
+      iteration: r.iteration,
+      epoch: r.epoch,
+      trainLoss: r.train_loss,
+      trainRmse: r.train_rmse,
+      valLoss: r.val_loss,
+      valRmse: r.val_rmse,
+    }));
+  };
+
+  train: TrainingHandlers['train'] = async (input, context) => {
+    const request = trainRequest.parse(input);
+    const spec = backboneSpec(request.backbone in backbones ? request.backbone : unknownBackbone(request.backbone));
+    if (request.mode === 'finetune') {
+      throw new AppError(
+        'UNSUPPORTED',
+        'Fine-tuning the whole network is not available in this version yet; use the frozen-backbone mode (--mode frozen), which trains the new layer on cached backbone features.',
+      );
+    }
+    const weightsDir = resolve(request.weights ?? join(this.options.dataDir, 'models', spec.id));
+    if (!existsSync(join(weightsDir, 'model.json'))) {
+      throw new AppError(
+        'NOT_FOUND',
+        `No ${spec.title} weights at ${weightsDir}. Point --weights at a TensorFlow.js Layers model folder (model.json and shards), such as ../shared/models/mobilenet_v1_0.75_224, or copy one there.`,
+      );
+    }
+
+    const train = await this.subset(request.trainAnnotations, request.trainImages, request.categories, 'training', context);
+    const val = await this.subset(request.valAnnotations, request.valImages, request.categories, 'validation', context);
+    const settings: TrainingSettings = { ...(request.mode === 'frozen' ? frozenTraining : exampleTraining), ...request.settings };
+
+    const db = this.options.db;
+    const runId = `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
+    const runDir = join(this.options.dataDir, 'runs', runId);
+    await mkdir(runDir, { recursive: true });
+    const createdAt = new Date().toISOString();
+    const dataset = {
+      train: { annotations: train.annotations, images: request.trainImages, count: train.paths.length },
+      val: { annotations: val.annotations, images: request.valImages, count: val.paths.length },
+      categories: train.classes,
+    };
+    db.prepare(
+      `INSERT INTO runs (id, name, status, created_at, mode, backbone, config, dataset, run_dir) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      runId,
+      request.name ?? `${spec.title}, ${request.mode}`,
+      createdAt,
+      request.mode,
+      spec.id,
+      JSON.stringify({ ...request, weights: weightsDir, settings }),
+      JSON.stringify(dataset),
+      runDir,
+    );
+
+    const insertMetric = db.prepare(
+      'INSERT INTO run_metrics (run_id, iteration, epoch, train_loss, train_rmse, val_loss, val_rmse) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    const finish = db.prepare(
+      `UPDATE runs SET status = ?, finished_at = ?, backend = ?, best_validation_loss = ?, best_iteration = ?, iterations = ?,
+       seconds_features = ?, seconds_training = ?, seconds_total = ?, error = ? WHERE id = ?`,
+    );
+    const started = performance.now();
+    const engine = startEngine(this.options.spawnEngine);
+    try {
+      const result = await engine.api.engine.trainFrozen(
+        {
+          backbone: spec.id,
+          weightsDir,
+          classes: train.classes.length,
+          train: { paths: train.paths, labels: train.labels },
+          val: { paths: val.paths, labels: val.labels },
+          settings,
+          augmentedViews: request.augmentedViews,
+          cacheDir: this.options.dataDir,
+        },
+        {
+          signal: context.signal,
+          onProgress: (progress) => {
+            const m = progress.metrics;
+            if (m?.trainLoss !== undefined && m.trainRmse !== undefined) {
+              insertMetric.run(runId, progress.done, m.epoch ?? 0, m.trainLoss, m.trainRmse, m.valLoss ?? null, m.valRmse ?? null);
+            }
+            context.progress(progress);
+          },
+        },
+      );
+      const c = train.classes.length;
+      const keptIds = result.valKept.map((i) => val.imageIds[i]!);
+      const keptLabels = new Float32Array(result.valKept.length * c);
+      result.valKept.forEach((row, i) => keptLabels.set(val.labels.subarray(row * c, (row + 1) * c), i * c));
+      await writeFileAtomic(
+        join(runDir, 'head.json'),
+        JSON.stringify({
+          backbone: spec.id,
+          weightsDir,
+          classes: train.classes,
+          featureSize: spec.featureSize,
+          weights: [...result.weights],
+          bias: [...result.bias],
+        }),
+      );
+      db.prepare('INSERT INTO run_scores (run_id, classes, image_ids, labels, scores) VALUES (?, ?, ?, ?, ?)').run(
+        runId,
+        JSON.stringify(train.classes),
+        Buffer.from(Float64Array.from(keptIds).buffer),
+        Buffer.from(keptLabels.buffer),
+        Buffer.from(result.valScores.buffer, result.valScores.byteOffset, result.valScores.byteLength),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      finish.run(
+        'completed',
+        new Date().toISOString(),
+        result.backend,
+        result.bestValidationLoss,
+        result.bestIteration,
+        result.iterations,
+        result.seconds.features,
+        result.seconds.training,
+        seconds,
+        null,
+        runId,
+      );
+      return {
+        runId,
+        mode: request.mode,
+        backend: result.backend,
+        bestValidationLoss: result.bestValidationLoss,
+        images: { train: result.trainKept, val: result.valKept.length },
+        skipped: result.skipped,
+        seconds,
+      };
+    } catch (error) {
+      const appError = AppError.from(error);
+      const status = appError.code === 'CANCELLED' ? 'cancelled' : 'failed';
+      finish.run(
+        status,
+        new Date().toISOString(),
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        (performance.now() - started) / 1000,
+        appError.message,
+        runId,
+      );
+      throw appError;
+    } finally {
+      engine.close();
+    }
+  };
+
+  private async subset(
+    annotations: string,
+    imagesDir: string,
+    categories: string[],
+    role: string,
+    context: HandlerContext,
+  ): Promise<{ annotations: string; classes: string[]; imageIds: number[]; paths: string[]; labels: Float32Array }> {
+    const imported = await this.options.dataset.ingest(
+      { path: annotations, imagesDir },
+      { signal: context.signal, progress: (p) => context.progress({ ...p, phase: `${p.phase} (${role} annotations)` }) },
+    );
+    const matrix = subsetMatrix(this.options.db, imported.fileId, categories);
+    if (matrix.imageIds.length === 0) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `No ${role} image contains any of the chosen categories; choose other categories or another annotation file.`,
+      );
+    }
+    const dir = getFile(this.options.db, imported.fileId).images_dir ?? resolve(imagesDir);
+    return {
+      annotations: imported.path,
+      classes: matrix.classes,
+      imageIds: matrix.imageIds,
+      paths: matrix.fileNames.map((name) => imagePath(dir, name) ?? join(dir, '__outside_images_folder__')),
+      labels: Float32Array.from(matrix.labels.flat()),
+    };
+  }
+
+  private requireRun(runId: string): void {
+    if (this.options.db.prepare('SELECT 1 FROM runs WHERE id = ?').get(runId) === undefined) {
+      throw new AppError('NOT_FOUND', `There is no run ${runId}. "mlw runs" lists them.`);
+    }
+  }
+}
+
+function unknownBackbone(id: string): never {
+  throw new AppError('INVALID_INPUT', `There is no backbone "${id}". Choose one of: ${Object.keys(backbones).join(', ')}.`);
+}
+
+function runSummaryOf(row: RunRow): RunSummary {
+  const dataset = JSON.parse(row.dataset) as { categories: string[]; train: { count: number }; val: { count: number } };
+  return {
+    runId: row.id,
+    name: row.name,
+    status: row.status,
+    createdAt: row.created_at,
+    finishedAt: row.finished_at,
+    mode: row.mode,
+    backbone: row.backbone,
+    backend: row.backend,
+    categories: dataset.categories,
+    images: { train: dataset.train.count, val: dataset.val.count },
+    bestValidationLoss: row.best_validation_loss,
+    seconds: row.seconds_total,
+    error: row.error,
+  };
+}

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { method } from './define';
+
+export const trainingModes = ['frozen', 'finetune'] as const;
+
+export const trainingSettings = z.object({
+  learnRate: z.number().positive().max(10),
+  momentum: z.number().min(0).max(0.999),
+  l2Regularization: z.number().min(0).max(1),
+  batchSize: z.number().int().min(1).max(4096),
+  maxEpochs: z.number().int().min(1).max(100000),
+  validationFrequency: z.number().int().min(1),
+  validationPatience: z.number().int().min(1),
+  headLearnRateFactor: z.number().positive().max(1000),
+  seed: z.number().int().min(0),
+});
+
+export const engineStatus = z.object({
+  backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']),
+  candidates: z.array(z.object({ name: z.string(), package: z.string(), available: z.boolean(), reason: z.string().nullable() })),
+  threads: z.number().int(),
+  memory: z.object({ totalBytes: z.number(), freeBytes: z.number() }),
+  wasmMemoryLimitBytes: z.number().nullable(),
+  node: z.string(),
+  platform: z.string(),
+});
+export type EngineStatusInfo = z.infer<typeof engineStatus>;
+
+export const runSummary = z.object({
+  runId: z.string(),
+  name: z.string(),
+  status: z.enum(['running', 'completed', 'cancelled', 'failed']),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+  mode: z.enum(trainingModes),
+  backbone: z.string(),
+  backend: z.string().nullable(),
+  categories: z.array(z.string()),
+  images: z.object({ train: z.number().int(), val: z.number().int() }),
+  bestValidationLoss: z.number().nullable(),
+  seconds: z.number().nullable(),
+  error: z.string().nullable(),
+});
+export type RunSummary = z.infer<typeof runSummary>;
+
+export const trainRequest = z.object({
+  trainAnnotations: z.string().min(1),
+  trainImages: z.string().min(1),
+  valAnnotations: z.string().min(1),
+  valImages: z.string().min(1),
+  categories: z.array(z.string().min(1)).min(1),
+  backbone: z.string().default('mobilenet_v1_0.75'),
+  weights: z.string().min(1).optional(),
+  mode: z.enum(trainingModes).default('frozen'),
+  /** Overrides of the mode's defaults. */
+  settings: trainingSettings.partial().default({}),
+  augmentedViews: z.number().int().min(0).max(16).default(2),
+  name: z.string().optional(),
+});
+export type TrainRequest = z.input<typeof trainRequest>;
+
+export const trainResult = z.object({
+  runId: z.string(),
+  mode: z.enum(trainingModes),
+  backend: z.string(),
+  bestValidationLoss: z.number(),
+  images: z.object({ train: z.number().int(), val: z.number().int() }),
+  skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+  seconds: z.number(),
+});
+export type TrainResult = z.infer<typeof trainResult>;
+
+export const trainingContract = {
+  status: method({
+    summary: 'Which backend the engine uses, why not the better ones, threads and memory.',
+    input: z.object({}),
+    output: engineStatus,
+  }),
+  train: method({
+    summary: 'Train a run by transfer learning; progress reports each iteration with its losses.',
+    input: trainRequest,
+    output: trainResult,
+    progress: true,
+  }),
+  runs: method({ summary: 'Every recorded run, newest first.', input: z.object({}), output: z.array(runSummary) }),
+  history: method({
+    summary: "A run's metric history: per iteration training loss and RMSE, and validation loss and RMSE where it validated.",
+    input: z.object({ runId: z.string() }),
+    output: z.array(
+      z.object({
+        iteration: z.number().int(),
+        epoch: z.number().int(),
+        trainLoss: z.number(),
+        trainRmse: z.number(),
+        valLoss: z.number().nullable(),
+        valRmse: z.number().nullable(),
+      }),
+    ),
+  }),
+} as const;
