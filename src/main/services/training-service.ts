@@ -5,7 +5,6 @@ import { join, resolve } from 'node:path';
 import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
 import { trainRequest, type RunSummary, type trainingContract } from '../../shared/contract/training';
-import type { z } from 'zod';
 import { getFile, subsetMatrix } from '../coco/queries';
 import type { Db } from '../db/connection';
 import { startEngine, type EngineSpawner } from '../engine/engine-host';
@@ -15,7 +14,6 @@ import { writeFileAtomic } from './atomic-file';
 import { imagePath, type DatasetService } from './dataset-service';
 
 type TrainingHandlers = ServiceHandlers<typeof trainingContract>;
-type ParsedTrainRequest = z.output<typeof trainRequest>;
 
 interface RunRow {
   id: string;
