@@ -109,6 +109,7 @@ export class DatasetService implements DatasetHandlers {
       }
       if (!info.isDirectory()) return { ok: false, resolved, message: 'This is a file; choose the folder that holds the images.' };
       const entries = await readdir(resolved);
+      if (entries.includes('model.json')) return { ok: true, resolved, message: 'Model folder (model.json and weight shards).' };
       const images = entries.filter((name) => /\.(jpe?g|png|webp)$/i.test(name)).length;
       return { ok: true, resolved, message: `Folder with ${images.toLocaleString('en-US')} image files.` };
     } catch (error) {

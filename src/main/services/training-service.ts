@@ -38,6 +38,12 @@ interface RunRow {
 export class TrainingService implements TrainingHandlers {
   constructor(private readonly options: { db: Db; dataDir: string; dataset: DatasetService; spawnEngine?: EngineSpawner }) {}
 
+  defaults: TrainingHandlers['defaults'] = async () => ({
+    modes: { frozen: frozenTraining, finetune: exampleTraining },
+    augmentedViews: 2,
+    backbones: Object.values(backbones).map((b) => ({ id: b.id, title: b.title, inputSize: b.preprocessing.size })),
+  });
+
   status: TrainingHandlers['status'] = async () => {
     const engine = startEngine(this.options.spawnEngine);
     try {

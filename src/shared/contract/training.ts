@@ -70,7 +70,19 @@ export const trainResult = z.object({
 });
 export type TrainResult = z.infer<typeof trainResult>;
 
+export const trainingDefaults = z.object({
+  modes: z.object({ frozen: trainingSettings, finetune: trainingSettings }),
+  augmentedViews: z.number().int(),
+  backbones: z.array(z.object({ id: z.string(), title: z.string(), inputSize: z.number().int() })),
+});
+export type TrainingDefaults = z.infer<typeof trainingDefaults>;
+
 export const trainingContract = {
+  defaults: method({
+    summary: 'The settings each mode starts from, and the backbones on offer.',
+    input: z.object({}),
+    output: trainingDefaults,
+  }),
   status: method({
     summary: 'Which backend the engine uses, why not the better ones, threads and memory.',
     input: z.object({}),

@@ -1,8 +1,9 @@
 import type { ReactNode } from 'react';
-import { DatasetIcon } from '../components/icons';
+import { DatasetIcon, TrainIcon } from '../components/icons';
 import { DatasetWorkspace } from '../features/dataset/dataset-workspace';
+import { TrainWorkspace } from '../features/train/train-workspace';
 
-/** One entry of the left navigation. Add Train, Evaluate, Predict and Runs here as they are built. */
+/** One entry of the left navigation. Add Evaluate, Predict and Runs here as they are built. */
 export interface Workspace {
   /** Also the URL hash (`#dataset`), so a reload returns to the same workspace. */
   id: string;
@@ -13,4 +14,5 @@ export interface Workspace {
 
 export const workspaces: readonly Workspace[] = [
   { id: 'dataset', label: 'Dataset', icon: <DatasetIcon />, render: () => <DatasetWorkspace /> },
+  { id: 'train', label: 'Train', icon: <TrainIcon />, render: () => <TrainWorkspace /> },
 ];

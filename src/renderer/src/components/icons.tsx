@@ -45,3 +45,11 @@ export function ExpandIcon({ expanded, sx, ...props }: SvgIconProps & { expanded
     </SvgIcon>
   );
 }
+
+export function TrainIcon(props: SvgIconProps): ReactNode {
+  return (
+    <SvgIcon {...props}>
+      <path d="M3.5 18.49l6-6.01 4 4L22 6.92l-1.41-1.41-7.09 7.97-4-4L2 16.99z" />
+    </SvgIcon>
+  );
+}

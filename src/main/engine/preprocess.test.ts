@@ -1,0 +1,258 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../shared/contract/errors';
+import { decodeResized, exampleAugmentation, normalise } from './preprocess';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mlw-preprocess-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+type Rgb = [number, number, number];
+const red: Rgb = [255, 0, 0];
+const green: Rgb = [0, 255, 0];
+const blue: Rgb = [0, 0, 255];
+const white: Rgb = [255, 255, 255];
+
+/** A width x height RGB image made of equal-width vertical stripes of the given colours. */
+function stripes(width: number, height: number, colours: Rgb[]): Buffer {
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const colour = colours[Math.floor((x * colours.length) / width)]!;
+      pixels.set(colour, (y * width + x) * 3);
+    }
+  }
+  return pixels;
+}
+
+function raw(width: number, height: number, channels: 1 | 3 | 4 = 3): { raw: { width: number; height: number; channels: 1 | 3 | 4 } } {
+  return { raw: { width, height, channels } };
+}
+
+function pixel(rgb: Uint8Array, size: number, x: number, y: number): Rgb {
+  const i = (y * size + x) * 3;
+  return [rgb[i]!, rgb[i + 1]!, rgb[i + 2]!];
+}
+
+/** Within `tolerance` of a colour on every channel (resizing and JPEG blur edges a little). */
+function near(actual: Rgb, expected: Rgb, tolerance = 24): boolean {
+  return actual.every((v, i) => Math.abs(v - expected[i]!) <= tolerance);
+}
+
+async function rejection(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('decodeResized', () => {
+  it('decodes grayscale PNG, RGBA PNG, WebP and JPEG to size*size*3 RGB bytes', async () => {
+    const size = 20;
+    const gray = join(dir, 'gray.png');
+    const grayPixels = Buffer.alloc(30 * 40);
+    for (let i = 0; i < grayPixels.length; i++) grayPixels[i] = i % 256;
+    await sharp(grayPixels, raw(30, 40, 1)).toColourspace('b-w').png().toFile(gray);
+    expect((await sharp(gray).metadata()).channels).toBe(1);
+
+    const rgba = join(dir, 'rgba.png');
+    const rgbaPixels = Buffer.alloc(25 * 25 * 4);
+    for (let i = 0; i < 25 * 25; i++) rgbaPixels.set([200, 100, 50, i % 2 === 0 ? 255 : 64], i * 4);
+    await sharp(rgbaPixels, raw(25, 25, 4)).png().toFile(rgba);
+    expect((await sharp(rgba).metadata()).channels).toBe(4);
+
+    const webp = join(dir, 'image.webp');
+    await sharp(stripes(50, 30, [red, blue]), raw(50, 30)).webp({ lossless: true }).toFile(webp);
+    const jpeg = join(dir, 'image.jpg');
+    await sharp(stripes(64, 48, [green, white]), raw(64, 48)).jpeg({ quality: 95 }).toFile(jpeg);
+
+    for (const path of [gray, rgba, webp, jpeg]) {
+      const rgb = await decodeResized(path, size);
+      expect(rgb, path).toHaveLength(size * size * 3);
+    }
+    // The RGBA image keeps its colour (alpha dropped, not blended into the pixels or into a channel).
+    const fromRgba = await decodeResized(rgba, size);
+    expect(near(pixel(fromRgba, size, 10, 10), [200, 100, 50], 3)).toBe(true);
+    // The WebP and the JPEG keep their colours.
+    const fromWebp = await decodeResized(webp, size);
+    expect(near(pixel(fromWebp, size, 2, 10), red)).toBe(true);
+    expect(near(pixel(fromWebp, size, 17, 10), blue)).toBe(true);
+    const fromJpeg = await decodeResized(jpeg, size);
+    expect(near(pixel(fromJpeg, size, 2, 10), green)).toBe(true);
+    expect(near(pixel(fromJpeg, size, 17, 10), white)).toBe(true);
+  });
+
+  it('gives a grayscale image equal R, G and B', async () => {
+    const path = join(dir, 'gradient-gray.png');
+    const pixels = Buffer.alloc(32 * 32);
+    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) pixels[y * 32 + x] = x * 8;
+    await sharp(pixels, raw(32, 32, 1)).toColourspace('b-w').png().toFile(path);
+    expect((await sharp(path).metadata()).channels).toBe(1);
+    const rgb = await decodeResized(path, 16);
+    const distinct = new Set<number>();
+    for (let i = 0; i < rgb.length; i += 3) {
+      expect(rgb[i + 1]).toBe(rgb[i]);
+      expect(rgb[i + 2]).toBe(rgb[i]);
+      distinct.add(rgb[i]!);
+    }
+    // Still a gradient, not a flat grey.
+    expect(distinct.size).toBeGreaterThan(8);
+    expect(pixel(rgb, 16, 0, 8)[0]).toBeLessThan(pixel(rgb, 16, 15, 8)[0]);
+  });
+
+  it('stretches a 2:1 image to the square (no crop, no letterbox): four vertical stripes stay four, in order, full height', async () => {
+    const path = join(dir, 'wide.png');
+    await sharp(stripes(128, 64, [red, green, blue, white]), raw(128, 64)).png().toFile(path);
+    const size = 16;
+    const rgb = await decodeResized(path, size);
+    for (const y of [0, 8, 15]) {
+      expect(near(pixel(rgb, size, 1, y), red), `red at row ${y}`).toBe(true);
+      expect(near(pixel(rgb, size, 5, y), green), `green at row ${y}`).toBe(true);
+      expect(near(pixel(rgb, size, 10, y), blue), `blue at row ${y}`).toBe(true);
+      expect(near(pixel(rgb, size, 14, y), white), `white at row ${y}`).toBe(true);
+    }
+    // A tall image too: left red, right blue stays left/right at every row.
+    const tall = join(dir, 'tall.png');
+    await sharp(stripes(32, 96, [red, blue]), raw(32, 96)).png().toFile(tall);
+    const fromTall = await decodeResized(tall, size);
+    for (const y of [0, 7, 15]) {
+      expect(near(pixel(fromTall, size, 2, y), red)).toBe(true);
+      expect(near(pixel(fromTall, size, 13, y), blue)).toBe(true);
+    }
+  });
+
+  it('honours the EXIF orientation (a rotated phone photo comes out upright)', async () => {
+    // Stored as left red / right blue with orientation 6 (rotate 90° clockwise to display): top red, bottom blue.
+    const path = join(dir, 'exif.jpg');
+    await sharp(stripes(32, 32, [red, blue]), raw(32, 32)).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(path);
+    const rgb = await decodeResized(path, 16);
+    expect(near(pixel(rgb, 16, 8, 2), red)).toBe(true);
+    expect(near(pixel(rgb, 16, 8, 13), blue)).toBe(true);
+  });
+
+  it('augmentation keeps the size, mirrors when the draw says flip (random < 0.5) and leaves the image alone otherwise', async () => {
+    const path = join(dir, 'left-red-right-blue.png');
+    await sharp(stripes(40, 40, [red, blue]), raw(40, 40)).png().toFile(path);
+    const size = 16;
+    const noRotation = { maxRotation: 0, horizontalFlip: true };
+    // Draws: first the angle, then the flip.
+    const draws = (...values: number[]): (() => number) => {
+      let i = 0;
+      return () => values[i++ % values.length]!;
+    };
+    const flipped = await decodeResized(path, size, noRotation, draws(0.5, 0.1));
+    expect(flipped).toHaveLength(size * size * 3);
+    expect(pixel(flipped, size, 2, 8)).toEqual(blue);
+    expect(pixel(flipped, size, 13, 8)).toEqual(red);
+    const kept = await decodeResized(path, size, noRotation, draws(0.5, 0.99));
+    expect(pixel(kept, size, 2, 8)).toEqual(red);
+    expect(pixel(kept, size, 13, 8)).toEqual(blue);
+    // With flipping off, even a "flip" draw leaves it alone.
+    const noFlip = await decodeResized(path, size, { maxRotation: 0, horizontalFlip: false }, draws(0.5, 0.1));
+    expect(Buffer.from(noFlip)).toEqual(Buffer.from(kept));
+    // The example's augmentation keeps the size whatever it draws.
+    for (const value of [0, 0.25, 0.5, 0.75, 0.999]) {
+      expect(await decodeResized(path, size, exampleAugmentation, () => value)).toHaveLength(size * size * 3);
+    }
+  });
+
+  it('rotation by the maximum angle leaves black corners and keeps the centre', async () => {
+    const path = join(dir, 'white.png');
+    await sharp(stripes(48, 48, [white]), raw(48, 48)).png().toFile(path);
+    const size = 32;
+    for (const value of [0, 0.9999]) {
+      // value 0 → -45°, value 0.9999 → ~+45°.
+      const rgb = await decodeResized(path, size, { maxRotation: 45, horizontalFlip: false }, () => value);
+      expect(rgb).toHaveLength(size * size * 3);
+      for (const [x, y] of [
+        [0, 0],
+        [size - 1, 0],
+        [0, size - 1],
+        [size - 1, size - 1],
+      ] as const) {
+        expect(pixel(rgb, size, x, y)).toEqual([0, 0, 0]);
+      }
+      expect(pixel(rgb, size, size / 2, size / 2)).toEqual(white);
+      // The midpoints of the edges stay inside the rotated square.
+      expect(near(pixel(rgb, size, size / 2, 1), white, 40)).toBe(true);
+      expect(near(pixel(rgb, size, 1, size / 2), white, 40)).toBe(true);
+    }
+    // No rotation at all: no black anywhere.
+    const plain = await decodeResized(path, size, { maxRotation: 45, horizontalFlip: false }, () => 0.5);
+    expect(Math.min(...plain)).toBe(255);
+  });
+
+  it('a corrupt file (random bytes named .jpg) → INVALID_INPUT naming the file', async () => {
+    const path = join(dir, 'corrupt.jpg');
+    writeFileSync(path, Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 7919 + 13) % 256)));
+    const error = await rejection(decodeResized(path, 16));
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toContain(path);
+    expect(error.details).toEqual({ path });
+  });
+
+  it('a JPEG cut off half-way → INVALID_INPUT (not a half-grey image)', async () => {
+    const whole = await sharp(stripes(64, 64, [red, blue]), raw(64, 64)).jpeg().toBuffer();
+    const path = join(dir, 'truncated.jpg');
+    writeFileSync(path, whole.subarray(0, Math.floor(whole.length / 2)));
+    const error = await rejection(decodeResized(path, 16));
+    expect(error.code).toBe('INVALID_INPUT');
+  });
+
+  it('a missing file → an AppError naming the file', async () => {
+    const path = join(dir, 'no-such-image.jpg');
+    const error = await rejection(decodeResized(path, 16));
+    expect(error.message).toContain(path);
+  });
+
+  // KNOWN BUG (src/main/engine/preprocess.ts:46): sharp says "Input file is missing: <path>", which
+  // the NOT_FOUND pattern /no such file|not found|ENOENT/i does not match, so a missing file is
+  // reported as INVALID_INPUT. Change `it.fails` to `it` once that is fixed.
+  it.fails('a missing file → NOT_FOUND', async () => {
+    const error = await rejection(decodeResized(join(dir, 'no-such-image.jpg'), 16));
+    expect(error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('normalise', () => {
+  it('mobilenet maps 0 → -1 and 255 → 1, linearly, keeping RGB order', () => {
+    const rgb = new Uint8Array([0, 255, 127, 51, 204, 0]);
+    const out = new Float32Array(6);
+    normalise(rgb, 'mobilenet', out);
+    expect(out[0]).toBe(-1);
+    expect(out[1]).toBe(1);
+    expect(out[2]).toBeCloseTo(127 / 127.5 - 1, 6);
+    expect(out[3]).toBeCloseTo(-0.6, 6);
+    expect(out[4]).toBeCloseTo(0.6, 6);
+    expect(out[5]).toBe(-1);
+  });
+
+  it('caffe swaps to BGR and subtracts the ImageNet BGR mean [103.939, 116.779, 123.68]', () => {
+    const rgb = new Uint8Array([10, 20, 30, 255, 128, 0]);
+    const out = new Float32Array(6);
+    normalise(rgb, 'caffe', out);
+    const expected = [30 - 103.939, 20 - 116.779, 10 - 123.68, 0 - 103.939, 128 - 116.779, 255 - 123.68];
+    expected.forEach((v, i) => expect(out[i]).toBeCloseTo(v, 4));
+  });
+
+  it('writes at the offset and nowhere else', () => {
+    for (const normalisation of ['mobilenet', 'caffe'] as const) {
+      const out = new Float32Array(12).fill(7);
+      normalise(new Uint8Array([255, 255, 255, 0, 0, 0]), normalisation, out, 3);
+      expect(Array.from(out.subarray(0, 3))).toEqual([7, 7, 7]);
+      expect(Array.from(out.subarray(9))).toEqual([7, 7, 7]);
+      expect(out[3]).not.toBe(7);
+      expect(out[8]).not.toBe(7);
+    }
+  });
+});

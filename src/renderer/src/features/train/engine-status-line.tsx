@@ -1,0 +1,34 @@
+import Alert from '@mui/material/Alert';
+import Skeleton from '@mui/material/Skeleton';
+import Tooltip from '@mui/material/Tooltip';
+import type { ReactNode } from 'react';
+import { ErrorAlert } from '../../components/error-alert';
+import { useApi } from '../../rpc/api-context';
+import { useRequest } from '../../rpc/use-request';
+
+const names: Record<string, string> = {
+  'tensorflow-gpu': 'CUDA (tfjs-node-gpu)',
+  tensorflow: 'native CPU (tfjs-node)',
+  wasm: 'WebAssembly',
+  cpu: 'JavaScript CPU',
+};
+
+/** Which backend trains, and why the better ones are not in use (the desktop form of `mlw doctor`). */
+export function EngineStatusLine(): ReactNode {
+  const api = useApi();
+  const status = useRequest('training.status', (signal) => api.training.status({}, { signal }));
+  if (status.error) return <ErrorAlert error={status.error} data-testid="engine-status-error" />;
+  if (status.data === undefined) return <Skeleton variant="rounded" height={48} />;
+  const s = status.data;
+  const better = s.candidates.filter((c) => c.reason !== null && !c.reason.startsWith('Available, but'));
+  const native = s.backend === 'tensorflow' || s.backend === 'tensorflow-gpu';
+  return (
+    <Tooltip title={s.candidates.map((c) => `${c.name}: ${c.reason ?? 'in use'}`).join('\n')}>
+      <Alert severity={native ? 'success' : 'info'} data-testid="engine-status" data-backend={s.backend}>
+        Engine: <strong>{names[s.backend] ?? s.backend}</strong>, {s.threads} thread{s.threads === 1 ? '' : 's'}.
+        {better.length > 0 && ` Not in use: ${better.map((c) => c.reason).join(' ')}`}
+        {!native && ' The frozen-backbone mode suits this backend.'}
+      </Alert>
+    </Tooltip>
+  );
+}

@@ -1,0 +1,409 @@
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Chip from '@mui/material/Chip';
+import FormControlLabel from '@mui/material/FormControlLabel';
+import MenuItem from '@mui/material/MenuItem';
+import Paper from '@mui/material/Paper';
+import Radio from '@mui/material/Radio';
+import RadioGroup from '@mui/material/RadioGroup';
+import Stack from '@mui/material/Stack';
+import TextField from '@mui/material/TextField';
+import Typography from '@mui/material/Typography';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import type { ImportedFile } from '../../../../shared/contract/dataset';
+import type { Progress } from '../../../../shared/contract/define';
+import { AppError } from '../../../../shared/contract/errors';
+import type { TrainResult } from '../../../../shared/contract/training';
+import { ErrorAlert } from '../../components/error-alert';
+import { baseName, formatDuration } from '../../components/format';
+import { createProgressEstimator, type ProgressWithEstimate } from '../../components/progress-estimate';
+import { ProgressLine } from '../../components/progress-line';
+import { useApi } from '../../rpc/api-context';
+import { useRequest } from '../../rpc/use-request';
+import { useAppInfo } from '../../app/app-info-context';
+import { PathField } from '../dataset/path-field';
+import { usePathInput } from '../dataset/use-path-input';
+import { EngineStatusLine } from './engine-status-line';
+import { RunsList } from './runs-list';
+import { TrainingChart, type TrainingPoint } from './training-chart';
+
+type Mode = 'frozen' | 'finetune';
+
+type TrainRun =
+  | { status: 'idle' }
+  | { status: 'running'; controller: AbortController; estimate: ProgressWithEstimate | null; cancelling: boolean }
+  | { status: 'done'; result: TrainResult }
+  | { status: 'cancelled' }
+  | { status: 'failed'; error: AppError };
+
+const modeExplanations: Record<Mode, string> = {
+  frozen:
+    'Frozen backbone: the backbone computes features once per image (and per augmented view, cached on disk); only the new layer trains, in seconds. Suited to the WebAssembly and CPU backends.',
+  finetune:
+    'Fine-tune: every layer learns, as in the reference example (SGD with momentum, learn rate 0.0005, 10 epochs). Needs a native backend for large networks; not available in this version yet.',
+};
+
+/** The Train workspace: a run's data, backbone, mode and settings; start, cancel, and a live progress chart. */
+export function TrainWorkspace(): ReactNode {
+  const api = useApi();
+  const { canPickPaths } = useAppInfo();
+  const files = useRequest('dataset.files', (signal) => api.dataset.files({}, { signal }));
+  const selection = useRequest('dataset.getSelection', (signal) => api.dataset.getSelection({}, { signal }));
+  const defaults = useRequest('training.defaults', (signal) => api.training.defaults({}, { signal }));
+  const [chosenTrainId, setTrainFileId] = useState<number | null>(null);
+  const [chosenValId, setValFileId] = useState<number | null>(null);
+  const [backbone, setBackbone] = useState('mobilenet_v1_0.75');
+  const weights = usePathInput('directory');
+  const [mode, setMode] = useState<Mode>('frozen');
+  const [overrides, setOverrides] = useState<{ maxEpochs?: number; batchSize?: number; learnRate?: number; views?: number }>({});
+  const [run, setRun] = useState<TrainRun>({ status: 'idle' });
+  const [points, setPoints] = useState<TrainingPoint[]>([]);
+  const [runsVersion, setRunsVersion] = useState(0);
+  const pending = useRef<TrainingPoint[]>([]);
+
+  const list = useMemo(() => files.data ?? [], [files.data]);
+  // Until the user picks, both default to the file chosen in the Dataset workspace.
+  const preferredId = (list.find((f) => f.fileId === selection.data?.fileId) ?? list[0])?.fileId ?? '';
+  const trainFileId = chosenTrainId ?? preferredId;
+  const valFileId = chosenValId ?? preferredId;
+
+  // Iterations arrive hundreds a second: draw them a few times a second.
+  useEffect(() => {
+    if (run.status !== 'running') return;
+    const timer = setInterval(() => {
+      if (pending.current.length === 0) return;
+      const batch = pending.current;
+      pending.current = [];
+      setPoints((current) => [...current, ...batch]);
+    }, 250);
+    return () => clearInterval(timer);
+  }, [run.status]);
+
+  const categories = selection.data?.categories ?? [];
+  const trainFile = list.find((f) => f.fileId === trainFileId);
+  const valFile = list.find((f) => f.fileId === valFileId);
+  const modeDefaults = defaults.data?.modes[mode];
+  const running = run.status === 'running' ? run : null;
+  const problems = [
+    trainFile === undefined ? 'Import a training annotation file in the Dataset workspace.' : null,
+    trainFile !== undefined && trainFile.imagesDir === null ? 'Set the images folder of the training file in the Dataset workspace.' : null,
+    valFile !== undefined && valFile.imagesDir === null ? 'Set the images folder of the validation file in the Dataset workspace.' : null,
+    categories.length === 0 ? 'Choose categories in the Dataset workspace.' : null,
+    mode === 'finetune' ? 'Fine-tuning is not available in this version yet; choose the frozen backbone.' : null,
+  ].filter((p): p is string => p !== null);
+  const sameFile = trainFile !== undefined && valFile !== undefined && trainFile.fileId === valFile.fileId;
+
+  const start = (): void => {
+    if (trainFile === undefined || valFile === undefined) return;
+    const controller = new AbortController();
+    const estimate = createProgressEstimator();
+    pending.current = [];
+    setPoints([]);
+    setRun({ status: 'running', controller, estimate: null, cancelling: false });
+    api.training
+      .train(
+        {
+          trainAnnotations: trainFile.path,
+          trainImages: trainFile.imagesDir ?? '',
+          valAnnotations: valFile.path,
+          valImages: valFile.imagesDir ?? '',
+          categories,
+          backbone,
+          mode,
+          ...(weights.value.trim() !== '' ? { weights: weights.value.trim() } : {}),
+          ...(overrides.views !== undefined ? { augmentedViews: overrides.views } : {}),
+          settings: {
+            ...(overrides.maxEpochs !== undefined ? { maxEpochs: overrides.maxEpochs } : {}),
+            ...(overrides.batchSize !== undefined ? { batchSize: overrides.batchSize } : {}),
+            ...(overrides.learnRate !== undefined ? { learnRate: overrides.learnRate } : {}),
+          },
+        },
+        {
+          signal: controller.signal,
+          onProgress: (progress: Progress) => {
+            const m = progress.metrics;
+            if (m?.trainLoss !== undefined && m.trainRmse !== undefined) {
+              pending.current.push({
+                iteration: progress.done,
+                epoch: m.epoch ?? 0,
+                trainLoss: m.trainLoss,
+                trainRmse: m.trainRmse,
+                valLoss: m.valLoss ?? null,
+                valRmse: m.valRmse ?? null,
+              });
+            }
+            setRun((current) =>
+              current.status === 'running' && current.controller === controller ? { ...current, estimate: estimate(progress) } : current,
+            );
+          },
+        },
+      )
+      .then(
+        (result) => setRun({ status: 'done', result }),
+        (error: unknown) => {
+          const appError = AppError.from(error);
+          setRun(appError.code === 'CANCELLED' ? { status: 'cancelled' } : { status: 'failed', error: appError });
+        },
+      )
+      .finally(() => {
+        const rest = pending.current;
+        pending.current = [];
+        setPoints((current) => [...current, ...rest]);
+        setRunsVersion((v) => v + 1);
+      });
+  };
+
+  const imagesPerSecond = running?.estimate?.progress.metrics?.imagesPerSecond;
+  const setNumber = (key: keyof typeof overrides) => (event: { target: { value: string } }) => {
+    const value = Number(event.target.value);
+    setOverrides((current) => ({ ...current, [key]: event.target.value === '' || !Number.isFinite(value) ? undefined : value }));
+  };
+
+  return (
+    <Stack spacing={2} data-testid="workspace-train">
+      <EngineStatusLine />
+      <Paper sx={{ p: 2 }} component="section" aria-labelledby="train-heading" data-testid="train-form" data-train-state={run.status}>
+        <Typography variant="h6" id="train-heading" gutterBottom>
+          Train a run
+        </Typography>
+        <Stack spacing={2}>
+          <Stack direction={{ xs: 'column', md: 'row' }} spacing={2}>
+            <FileSelect
+              label="Training annotations"
+              files={list}
+              value={trainFileId}
+              onChange={setTrainFileId}
+              testId="train-file"
+              disabled={running !== null}
+            />
+            <FileSelect
+              label="Validation annotations"
+              files={list}
+              value={valFileId}
+              onChange={setValFileId}
+              testId="val-file"
+              disabled={running !== null}
+            />
+          </Stack>
+          {sameFile && (
+            <Alert severity="warning" data-testid="same-file-warning">
+              Training and validation use the same file, so the validation figures measure fit, not generalisation. Import val2017 (or
+              another file) for a held-out set.
+            </Alert>
+          )}
+          <Box>
+            <Typography variant="body2" color="text.secondary" gutterBottom>
+              Categories (from the Dataset workspace)
+            </Typography>
+            <Stack direction="row" spacing={0.5} sx={{ flexWrap: 'wrap', rowGap: 0.5 }} data-testid="train-categories">
+              {categories.map((c) => (
+                <Chip key={c} label={c} size="small" />
+              ))}
+            </Stack>
+          </Box>
+          <Stack direction={{ xs: 'column', md: 'row' }} spacing={2}>
+            <TextField
+              select
+              label="Backbone"
+              value={backbone}
+              onChange={(e) => setBackbone(e.target.value)}
+              sx={{ minWidth: 280 }}
+              disabled={running !== null}
+              slotProps={{ htmlInput: { 'data-testid': 'backbone-select' } }}
+            >
+              {(defaults.data?.backbones ?? []).map((b) => (
+                <MenuItem key={b.id} value={b.id}>
+                  {b.title}
+                </MenuItem>
+              ))}
+            </TextField>
+            <Box sx={{ flex: 1 }}>
+              <PathField
+                input={weights}
+                label="Backbone weights folder (optional)"
+                hint="A TensorFlow.js Layers model folder (model.json and shards); empty: the app's models folder."
+                canPick={canPickPaths}
+                pickTitle="Choose the backbone's model folder"
+                disabled={running !== null}
+                testId="weights-dir"
+              />
+            </Box>
+          </Stack>
+          <RadioGroup row value={mode} onChange={(e) => setMode(e.target.value as Mode)} aria-label="Training mode">
+            <FormControlLabel value="frozen" control={<Radio />} label="Frozen backbone" disabled={running !== null} />
+            <FormControlLabel value="finetune" control={<Radio />} label="Fine-tune" disabled={running !== null} />
+          </RadioGroup>
+          <Typography variant="body2" color="text.secondary" data-testid="mode-explanation">
+            {modeExplanations[mode]}
+          </Typography>
+          <Stack direction="row" spacing={2} sx={{ flexWrap: 'wrap', rowGap: 2 }}>
+            <NumberField
+              label="Epochs"
+              placeholder={modeDefaults?.maxEpochs}
+              onChange={setNumber('maxEpochs')}
+              disabled={running !== null}
+              testId="epochs"
+            />
+            <NumberField
+              label="Mini-batch"
+              placeholder={modeDefaults?.batchSize}
+              onChange={setNumber('batchSize')}
+              disabled={running !== null}
+              testId="batch"
+            />
+            <NumberField
+              label="Learn rate"
+              placeholder={modeDefaults?.learnRate}
+              onChange={setNumber('learnRate')}
+              disabled={running !== null}
+              testId="learn-rate"
+            />
+            {mode === 'frozen' && (
+              <NumberField
+                label="Augmented views"
+                placeholder={defaults.data?.augmentedViews}
+                onChange={setNumber('views')}
+                disabled={running !== null}
+                testId="views"
+              />
+            )}
+          </Stack>
+          {modeDefaults && (
+            <Typography variant="caption" color="text.secondary" data-testid="mode-defaults">
+              Defaults for this mode: SGD with momentum {modeDefaults.momentum}, learn rate {modeDefaults.learnRate} (new layer ×
+              {modeDefaults.headLearnRateFactor}), L2 {modeDefaults.l2Regularization}, mini-batch {modeDefaults.batchSize}, at most{' '}
+              {modeDefaults.maxEpochs} epochs, validation every {modeDefaults.validationFrequency} iterations, stop after{' '}
+              {modeDefaults.validationPatience} validations without a lower loss, best weights kept.
+            </Typography>
+          )}
+          {problems.length > 0 && running === null && (
+            <Alert severity="info" data-testid="train-problems">
+              {problems.join(' ')}
+            </Alert>
+          )}
+          <Stack direction="row" spacing={1}>
+            <Button variant="contained" onClick={start} disabled={running !== null || problems.length > 0} data-testid="train-button">
+              Start training
+            </Button>
+            {running !== null && (
+              <Button
+                variant="outlined"
+                color="warning"
+                disabled={running.cancelling}
+                onClick={() => {
+                  running.controller.abort();
+                  setRun((current) => (current.status === 'running' ? { ...current, cancelling: true } : current));
+                }}
+                data-testid="train-cancel-button"
+              >
+                {running.cancelling ? 'Cancelling…' : 'Cancel'}
+              </Button>
+            )}
+          </Stack>
+          {running !== null && (
+            <>
+              <ProgressLine estimate={running.estimate} label="Training" testId="train-progress" />
+              {imagesPerSecond !== undefined && (
+                <Typography variant="body2" color="text.secondary" data-testid="images-per-second">
+                  {imagesPerSecond.toFixed(0)} images per second
+                </Typography>
+              )}
+            </>
+          )}
+          {run.status === 'done' && <TrainSummary result={run.result} />}
+          {run.status === 'cancelled' && (
+            <Alert severity="info" data-testid="train-cancelled">
+              Training cancelled; the run is recorded as cancelled.
+            </Alert>
+          )}
+          {run.status === 'failed' && <ErrorAlert error={run.error} data-testid="train-error" />}
+        </Stack>
+      </Paper>
+      {(points.length > 0 || running !== null) && (
+        <Paper sx={{ p: 2 }} component="section" aria-label="Training progress">
+          <Typography variant="h6" gutterBottom>
+            Training progress
+          </Typography>
+          <TrainingChart points={points} />
+        </Paper>
+      )}
+      <RunsList version={runsVersion} />
+    </Stack>
+  );
+}
+
+function TrainSummary({ result }: { result: TrainResult }): ReactNode {
+  return (
+    <Alert severity="success" data-testid="train-result" data-run-id={result.runId}>
+      Run <strong>{result.runId}</strong> finished on {result.backend}: best validation loss {result.bestValidationLoss.toFixed(4)},{' '}
+      {result.images.train} training and {result.images.val} validation images, {formatDuration(result.seconds)}.
+      {result.skipped.length > 0 &&
+        ` ${result.skipped.length} unreadable image(s) were skipped: ${result.skipped.map((s) => baseName(s.path)).join(', ')}.`}
+    </Alert>
+  );
+}
+
+function FileSelect({
+  label,
+  files,
+  value,
+  onChange,
+  testId,
+  disabled,
+}: {
+  label: string;
+  files: readonly ImportedFile[];
+  value: number | '';
+  onChange: (id: number) => void;
+  testId: string;
+  disabled: boolean;
+}): ReactNode {
+  const options = useMemo(
+    () => files.map((f) => ({ id: f.fileId, label: `${baseName(f.path)} (${f.images.toLocaleString('en-US')} images)` })),
+    [files],
+  );
+  return (
+    <TextField
+      select
+      label={label}
+      value={options.some((o) => o.id === value) ? value : ''}
+      onChange={(e) => onChange(Number(e.target.value))}
+      sx={{ flex: 1 }}
+      disabled={disabled}
+      slotProps={{ htmlInput: { 'data-testid': testId } }}
+    >
+      {options.map((o) => (
+        <MenuItem key={o.id} value={o.id}>
+          {o.label}
+        </MenuItem>
+      ))}
+    </TextField>
+  );
+}
+
+function NumberField({
+  label,
+  placeholder,
+  onChange,
+  disabled,
+  testId,
+}: {
+  label: string;
+  placeholder: number | undefined;
+  onChange: (event: { target: { value: string } }) => void;
+  disabled: boolean;
+  testId: string;
+}): ReactNode {
+  return (
+    <TextField
+      label={label}
+      type="number"
+      placeholder={placeholder === undefined ? '' : String(placeholder)}
+      onChange={onChange}
+      disabled={disabled}
+      sx={{ width: 160 }}
+      slotProps={{ inputLabel: { shrink: true }, htmlInput: { 'data-testid': testId, step: 'any', min: 0 } }}
+    />
+  );
+}
