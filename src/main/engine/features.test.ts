@@ -154,6 +154,26 @@ describe.skipIf(!hasMobilenet)(`extractFeatures with the real MobileNet v1 0.75$
     expect(row(result.features, 1).some((x) => x > 0)).toBe(true);
   });
 
+  it('keeps cached views of different seeds apart', async () => {
+    const cacheDir = join(dir, 'cache-seed');
+    const a = await extractFeatures(tf, extractor, request(cacheDir, { paths: [images[0]!], seed: 1 }));
+    const b = await extractFeatures(tf, extractor, request(cacheDir, { paths: [images[0]!], seed: 2 }));
+    expect(b.fromCache).toBe(0);
+    expect(Array.from(row(b.features, 0))).toEqual(Array.from(row(a.features, 0)));
+    expect(Array.from(row(b.features, 1))).not.toEqual(Array.from(row(a.features, 1)));
+  });
+
+  // KNOWN BUG (src/main/engine/features.ts:88, the cache key): the key has path, size, mtime, view
+  // and seed but not the augmentation, so augmented views cached under one augmentation are served
+  // for another. Change `it.fails` to `it` once the augmentation is part of the key.
+  it.fails('does not serve augmented views cached under another augmentation', async () => {
+    const cacheDir = join(dir, 'cache-augmentation');
+    const none = { maxRotation: 0, horizontalFlip: false };
+    await extractFeatures(tf, extractor, request(cacheDir, { paths: [images[0]!], augmentation: none }));
+    const other = await extractFeatures(tf, extractor, request(cacheDir, { paths: [images[0]!], augmentation: exampleAugmentation }));
+    expect(other.fromCache).toBe(1); // only the plain view may come from the cache
+  });
+
   it('rejects with CANCELLED when the signal is aborted', async () => {
     const controller = new AbortController();
     controller.abort();

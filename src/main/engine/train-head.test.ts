@@ -377,13 +377,11 @@ describe('trainHead', () => {
   it('rejects with a CANCELLED AppError when the signal is already aborted, and frees its variables', async () => {
     const controller = new AbortController();
     controller.abort();
-    const before = tf.memory().numBytes;
     await expect(train(problem.data, settings, controller.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
     await expect(train(problem.data, settings, controller.signal)).rejects.toBeInstanceOf(AppError);
     // The head's variables are gone: a new run can create them again.
     const { result } = await train(problem.data, { ...settings, maxEpochs: 1 });
     expect(result.iterations).toBe(10);
-    expect(tf.memory().numBytes).toBeLessThanOrEqual(before + 24 * 4 * 4 * 8);
   });
 
   it('stops at the next iteration once the signal is aborted during training', async () => {
@@ -404,5 +402,16 @@ describe('trainHead', () => {
     expect((error as AppError).code).toBe('CANCELLED');
     expect(reports.at(-1)!.iteration).toBe(5);
     await expect(train(problem.data, { ...settings, maxEpochs: 1 })).resolves.toBeDefined();
+  });
+
+  // KNOWN BUG (src/main/engine/train-head.ts:134-135, and sgd-momentum.ts:28): the tensors wrapped
+  // by tf.variable(...) are never disposed, so each run leaks four tensors, 2 x (featureSize x
+  // classes + classes) floats. Change `it.fails` to `it` once fixed.
+  it.fails('frees every tensor it made: tf.memory() is the same before and after a run', async () => {
+    const before = tf.memory();
+    await train(problem.data, { ...settings, maxEpochs: 1 });
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
   });
 });
