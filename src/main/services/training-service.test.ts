@@ -1,0 +1,140 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeCocoFixture, type WrittenCocoFixture } from '../../../test/fixtures/coco-fixture';
+import type { HandlerContext, Progress } from '../../shared/contract/define';
+import { referenceExampleCategories } from '../../shared/domain/presets';
+import { createServices, type Services } from './index';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const mobilenet = resolve(root, '../shared/models/mobilenet_v1_0.75_224');
+const coco128 = resolve(root, '../shared/data/coco128');
+const hasModel = existsSync(join(mobilenet, 'model.json'));
+const hasCoco128 = existsSync(join(coco128, 'annotations/instances_train2017.json'));
+
+let dir: string;
+let services: Services;
+let fixture: WrittenCocoFixture;
+
+function context(progress: Progress[] = []): HandlerContext {
+  return { signal: new AbortController().signal, progress: (p) => progress.push(p) };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mlw-training-'));
+  services = createServices({ dataDir: join(dir, 'data'), host: 'test' });
+  fixture = await writeCocoFixture(join(dir, 'coco'), { images: true, imageScale: 2 });
+});
+
+afterAll(() => {
+  services.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('TrainingService', () => {
+  it('refuses fine-tuning for now with a sentence that says to use the frozen mode', async () => {
+    const training = services.handlers.training;
+    await expect(
+      training.train(
+        {
+          trainAnnotations: fixture.annotationPath,
+          trainImages: fixture.imagesDir,
+          valAnnotations: fixture.annotationPath,
+          valImages: fixture.imagesDir,
+          categories: ['dog'],
+          mode: 'finetune',
+          backbone: 'mobilenet_v1_0.75',
+          augmentedViews: 0,
+          settings: {},
+        },
+        context(),
+      ),
+    ).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('--mode frozen') });
+  });
+
+  it('names the weights folder it looked in when the backbone has no weights', async () => {
+    await expect(
+      services.handlers.training.train(
+        {
+          trainAnnotations: fixture.annotationPath,
+          trainImages: fixture.imagesDir,
+          valAnnotations: fixture.annotationPath,
+          valImages: fixture.imagesDir,
+          categories: ['dog'],
+          mode: 'frozen',
+          backbone: 'mobilenet_v1_0.75',
+          augmentedViews: 0,
+          settings: {},
+        },
+        context(),
+      ),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining(join(dir, 'data', 'models', 'mobilenet_v1_0.75')) });
+  });
+
+  it.skipIf(!hasModel)(
+    hasModel
+      ? 'skips a corrupt image, reports it, and still trains and records the run'
+      : 'corrupt images: skipped because ../shared/models is absent',
+    async () => {
+      const corrupt = fixture.data.images[0]!.file_name;
+      writeFileSync(join(fixture.imagesDir, corrupt), Buffer.from('this is not a JPEG'));
+      const progress: Progress[] = [];
+      const result = await services.handlers.training.train(
+        {
+          trainAnnotations: fixture.annotationPath,
+          trainImages: fixture.imagesDir,
+          valAnnotations: fixture.annotationPath,
+          valImages: fixture.imagesDir,
+          categories: ['dog', 'cat', 'couch'],
+          weights: mobilenet,
+          mode: 'frozen',
+          backbone: 'mobilenet_v1_0.75',
+          augmentedViews: 1,
+          settings: { maxEpochs: 5, validationFrequency: 1 },
+        },
+        context(progress),
+      );
+      expect(result.skipped.map((s) => s.path)).toContain(join(fixture.imagesDir, corrupt));
+      const runs = await services.handlers.training.runs({}, context());
+      expect(runs[0]).toMatchObject({ runId: result.runId, status: 'completed', mode: 'frozen', backend: result.backend });
+      const history = await services.handlers.training.history({ runId: result.runId }, context());
+      expect(history.length).toBeGreaterThan(0);
+      expect(history.some((h) => h.valLoss !== null)).toBe(true);
+      expect(progress.some((p) => p.metrics?.trainLoss !== undefined)).toBe(true);
+    },
+  );
+
+  it.skipIf(!hasModel || !hasCoco128)(
+    hasModel && hasCoco128
+      ? 'trains the frozen mode on coco128 with the real MobileNet and records the run with its validation scores'
+      : 'frozen mode on coco128: skipped because ../shared/data/coco128 or ../shared/models is absent',
+    async () => {
+      const annotations = join(coco128, 'annotations/instances_train2017.json');
+      const result = await services.handlers.training.train(
+        {
+          trainAnnotations: annotations,
+          trainImages: join(coco128, 'train2017'),
+          valAnnotations: annotations,
+          valImages: join(coco128, 'train2017'),
+          categories: [...referenceExampleCategories],
+          weights: mobilenet,
+          mode: 'frozen',
+          backbone: 'mobilenet_v1_0.75',
+          augmentedViews: 1,
+          settings: { maxEpochs: 40 },
+        },
+        context(),
+      );
+      expect(result).toMatchObject({ mode: 'frozen', images: { train: 35, val: 35 }, skipped: [] });
+      const scores = services.db.prepare('SELECT classes, length(scores) AS bytes FROM run_scores WHERE run_id = ?').get(result.runId) as {
+        classes: string;
+        bytes: number;
+      };
+      expect(JSON.parse(scores.classes)).toEqual([...referenceExampleCategories]);
+      expect(scores.bytes).toBe(35 * 12 * 4);
+      expect(existsSync(join(dir, 'data', 'runs', result.runId, 'head.json'))).toBe(true);
+    },
+  );
+});
