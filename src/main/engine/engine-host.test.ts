@@ -88,7 +88,12 @@ function scriptSpawner(script: string): { spawner: EngineSpawner; workerPaths: s
 }
 
 /** A pure fake: records what is sent, and dies (calls the exit listener) when told to. */
-function fakeProcess(stderr: string): { spawner: EngineSpawner; sent: RpcMessage[]; die: (code: number | null, signal: string | null) => void; killed: () => boolean } {
+function fakeProcess(stderr: string): {
+  spawner: EngineSpawner;
+  sent: RpcMessage[];
+  die: (code: number | null, signal: string | null) => void;
+  killed: () => boolean;
+} {
   const sent: RpcMessage[] = [];
   const exitListeners: ((code: number | null, signal: string | null) => void)[] = [];
   let killed = false;
@@ -109,7 +114,9 @@ function fakeProcess(stderr: string): { spawner: EngineSpawner; sent: RpcMessage
 
 describe('startEngine with a given spawner', () => {
   it('a pending call fails with ENGINE_CRASHED (exit code and last stderr line) when a real process exits with code 3', async () => {
-    const { spawner, workerPaths } = scriptSpawner('console.error("loading the engine"); console.error("something broke badly"); process.exit(3)');
+    const { spawner, workerPaths } = scriptSpawner(
+      'console.error("loading the engine"); console.error("something broke badly"); process.exit(3)',
+    );
     const session = startEngine(spawner);
     sessions.push(session);
     const error = await rejection(session.api.engine.status({}));
@@ -181,8 +188,7 @@ describe('startEngine with a given spawner', () => {
   // KNOWN BUG (src/main/engine/engine-host.ts, startEngine/wrap): a call made after the engine
   // process has already exited is sent into the void (the exit was handled before the call was
   // pending, and forkEngine's send drops messages when disconnected), so it never settles.
-  // Change `it.fails` to `it` once a call after death rejects with the death's error.
-  it.fails('a call made after the engine already died fails too (with ENGINE_CRASHED) instead of hanging', async () => {
+  it('a call made after the engine already died fails too (with ENGINE_CRASHED) instead of hanging', async () => {
     const fake = fakeProcess('fatal: gone');
     const session = startEngine(fake.spawner);
     fake.die(3, null);

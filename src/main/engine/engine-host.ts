@@ -84,23 +84,28 @@ export function startEngine(spawn: EngineSpawner = forkEngine): EngineSession {
     exitInfo = { code, signal };
     for (const listener of closeListeners) listener();
   });
-  const wrap = <T>(promise: Promise<T>): Promise<T> =>
-    promise.catch((error: unknown) => {
+  let closed = false;
+  const wrap = <T>(start: () => Promise<T>): Promise<T> => {
+    if (exitInfo !== null) return Promise.reject(engineDeath(exitInfo.code, exitInfo.signal, child.stderrTail()));
+    if (closed) return Promise.reject(new AppError('TRANSPORT_CLOSED', 'This engine session is closed; start a new one.'));
+    return start().catch((error: unknown) => {
       const appError = AppError.from(error);
       if (appError.code !== 'TRANSPORT_CLOSED' || exitInfo === null) throw appError;
       throw engineDeath(exitInfo.code, exitInfo.signal, child.stderrTail());
     });
+  };
   const api = {
     engine: {
       status: (input: Parameters<typeof client.engine.status>[0], options?: Parameters<typeof client.engine.status>[1]) =>
-        wrap(client.engine.status(input, options)),
+        wrap(() => client.engine.status(input, options)),
       trainFrozen: (input: Parameters<typeof client.engine.trainFrozen>[0], options?: Parameters<typeof client.engine.trainFrozen>[1]) =>
-        wrap(client.engine.trainFrozen(input, options)),
+        wrap(() => client.engine.trainFrozen(input, options)),
     },
   } as ContractClient<EngineContract>;
   return {
     api,
     close: () => {
+      closed = true;
       client.dispose();
       child.kill();
     },

@@ -86,7 +86,9 @@ export async function extractFeatures(tf: typeof Tf, extractor: FeatureExtractor
   const keyOf = async (path: string, view: number): Promise<string | null> => {
     try {
       const info = await stat(path);
-      return createHash('sha256').update(`${path}\0${info.size}\0${info.mtimeMs}\0${view}\0${request.seed}`).digest('hex');
+      // View 0 is the plain image; other views also depend on how they were augmented.
+      const augmentation = view === 0 ? '' : JSON.stringify(request.augmentation);
+      return createHash('sha256').update(`${path}\0${info.size}\0${info.mtimeMs}\0${view}\0${request.seed}\0${augmentation}`).digest('hex');
     } catch {
       return null;
     }

@@ -54,7 +54,10 @@ interface SmallModel {
  */
 async function writeSmallModel(options: { kernelShape?: number[] } = {}): Promise<SmallModel> {
   const model = tf.sequential({
-    layers: [tf.layers.dense({ inputShape: [3], units: 4, activation: 'relu', name: 'dense_a' }), tf.layers.dense({ units: 2, name: 'dense_b' })],
+    layers: [
+      tf.layers.dense({ inputShape: [3], units: 4, activation: 'relu', name: 'dense_a' }),
+      tf.layers.dense({ units: 2, name: 'dense_b' }),
+    ],
   });
   let artifacts: Tf.io.ModelArtifacts | undefined;
   await model.save(
@@ -190,27 +193,30 @@ describe('readLayersFolder / loadLayersFolder', () => {
     model.dispose();
   });
 
-  it.skipIf(!hasMobilenet)(`a copy of the real MobileNet with one shard truncated gives the truncated-shard error naming the layer${mobilenetNote}`, async () => {
-    const copy = join(root, 'mobilenet-copy');
-    cpSync(mobilenetDir, copy, { recursive: true });
-    chmodSync(copy, 0o755); // the shared copy is read-only, and so is what cpSync makes of it
-    // group4 holds conv_dw_10's depthwise kernel (3x3x384x1 floats).
-    const shard = join(copy, 'group4-shard1of1');
-    const full = statSync(shard).size;
-    chmodSync(shard, 0o644);
-    truncateSync(shard, full - 8);
-    const error = await rejection(loadLayersFolder(tf, copy));
-    expect(error.code).toBe('INVALID_INPUT');
-    expect(error.message).toContain('group4-shard1of1');
-    expect(error.message).toMatch(new RegExp(`\\b${full - 8} bytes\\b`));
-    expect(error.message).toContain(String(full));
-    expect(full).toBe(3 * 3 * 384 * 4);
-    expect(error.message).toContain('conv_dw_10');
-    expect(error.details).toMatchObject({ layers: 'conv_dw_10', bytes: full - 8, expectedBytes: full });
-    unlinkSync(join(copy, 'group4-shard1of1'));
-    const missing = await rejection(loadLayersFolder(tf, copy));
-    expect(missing.code).toBe('NOT_FOUND');
-    expect(missing.message).toContain(`group4-shard1of1`);
-    expect(missing.message).toContain('conv_dw_10');
-  });
+  it.skipIf(!hasMobilenet)(
+    `a copy of the real MobileNet with one shard truncated gives the truncated-shard error naming the layer${mobilenetNote}`,
+    async () => {
+      const copy = join(root, 'mobilenet-copy');
+      cpSync(mobilenetDir, copy, { recursive: true });
+      chmodSync(copy, 0o755); // the shared copy is read-only, and so is what cpSync makes of it
+      // group4 holds conv_dw_10's depthwise kernel (3x3x384x1 floats).
+      const shard = join(copy, 'group4-shard1of1');
+      const full = statSync(shard).size;
+      chmodSync(shard, 0o644);
+      truncateSync(shard, full - 8);
+      const error = await rejection(loadLayersFolder(tf, copy));
+      expect(error.code).toBe('INVALID_INPUT');
+      expect(error.message).toContain('group4-shard1of1');
+      expect(error.message).toMatch(new RegExp(`\\b${full - 8} bytes\\b`));
+      expect(error.message).toContain(String(full));
+      expect(full).toBe(3 * 3 * 384 * 4);
+      expect(error.message).toContain('conv_dw_10');
+      expect(error.details).toMatchObject({ layers: 'conv_dw_10', bytes: full - 8, expectedBytes: full });
+      unlinkSync(join(copy, 'group4-shard1of1'));
+      const missing = await rejection(loadLayersFolder(tf, copy));
+      expect(missing.code).toBe('NOT_FOUND');
+      expect(missing.message).toContain(`group4-shard1of1`);
+      expect(missing.message).toContain('conv_dw_10');
+    },
+  );
 });

@@ -62,19 +62,28 @@ describe('decodeResized', () => {
     const gray = join(dir, 'gray.png');
     const grayPixels = Buffer.alloc(30 * 40);
     for (let i = 0; i < grayPixels.length; i++) grayPixels[i] = i % 256;
-    await sharp(grayPixels, raw(30, 40, 1)).toColourspace('b-w').png().toFile(gray);
+    await sharp(grayPixels, raw(30, 40, 1))
+      .toColourspace('b-w')
+      .png()
+      .toFile(gray);
     expect((await sharp(gray).metadata()).channels).toBe(1);
 
     const rgba = join(dir, 'rgba.png');
     const rgbaPixels = Buffer.alloc(25 * 25 * 4);
     for (let i = 0; i < 25 * 25; i++) rgbaPixels.set([200, 100, 50, i % 2 === 0 ? 255 : 64], i * 4);
-    await sharp(rgbaPixels, raw(25, 25, 4)).png().toFile(rgba);
+    await sharp(rgbaPixels, raw(25, 25, 4))
+      .png()
+      .toFile(rgba);
     expect((await sharp(rgba).metadata()).channels).toBe(4);
 
     const webp = join(dir, 'image.webp');
-    await sharp(stripes(50, 30, [red, blue]), raw(50, 30)).webp({ lossless: true }).toFile(webp);
+    await sharp(stripes(50, 30, [red, blue]), raw(50, 30))
+      .webp({ lossless: true })
+      .toFile(webp);
     const jpeg = join(dir, 'image.jpg');
-    await sharp(stripes(64, 48, [green, white]), raw(64, 48)).jpeg({ quality: 95 }).toFile(jpeg);
+    await sharp(stripes(64, 48, [green, white]), raw(64, 48))
+      .jpeg({ quality: 95 })
+      .toFile(jpeg);
 
     for (const path of [gray, rgba, webp, jpeg]) {
       const rgb = await decodeResized(path, size);
@@ -96,7 +105,10 @@ describe('decodeResized', () => {
     const path = join(dir, 'gradient-gray.png');
     const pixels = Buffer.alloc(32 * 32);
     for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) pixels[y * 32 + x] = x * 8;
-    await sharp(pixels, raw(32, 32, 1)).toColourspace('b-w').png().toFile(path);
+    await sharp(pixels, raw(32, 32, 1))
+      .toColourspace('b-w')
+      .png()
+      .toFile(path);
     expect((await sharp(path).metadata()).channels).toBe(1);
     const rgb = await decodeResized(path, 16);
     const distinct = new Set<number>();
@@ -112,7 +124,9 @@ describe('decodeResized', () => {
 
   it('stretches a 2:1 image to the square (no crop, no letterbox): four vertical stripes stay four, in order, full height', async () => {
     const path = join(dir, 'wide.png');
-    await sharp(stripes(128, 64, [red, green, blue, white]), raw(128, 64)).png().toFile(path);
+    await sharp(stripes(128, 64, [red, green, blue, white]), raw(128, 64))
+      .png()
+      .toFile(path);
     const size = 16;
     const rgb = await decodeResized(path, size);
     for (const y of [0, 8, 15]) {
@@ -123,7 +137,9 @@ describe('decodeResized', () => {
     }
     // A tall image too: left red, right blue stays left/right at every row.
     const tall = join(dir, 'tall.png');
-    await sharp(stripes(32, 96, [red, blue]), raw(32, 96)).png().toFile(tall);
+    await sharp(stripes(32, 96, [red, blue]), raw(32, 96))
+      .png()
+      .toFile(tall);
     const fromTall = await decodeResized(tall, size);
     for (const y of [0, 7, 15]) {
       expect(near(pixel(fromTall, size, 2, y), red)).toBe(true);
@@ -134,7 +150,10 @@ describe('decodeResized', () => {
   it('honours the EXIF orientation (a rotated phone photo comes out upright)', async () => {
     // Stored as left red / right blue with orientation 6 (rotate 90° clockwise to display): top red, bottom blue.
     const path = join(dir, 'exif.jpg');
-    await sharp(stripes(32, 32, [red, blue]), raw(32, 32)).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(path);
+    await sharp(stripes(32, 32, [red, blue]), raw(32, 32))
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toFile(path);
     const rgb = await decodeResized(path, 16);
     expect(near(pixel(rgb, 16, 8, 2), red)).toBe(true);
     expect(near(pixel(rgb, 16, 8, 13), blue)).toBe(true);
@@ -142,7 +161,9 @@ describe('decodeResized', () => {
 
   it('augmentation keeps the size, mirrors when the draw says flip (random < 0.5) and leaves the image alone otherwise', async () => {
     const path = join(dir, 'left-red-right-blue.png');
-    await sharp(stripes(40, 40, [red, blue]), raw(40, 40)).png().toFile(path);
+    await sharp(stripes(40, 40, [red, blue]), raw(40, 40))
+      .png()
+      .toFile(path);
     const size = 16;
     const noRotation = { maxRotation: 0, horizontalFlip: true };
     // Draws: first the angle, then the flip.
@@ -168,7 +189,9 @@ describe('decodeResized', () => {
 
   it('rotation by the maximum angle leaves black corners and keeps the centre', async () => {
     const path = join(dir, 'white.png');
-    await sharp(stripes(48, 48, [white]), raw(48, 48)).png().toFile(path);
+    await sharp(stripes(48, 48, [white]), raw(48, 48))
+      .png()
+      .toFile(path);
     const size = 32;
     for (const value of [0, 0.9999]) {
       // value 0 → -45°, value 0.9999 → ~+45°.
@@ -202,7 +225,9 @@ describe('decodeResized', () => {
   });
 
   it('a JPEG cut off half-way → INVALID_INPUT (not a half-grey image)', async () => {
-    const whole = await sharp(stripes(64, 64, [red, blue]), raw(64, 64)).jpeg().toBuffer();
+    const whole = await sharp(stripes(64, 64, [red, blue]), raw(64, 64))
+      .jpeg()
+      .toBuffer();
     const path = join(dir, 'truncated.jpg');
     writeFileSync(path, whole.subarray(0, Math.floor(whole.length / 2)));
     const error = await rejection(decodeResized(path, 16));
@@ -217,8 +242,7 @@ describe('decodeResized', () => {
 
   // KNOWN BUG (src/main/engine/preprocess.ts:46): sharp says "Input file is missing: <path>", which
   // the NOT_FOUND pattern /no such file|not found|ENOENT/i does not match, so a missing file is
-  // reported as INVALID_INPUT. Change `it.fails` to `it` once that is fixed.
-  it.fails('a missing file → NOT_FOUND', async () => {
+  it('a missing file → NOT_FOUND', async () => {
     const error = await rejection(decodeResized(join(dir, 'no-such-image.jpg'), 16));
     expect(error.code).toBe('NOT_FOUND');
   });

@@ -43,7 +43,7 @@ export async function decodeResized(
       .toBuffer();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const missing = /no such file|not found|ENOENT/i.test(message);
+    const missing = /no such file|not found|ENOENT|file is missing/i.test(message);
     throw new AppError(missing ? 'NOT_FOUND' : 'INVALID_INPUT', `${path} cannot be read as an image: ${message}`, { path });
   }
   if (rgb.length !== size * size * 3) {

@@ -118,6 +118,15 @@ describe('SgdMomentum', () => {
     bias.dispose();
   });
 
+  it('multiplies the L2 term by the variable’s l2Factor', () => {
+    const v = variable([2, -4, 8, 1]);
+    const optimiser = new SgdMomentum(tf, [{ variable: v, learnRateFactor: 1, l2Factor: 2 }], 0.5, 0, 0.25);
+    const [delta] = step(optimiser, [v], { [v.name]: [0, 0, 0, 0] });
+    expect(delta).toEqual([2, -4, 8, 1].map((w) => -0.5 * 0.25 * 2 * w));
+    optimiser.dispose();
+    v.dispose();
+  });
+
   it('leaves a variable without a gradient in this update untouched', () => {
     const a = variable([1, 1, 1, 1]);
     const b = variable([1, 1, 1, 1]);
@@ -190,8 +199,7 @@ describe('SgdMomentum', () => {
 
   // KNOWN BUG (src/main/engine/sgd-momentum.ts:28 and :59): tf.variable(tf.zerosLike(v)) and
   // velocity.assign(tf.tensor(...)) never dispose the tensors they wrap, so every optimiser leaks a
-  // tensor (and its memory) per variable, and every restore another. Change `it.fails` to `it` once fixed.
-  it.fails('frees every tensor it made: construct, restore and dispose leave tf.memory() as it was', () => {
+  it('frees every tensor it made: construct, restore and dispose leave tf.memory() as it was', () => {
     const v = variable([1, 2, 3]);
     const before = tf.memory();
     const optimiser = new SgdMomentum(tf, [{ variable: v, learnRateFactor: 1, l2Factor: 1 }], 0.1, 0.9, 0);

@@ -25,7 +25,11 @@ export class SgdMomentum {
     public readonly l2Regularization: number,
   ) {
     for (const { variable } of variables) {
-      this.velocities.set(variable.name, tf.variable(tf.zerosLike(variable), false, `${variable.name}/velocity`));
+      // tidy frees the zeros once the variable holds its own copy.
+      this.velocities.set(
+        variable.name,
+        tf.tidy(() => tf.variable(tf.zerosLike(variable), false, `${variable.name}/velocity`)),
+      );
     }
   }
 
@@ -56,7 +60,7 @@ export class SgdMomentum {
   restore(state: Record<string, Float32Array>): void {
     for (const [name, values] of Object.entries(state)) {
       const velocity = this.velocities.get(name);
-      if (velocity) velocity.assign(this.tf.tensor(values, velocity.shape));
+      if (velocity) this.tf.tidy(() => velocity.assign(this.tf.tensor(values, velocity.shape)));
     }
   }
 

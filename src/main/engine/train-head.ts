@@ -131,8 +131,8 @@ export async function trainHead(
   // Glorot-uniform weights and zero bias, as MATLAB initialises a new fully connected layer.
   const limit = Math.sqrt(6 / (d + c));
   const initial = new Float32Array(d * c).map(() => (random() * 2 - 1) * limit);
-  const weights = tf.variable(tf.tensor2d(initial, [d, c]), true, 'head/kernel');
-  const bias = tf.variable(tf.zeros([c]), true, 'head/bias');
+  const weights = tf.tidy(() => tf.variable(tf.tensor2d(initial, [d, c]), true, 'head/kernel'));
+  const bias = tf.tidy(() => tf.variable(tf.zeros([c]), true, 'head/bias'));
   const optimiser = new SgdMomentum(
     tf,
     [
