@@ -184,8 +184,6 @@ describe('startEngine with a given spawner', () => {
     expect(error.code).toBe('NOT_FOUND');
     expect(error.message).toBe('No weights at /x.');
   });
-
-  // KNOWN BUG (src/main/engine/engine-host.ts, startEngine/wrap): a call made after the engine
   // process has already exited is sent into the void (the exit was handled before the call was
   // pending, and forkEngine's send drops messages when disconnected), so it never settles.
   it('a call made after the engine already died fails too (with ENGINE_CRASHED) instead of hanging', async () => {

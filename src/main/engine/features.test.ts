@@ -182,8 +182,6 @@ describe.skipIf(!hasMobilenet)(`extractFeatures with the real MobileNet v1 0.75$
     expect(c.fromCache).toBe(2);
     expect(Array.from(row(c.features, 2))).not.toEqual(Array.from(row(c.features, 1)));
   });
-
-  // KNOWN BUG (src/main/engine/features.ts:88, the cache key): the key has path, size, mtime, view
   // and seed but not the augmentation, so augmented views cached under one augmentation are served
   it('does not serve augmented views cached under another augmentation', async () => {
     const cacheDir = join(dir, 'cache-augmentation');

@@ -239,8 +239,6 @@ describe('decodeResized', () => {
     const error = await rejection(decodeResized(path, 16));
     expect(error.message).toContain(path);
   });
-
-  // KNOWN BUG (src/main/engine/preprocess.ts:46): sharp says "Input file is missing: <path>", which
   // the NOT_FOUND pattern /no such file|not found|ENOENT/i does not match, so a missing file is
   it('a missing file → NOT_FOUND', async () => {
     const error = await rejection(decodeResized(join(dir, 'no-such-image.jpg'), 16));

@@ -196,8 +196,6 @@ describe('SgdMomentum', () => {
     again.dispose();
     v.dispose();
   });
-
-  // KNOWN BUG (src/main/engine/sgd-momentum.ts:28 and :59): tf.variable(tf.zerosLike(v)) and
   // velocity.assign(tf.tensor(...)) never dispose the tensors they wrap, so every optimiser leaks a
   it('frees every tensor it made: construct, restore and dispose leave tf.memory() as it was', () => {
     const v = variable([1, 2, 3]);

@@ -423,8 +423,6 @@ describe('trainHead', () => {
     expect(reports.at(-1)!.iteration).toBe(5);
     await expect(train(problem.data, { ...settings, maxEpochs: 1 })).resolves.toBeDefined();
   });
-
-  // KNOWN BUG (src/main/engine/train-head.ts:134-135, and sgd-momentum.ts:28): the tensors wrapped
   // by tf.variable(...) are never disposed, so each run leaks four tensors, 2 x (featureSize x
   it('frees every tensor it made: tf.memory() is the same before and after a run', async () => {
     const before = tf.memory();
