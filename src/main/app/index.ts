@@ -1,4 +1,4 @@
-import { app, BrowserWindow, dialog, ipcMain, Menu, shell, type IpcMainEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, shell, utilityProcess, type IpcMainEvent } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { contract } from '../../shared/contract';
@@ -8,6 +8,7 @@ import { defaultDataDir, productName } from '../paths';
 import { createServices, type Services } from '../services';
 import type { PathPicker } from '../services/app-service';
 import { electronProtocol } from '../transport/electron-ipc';
+import type { EngineSpawner } from '../engine/engine-host';
 
 // The CLI and `mlw serve` use the same folder by default, so all three faces share one cache.
 app.setName(productName);
@@ -24,6 +25,22 @@ process.env.MLW_SQLITE_NATIVE_BINDING ??= join(
 );
 
 let services: Services | undefined;
+
+/** The engine in an Electron utility process: a crash there leaves the app running. */
+const spawnEngine: EngineSpawner = (workerPath) => {
+  const child = utilityProcess.fork(workerPath, [], { serviceName: 'Multilabel Workbench engine', stdio: 'pipe' });
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4000);
+  });
+  return {
+    send: (message) => child.postMessage(message),
+    onMessage: (listener) => child.on('message', listener),
+    onExit: (listener) => child.once('exit', (code) => listener(code, null)),
+    stderrTail: () => tail,
+    kill: () => void child.kill(),
+  };
+};
 
 const pickPath: PathPicker = async ({ kind, title, filters }) => {
   const options: Electron.OpenDialogOptions = {
@@ -102,7 +119,7 @@ function createWindow(): void {
 app.whenReady().then(
   () => {
     try {
-      services = createServices({ dataDir: app.getPath('userData'), host: 'electron', pickPath });
+      services = createServices({ dataDir: app.getPath('userData'), host: 'electron', pickPath, spawnEngine });
     } catch (error) {
       dialog.showErrorBox(productName, AppError.from(error).message);
       app.exit(1);
