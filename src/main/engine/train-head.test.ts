@@ -9,6 +9,7 @@ import {
   rmse,
   seededRandom,
   trainHead,
+  type HeadCheckpoint,
   type HeadData,
   type HeadResult,
   type IterationReport,
@@ -430,5 +431,38 @@ describe('trainHead', () => {
     const after = tf.memory();
     expect(after.numTensors).toBe(before.numTensors);
     expect(after.numBytes).toBe(before.numBytes);
+  });
+});
+
+describe('trainHead checkpoints', () => {
+  it('a run cancelled after a checkpoint and resumed from it ends with exactly the weights of an uninterrupted run', async () => {
+    const resumable: TrainingSettings = { ...settings, maxEpochs: 12, validationFrequency: 7, validationPatience: 50 };
+    const uninterrupted = await trainHead(tf, problem.data, resumable);
+
+    // Interrupted mid-epoch, a few iterations after its third checkpoint.
+    const checkpoints: HeadCheckpoint[] = [];
+    const controller = new AbortController();
+    await expect(
+      trainHead(tf, problem.data, resumable, {
+        signal: controller.signal,
+        onCheckpoint: (checkpoint) => void checkpoints.push(checkpoint),
+        onIteration: (report) => {
+          if (report.iteration === 3 * 7 + 4) controller.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(checkpoints.map((c) => c.iteration)).toEqual([7, 14, 21]);
+
+    const resumedReports: IterationReport[] = [];
+    const resumed = await trainHead(tf, problem.data, resumable, {
+      resumeFrom: checkpoints.at(-1)!,
+      onIteration: (r) => resumedReports.push(r),
+    });
+    expect(resumedReports[0]!.iteration).toBe(22);
+    expect(resumed.iterations).toBe(uninterrupted.iterations);
+    expect(resumed.bestIteration).toBe(uninterrupted.bestIteration);
+    expect(resumed.bestValidationLoss).toBe(uninterrupted.bestValidationLoss);
+    expect(Array.from(resumed.weights)).toEqual(Array.from(uninterrupted.weights));
+    expect(Array.from(resumed.bias)).toEqual(Array.from(uninterrupted.bias));
   });
 });

@@ -80,16 +80,46 @@ export interface HeadResult {
   valScores: Float32Array;
 }
 
-/** A small seeded generator (mulberry32), so a run's shuffles and views can be repeated. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
+/** A small seeded generator (mulberry32) whose state can be saved, so a resumed run draws what it would have. */
+export class SeededRandom {
+  state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  }
+}
+
+/** A seeded generator as a function, so a run's shuffles and views can be repeated. */
+export function seededRandom(seed: number): () => number {
+  const generator = new SeededRandom(seed);
+  return () => generator.next();
+}
+
+/**
+ * Everything training needs to continue exactly where it was: written at each validation, so a
+ * cancelled or crashed run resumed from it reaches the same result as an uninterrupted one.
+ */
+export interface HeadCheckpoint {
+  /** Iterations done; the next one is iteration + 1. */
+  iteration: number;
+  epoch: number;
+  /** Mini-batches of this epoch already done, and the epoch's order. */
+  batchInEpoch: number;
+  order: number[];
+  randomState: number;
+  weights: Float32Array;
+  bias: Float32Array;
+  velocities: Record<string, Float32Array>;
+  best: { loss: number; iteration: number; weights: Float32Array; bias: Float32Array };
+  sinceBest: number;
 }
 
 /**
@@ -122,17 +152,26 @@ export async function trainHead(
   tf: typeof Tf,
   data: HeadData,
   settings: TrainingSettings,
-  options: { signal?: AbortSignal; onIteration?: (report: IterationReport) => void } = {},
+  options: {
+    signal?: AbortSignal;
+    onIteration?: (report: IterationReport) => void;
+    /** Called after each validation with the state to resume from; training waits for it. */
+    onCheckpoint?: (checkpoint: HeadCheckpoint) => Promise<void> | void;
+    resumeFrom?: HeadCheckpoint;
+  } = {},
 ): Promise<HeadResult> {
   const { featureSize: d, classes: c } = data;
   const trainImages = data.trainLabels.length / c;
   const valImages = data.valLabels.length / c;
-  const random = seededRandom(settings.seed);
+  const generator = new SeededRandom(settings.seed);
+  const random = (): number => generator.next();
   // Glorot-uniform weights and zero bias, as MATLAB initialises a new fully connected layer.
   const limit = Math.sqrt(6 / (d + c));
   const initial = new Float32Array(d * c).map(() => (random() * 2 - 1) * limit);
+  const resume = options.resumeFrom;
+  if (resume) initial.set(resume.weights);
   const weights = tf.tidy(() => tf.variable(tf.tensor2d(initial, [d, c]), true, 'head/kernel'));
-  const bias = tf.tidy(() => tf.variable(tf.zeros([c]), true, 'head/bias'));
+  const bias = tf.tidy(() => tf.variable(resume ? tf.tensor1d(resume.bias) : tf.zeros([c]), true, 'head/bias'));
   const optimiser = new SgdMomentum(
     tf,
     [
@@ -148,21 +187,27 @@ export async function trainHead(
   const iterationsPerEpoch = Math.max(1, Math.floor(trainImages / settings.batchSize));
   const iterationsTotal = iterationsPerEpoch * settings.maxEpochs;
 
-  let best: { loss: number; iteration: number; weights: Float32Array; bias: Float32Array } = {
-    loss: Infinity,
-    iteration: 0,
-    weights: new Float32Array(d * c),
-    bias: new Float32Array(c),
-  };
-  let sinceBest = 0;
-  let iteration = 0;
+  let best: HeadCheckpoint['best'] = resume
+    ? { ...resume.best }
+    : { loss: Infinity, iteration: 0, weights: new Float32Array(d * c), bias: new Float32Array(c) };
+  let sinceBest = resume?.sinceBest ?? 0;
+  let iteration = resume?.iteration ?? 0;
   let stoppedEarly = false;
+  if (resume) {
+    optimiser.restore(resume.velocities);
+    generator.state = resume.randomState;
+  }
   const started = performance.now();
+  const startIteration = iteration;
   try {
-    const order = Array.from({ length: trainImages }, (_, i) => i);
-    training: for (let epoch = 1; epoch <= settings.maxEpochs; epoch++) {
-      shuffle(order, random);
-      for (let k = 0; k < iterationsPerEpoch; k++) {
+    let order = resume?.order.slice() ?? Array.from({ length: trainImages }, (_, i) => i);
+    training: for (let epoch = resume?.epoch ?? 1; epoch <= settings.maxEpochs; epoch++) {
+      const continuing = resume !== undefined && epoch === resume.epoch && resume.batchInEpoch < iterationsPerEpoch;
+      if (!continuing) {
+        order = Array.from({ length: trainImages }, (_, i) => i);
+        shuffle(order, random);
+      }
+      for (let k = continuing ? resume.batchInEpoch : 0; k < iterationsPerEpoch; k++) {
         if (options.signal?.aborted) throw cancelled();
         iteration++;
         const batch = order.slice(k * settings.batchSize, (k + 1) * settings.batchSize);
@@ -191,7 +236,7 @@ export async function trainHead(
           iterationsTotal,
           trainLoss: lossValue,
           trainRmse: rmseValue,
-          imagesPerSecond: (iteration * settings.batchSize) / ((performance.now() - started) / 1000),
+          imagesPerSecond: ((iteration - startIteration) * settings.batchSize) / ((performance.now() - started) / 1000),
         };
         if (iteration % settings.validationFrequency === 0 || iteration === iterationsTotal) {
           const [valLoss, valRmse] = tf.tidy(() => {
@@ -212,6 +257,20 @@ export async function trainHead(
             stoppedEarly = true;
             options.onIteration?.(report);
             break training;
+          }
+          if (options.onCheckpoint) {
+            await options.onCheckpoint({
+              iteration,
+              epoch,
+              batchInEpoch: k + 1,
+              order: order.slice(),
+              randomState: generator.state,
+              weights: weights.dataSync().slice() as Float32Array,
+              bias: bias.dataSync().slice() as Float32Array,
+              velocities: await optimiser.state(),
+              best: { ...best },
+              sinceBest,
+            });
           }
         }
         options.onIteration?.(report);
