@@ -230,6 +230,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
 
   program
+    .command('resume')
+    .description('continue a cancelled or crashed run from its last checkpoint')
+    .argument('<run-id>', 'the run, as "mlw runs" lists it')
+    .action(async (runId: string, _options: unknown, command: Command) => {
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        (api, call) => api.training.resume({ runId }, call),
+        (r) =>
+          `Run ${r.runId} resumed and finished on ${r.backend}: best validation loss ${r.bestValidationLoss.toFixed(4)}, ${r.seconds.toFixed(1)} s.`,
+      );
+    });
+
+  program
     .command('runs')
     .description('list the recorded training runs')
     .action(async (_options: unknown, command: Command) => {

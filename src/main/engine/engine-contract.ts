@@ -20,6 +20,9 @@ export const engineContract = {
         settings: trainingSettings,
         augmentedViews: z.number().int().min(0),
         cacheDir: z.string(),
+        /** Written at each validation; read first when `resume` is set. */
+        checkpointPath: z.string(),
+        resume: z.boolean(),
       }),
       output: z.object({
         backend: z.string(),

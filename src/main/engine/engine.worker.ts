@@ -5,6 +5,7 @@ import type { Protocol, RpcMessage } from '../../shared/rpc/protocol';
 import { serveContract } from '../../shared/rpc/server';
 import { loadEngine } from './backend';
 import { engineContract } from './engine-contract';
+import { readCheckpoint, writeCheckpoint } from './checkpoint-file';
 import { trainFrozen } from './train-frozen';
 
 // Nothing but the protocol may reach the parent's stdout (TensorFlow.js greets on console.log).
@@ -41,9 +42,11 @@ function parentProtocol(): Protocol {
 serveContract(parentProtocol(), engineContract, {
   engine: {
     status: async () => (await loadEngine()).status,
-    trainFrozen: async (input, context) =>
+    trainFrozen: async ({ checkpointPath, resume, ...input }, context) =>
       trainFrozen({
         ...input,
+        ...(resume ? { resumeFrom: await readCheckpoint(checkpointPath) } : {}),
+        onCheckpoint: (checkpoint) => writeCheckpoint(checkpointPath, checkpoint),
         signal: context.signal,
         onProgress: context.progress,
         onIteration: (report) =>

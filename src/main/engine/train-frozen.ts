@@ -5,7 +5,7 @@ import { loadEngine, type EngineStatus } from './backend';
 import { extractFeatures, featureExtractor } from './features';
 import { readLayersFolder } from './layers-folder';
 import { AppError } from '../../shared/contract/errors';
-import { trainHead, type HeadResult, type IterationReport, type TrainingSettings } from './train-head';
+import { trainHead, type HeadCheckpoint, type HeadResult, type IterationReport, type TrainingSettings } from './train-head';
 import { backboneSpec } from './zoo';
 
 export interface LabelledImages {
@@ -27,6 +27,8 @@ export interface FrozenRunRequest {
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
   onIteration?: (report: IterationReport) => void;
+  onCheckpoint?: (checkpoint: HeadCheckpoint) => Promise<void> | void;
+  resumeFrom?: HeadCheckpoint;
 }
 
 export interface FrozenRunResult extends HeadResult {
@@ -111,7 +113,12 @@ export async function trainFrozen(request: FrozenRunRequest): Promise<FrozenRunR
       classes: c,
     },
     request.settings,
-    { ...(request.signal ? { signal: request.signal } : {}), ...(request.onIteration ? { onIteration: request.onIteration } : {}) },
+    {
+      ...(request.signal ? { signal: request.signal } : {}),
+      ...(request.onIteration ? { onIteration: request.onIteration } : {}),
+      ...(request.onCheckpoint ? { onCheckpoint: request.onCheckpoint } : {}),
+      ...(request.resumeFrom ? { resumeFrom: request.resumeFrom } : {}),
+    },
   );
   return {
     ...result,

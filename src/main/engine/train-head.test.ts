@@ -465,4 +465,27 @@ describe('trainHead checkpoints', () => {
     expect(Array.from(resumed.weights)).toEqual(Array.from(uninterrupted.weights));
     expect(Array.from(resumed.bias)).toEqual(Array.from(uninterrupted.bias));
   });
+
+  it('a checkpoint taken at the end of an epoch resumes with the next epoch and the same result', async () => {
+    // 320 images in batches of 32: 10 iterations an epoch, a validation (and checkpoint) at each epoch's end.
+    const atEpochEnds: TrainingSettings = { ...settings, maxEpochs: 6, validationFrequency: 10, validationPatience: 50 };
+    const uninterrupted = await trainHead(tf, problem.data, atEpochEnds);
+    const checkpoints: HeadCheckpoint[] = [];
+    const controller = new AbortController();
+    await expect(
+      trainHead(tf, problem.data, atEpochEnds, {
+        signal: controller.signal,
+        onCheckpoint: (checkpoint) => void checkpoints.push(checkpoint),
+        onIteration: (report) => {
+          if (report.iteration === 23) controller.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    const last = checkpoints.at(-1)!;
+    expect([last.iteration, last.epoch, last.batchInEpoch]).toEqual([20, 2, 10]);
+    const reports: IterationReport[] = [];
+    const resumed = await trainHead(tf, problem.data, atEpochEnds, { resumeFrom: last, onIteration: (r) => reports.push(r) });
+    expect([reports[0]!.iteration, reports[0]!.epoch]).toEqual([21, 3]);
+    expect(Array.from(resumed.weights)).toEqual(Array.from(uninterrupted.weights));
+  });
 });

@@ -201,7 +201,9 @@ export async function trainHead(
   const startIteration = iteration;
   try {
     let order = resume?.order.slice() ?? Array.from({ length: trainImages }, (_, i) => i);
-    training: for (let epoch = resume?.epoch ?? 1; epoch <= settings.maxEpochs; epoch++) {
+    // A checkpoint taken at the end of an epoch continues with the next one.
+    const firstEpoch = resume === undefined ? 1 : resume.batchInEpoch >= iterationsPerEpoch ? resume.epoch + 1 : resume.epoch;
+    training: for (let epoch = firstEpoch; epoch <= settings.maxEpochs; epoch++) {
       const continuing = resume !== undefined && epoch === resume.epoch && resume.batchInEpoch < iterationsPerEpoch;
       if (!continuing) {
         order = Array.from({ length: trainImages }, (_, i) => i);
@@ -230,6 +232,7 @@ export async function trainHead(
           const logits = x.matMul(weights).add(bias) as Tf.Tensor2D;
           return [value.dataSync()[0]!, rmse(tf, logits, y).dataSync()[0]!];
         });
+        let reported = false;
         const report: IterationReport = {
           epoch,
           iteration,
@@ -259,6 +262,10 @@ export async function trainHead(
             break training;
           }
           if (options.onCheckpoint) {
+            // Report first: a cancel can arrive while the checkpoint is written, and the iteration
+            // in the checkpoint must be in the run's history.
+            options.onIteration?.(report);
+            reported = true;
             await options.onCheckpoint({
               iteration,
               epoch,
@@ -273,7 +280,7 @@ export async function trainHead(
             });
           }
         }
-        options.onIteration?.(report);
+        if (!reported) options.onIteration?.(report);
         // Let cancel messages and progress out now and then.
         if (iteration % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
       }

@@ -138,3 +138,49 @@ describe('TrainingService', () => {
     },
   );
 });
+
+describe('TrainingService resume', () => {
+  it.skipIf(!hasModel)(
+    hasModel
+      ? 'a run cancelled after a checkpoint resumes to the same result as an uninterrupted run'
+      : 'resume: skipped because ../shared/models is absent',
+    async () => {
+      const request = {
+        trainAnnotations: fixture.annotationPath,
+        trainImages: fixture.imagesDir,
+        valAnnotations: fixture.annotationPath,
+        valImages: fixture.imagesDir,
+        categories: ['dog', 'cat', 'couch'],
+        weights: mobilenet,
+        mode: 'frozen' as const,
+        backbone: 'mobilenet_v1_0.75',
+        augmentedViews: 1,
+        settings: { maxEpochs: 30, batchSize: 2, validationFrequency: 4, validationPatience: 100 },
+      };
+      const whole = await services.handlers.training.train(request, context());
+
+      const controller = new AbortController();
+      const interrupted = services.handlers.training.train(request, {
+        signal: controller.signal,
+        progress: (p) => {
+          if (p.unit === 'iterations' && p.done === 10) controller.abort();
+        },
+      });
+      await expect(interrupted).rejects.toMatchObject({ code: 'CANCELLED' });
+      const cancelledRun = (await services.handlers.training.runs({}, context()))[0]!;
+      expect(cancelledRun.status).toBe('cancelled');
+
+      const resumed = await services.handlers.training.resume({ runId: cancelledRun.runId }, context());
+      expect(resumed.runId).toBe(cancelledRun.runId);
+      expect(resumed.bestValidationLoss).toBe(whole.bestValidationLoss);
+      const history = await services.handlers.training.history({ runId: cancelledRun.runId }, context());
+      const wholeHistory = await services.handlers.training.history({ runId: whole.runId }, context());
+      expect(history.map((h) => [h.iteration, h.epoch])).toEqual(wholeHistory.map((h) => [h.iteration, h.epoch]));
+      expect(history.at(-1)!.trainLoss).toBe(wholeHistory.at(-1)!.trainLoss);
+      expect((await services.handlers.training.runs({}, context())).find((r) => r.runId === cancelledRun.runId)!.status).toBe('completed');
+      await expect(services.handlers.training.resume({ runId: cancelledRun.runId }, context())).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
+    },
+  );
+});

@@ -4,16 +4,35 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
-import { trainRequest, type RunSummary, type trainingContract } from '../../shared/contract/training';
+import { trainRequest, type RunSummary, type trainingContract, type trainResult } from '../../shared/contract/training';
+import type { z } from 'zod';
 import { getFile, subsetMatrix } from '../coco/queries';
 import type { Db } from '../db/connection';
 import { startEngine, type EngineSpawner } from '../engine/engine-host';
 import { frozenTraining, exampleTraining, type TrainingSettings } from '../engine/train-head';
-import { backbones, backboneSpec } from '../engine/zoo';
+import { backbones, backboneSpec, type BackboneSpec } from '../engine/zoo';
+import { readCheckpoint } from '../engine/checkpoint-file';
 import { writeFileAtomic } from './atomic-file';
 import { imagePath, type DatasetService } from './dataset-service';
 
 type TrainingHandlers = ServiceHandlers<typeof trainingContract>;
+type ParsedTrainRequest = z.output<typeof trainRequest>;
+
+interface SubsetImages {
+  annotations: string;
+  classes: string[];
+  imageIds: number[];
+  paths: string[];
+  labels: Float32Array;
+}
+
+interface Prepared {
+  spec: BackboneSpec;
+  weightsDir: string;
+  train: SubsetImages;
+  val: SubsetImages;
+  settings: TrainingSettings;
+}
 
 interface RunRow {
   id: string;
@@ -36,6 +55,9 @@ interface RunRow {
  * validation scores in SQLite, and keeps the trained head in the run's folder.
  */
 export class TrainingService implements TrainingHandlers {
+  /** Runs this process is training now. */
+  private readonly active = new Set<string>();
+
   constructor(private readonly options: { db: Db; dataDir: string; dataset: DatasetService; spawnEngine?: EngineSpawner }) {}
 
   defaults: TrainingHandlers['defaults'] = async () => ({
@@ -81,6 +103,60 @@ export class TrainingService implements TrainingHandlers {
 
   train: TrainingHandlers['train'] = async (input, context) => {
     const request = trainRequest.parse(input);
+    const prepared = await this.prepare(request, context);
+    const runId = `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
+    const runDir = join(this.options.dataDir, 'runs', runId);
+    await mkdir(runDir, { recursive: true });
+    const { train, val, spec, settings, weightsDir } = prepared;
+    const dataset = {
+      train: { annotations: train.annotations, images: request.trainImages, count: train.paths.length },
+      val: { annotations: val.annotations, images: request.valImages, count: val.paths.length },
+      categories: train.classes,
+    };
+    this.options.db
+      .prepare(
+        `INSERT INTO runs (id, name, status, created_at, mode, backbone, config, dataset, run_dir) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        runId,
+        request.name ?? `${spec.title}, ${request.mode}`,
+        new Date().toISOString(),
+        request.mode,
+        spec.id,
+        JSON.stringify({ ...request, weights: weightsDir, settings }),
+        JSON.stringify(dataset),
+        runDir,
+      );
+    return this.execute(runId, runDir, request, prepared, false, context);
+  };
+
+  resume: TrainingHandlers['resume'] = async ({ runId }, context) => {
+    this.requireRun(runId);
+    const row = this.options.db.prepare('SELECT status, config, run_dir FROM runs WHERE id = ?').get(runId) as {
+      status: string;
+      config: string;
+      run_dir: string;
+    };
+    if (row.status === 'completed') throw new AppError('INVALID_INPUT', `Run ${runId} has already completed; there is nothing to resume.`);
+    if (this.active.has(runId)) throw new AppError('INVALID_INPUT', `Run ${runId} is still running.`);
+    const checkpointPath = join(row.run_dir, 'checkpoint.json');
+    if (!existsSync(checkpointPath)) {
+      throw new AppError(
+        'NOT_FOUND',
+        `Run ${runId} stopped before its first validation, so it has no checkpoint to resume from. Start a new run with the same settings.`,
+      );
+    }
+    const request = trainRequest.parse(JSON.parse(row.config));
+    const prepared = await this.prepare(request, context);
+    const { iteration } = (await readCheckpoint(checkpointPath)) as { iteration: number };
+    // History after the checkpoint is replayed by the resumed run.
+    this.options.db.prepare('DELETE FROM run_metrics WHERE run_id = ? AND iteration > ?').run(runId, iteration);
+    this.options.db.prepare("UPDATE runs SET status = 'running', finished_at = NULL, error = NULL WHERE id = ?").run(runId);
+    return this.execute(runId, row.run_dir, request, prepared, true, context);
+  };
+
+  /** Validates a request and builds its subsets (the example's prepareData on both files). */
+  private async prepare(request: ParsedTrainRequest, context: HandlerContext): Promise<Prepared> {
     const spec = backboneSpec(request.backbone in backbones ? request.backbone : unknownBackbone(request.backbone));
     if (request.mode === 'finetune') {
       throw new AppError(
@@ -95,36 +171,24 @@ export class TrainingService implements TrainingHandlers {
         `No ${spec.title} weights at ${weightsDir}. Point --weights at a TensorFlow.js Layers model folder (model.json and shards), such as ../shared/models/mobilenet_v1_0.75_224, or copy one there.`,
       );
     }
-
     const train = await this.subset(request.trainAnnotations, request.trainImages, request.categories, 'training', context);
     const val = await this.subset(request.valAnnotations, request.valImages, request.categories, 'validation', context);
     const settings: TrainingSettings = { ...(request.mode === 'frozen' ? frozenTraining : exampleTraining), ...request.settings };
+    return { spec, weightsDir, train, val, settings };
+  }
 
+  /** Runs the engine for a recorded run, records its history and outcome. */
+  private async execute(
+    runId: string,
+    runDir: string,
+    request: ParsedTrainRequest,
+    { spec, weightsDir, train, val, settings }: Prepared,
+    resume: boolean,
+    context: HandlerContext,
+  ): Promise<z.input<typeof trainResult>> {
     const db = this.options.db;
-    const runId = `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
-    const runDir = join(this.options.dataDir, 'runs', runId);
-    await mkdir(runDir, { recursive: true });
-    const createdAt = new Date().toISOString();
-    const dataset = {
-      train: { annotations: train.annotations, images: request.trainImages, count: train.paths.length },
-      val: { annotations: val.annotations, images: request.valImages, count: val.paths.length },
-      categories: train.classes,
-    };
-    db.prepare(
-      `INSERT INTO runs (id, name, status, created_at, mode, backbone, config, dataset, run_dir) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      runId,
-      request.name ?? `${spec.title}, ${request.mode}`,
-      createdAt,
-      request.mode,
-      spec.id,
-      JSON.stringify({ ...request, weights: weightsDir, settings }),
-      JSON.stringify(dataset),
-      runDir,
-    );
-
     const insertMetric = db.prepare(
-      'INSERT INTO run_metrics (run_id, iteration, epoch, train_loss, train_rmse, val_loss, val_rmse) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO run_metrics (run_id, iteration, epoch, train_loss, train_rmse, val_loss, val_rmse) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     const finish = db.prepare(
       `UPDATE runs SET status = ?, finished_at = ?, backend = ?, best_validation_loss = ?, best_iteration = ?, iterations = ?,
@@ -132,6 +196,7 @@ export class TrainingService implements TrainingHandlers {
     );
     const started = performance.now();
     const engine = startEngine(this.options.spawnEngine);
+    this.active.add(runId);
     try {
       const result = await engine.api.engine.trainFrozen(
         {
@@ -143,6 +208,8 @@ export class TrainingService implements TrainingHandlers {
           settings,
           augmentedViews: request.augmentedViews,
           cacheDir: this.options.dataDir,
+          checkpointPath: join(runDir, 'checkpoint.json'),
+          resume,
         },
         {
           signal: context.signal,
@@ -170,7 +237,7 @@ export class TrainingService implements TrainingHandlers {
           bias: [...result.bias],
         }),
       );
-      db.prepare('INSERT INTO run_scores (run_id, classes, image_ids, labels, scores) VALUES (?, ?, ?, ?, ?)').run(
+      db.prepare('INSERT OR REPLACE INTO run_scores (run_id, classes, image_ids, labels, scores) VALUES (?, ?, ?, ?, ?)').run(
         runId,
         JSON.stringify(train.classes),
         Buffer.from(Float64Array.from(keptIds).buffer),
@@ -218,9 +285,10 @@ export class TrainingService implements TrainingHandlers {
       );
       throw appError;
     } finally {
+      this.active.delete(runId);
       engine.close();
     }
-  };
+  }
 
   private async subset(
     annotations: string,
@@ -228,7 +296,7 @@ export class TrainingService implements TrainingHandlers {
     categories: string[],
     role: string,
     context: HandlerContext,
-  ): Promise<{ annotations: string; classes: string[]; imageIds: number[]; paths: string[]; labels: Float32Array }> {
+  ): Promise<SubsetImages> {
     const imported = await this.options.dataset.ingest(
       { path: annotations, imagesDir },
       { signal: context.signal, progress: (p) => context.progress({ ...p, phase: `${p.phase} (${role} annotations)` }) },

@@ -94,6 +94,12 @@ export const trainingContract = {
     output: trainResult,
     progress: true,
   }),
+  resume: method({
+    summary: 'Continue a cancelled or crashed run from its last checkpoint (written at each validation).',
+    input: z.object({ runId: z.string().min(1) }),
+    output: trainResult,
+    progress: true,
+  }),
   runs: method({ summary: 'Every recorded run, newest first.', input: z.object({}), output: z.array(runSummary) }),
   history: method({
     summary: "A run's metric history: per iteration training loss and RMSE, and validation loss and RMSE where it validated.",
