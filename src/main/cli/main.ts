@@ -229,6 +229,33 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       );
     });
 
+  const models = program.command('models').description('backbone weights: list them, or download one');
+  models
+    .command('list')
+    .description('the backbones and whether their weights are in the models folder')
+    .action(async (_options: unknown, command: Command) => {
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        (api, call) => api.training.models({}, call),
+        (rows) =>
+          table(
+            ['backbone', 'installed', 'folder'],
+            rows.map((r) => [r.id, r.installed ? 'yes' : 'no', r.path]),
+          ),
+      );
+    });
+  models
+    .command('download')
+    .description('download a backbone from its official source (needs internet; an interrupted download resumes)')
+    .argument('<backbone>', 'such as mobilenet_v1_0.75')
+    .action(async (backbone: string, _options: unknown, command: Command) => {
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        (api, call) => api.training.downloadModel({ backbone }, call),
+        (r) => `Downloaded ${r.id}: ${r.files} files, ${formatBytes(r.bytes)}, into ${r.path}.`,
+      );
+    });
+
   program
     .command('resume')
     .description('continue a cancelled or crashed run from its last checkpoint')

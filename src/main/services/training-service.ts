@@ -12,6 +12,7 @@ import { startEngine, type EngineSpawner } from '../engine/engine-host';
 import { frozenTraining, exampleTraining, type TrainingSettings } from '../engine/train-head';
 import { backbones, backboneSpec, type BackboneSpec } from '../engine/zoo';
 import { readCheckpoint } from '../engine/checkpoint-file';
+import { downloadLayersModel } from '../engine/download';
 import { writeFileAtomic } from './atomic-file';
 import { imagePath, type DatasetService } from './dataset-service';
 
@@ -65,6 +66,19 @@ export class TrainingService implements TrainingHandlers {
     augmentedViews: 2,
     backbones: Object.values(backbones).map((b) => ({ id: b.id, title: b.title, inputSize: b.preprocessing.size })),
   });
+
+  models: TrainingHandlers['models'] = async () =>
+    Object.values(backbones).map((b) => {
+      const path = join(this.options.dataDir, 'models', b.id);
+      return { id: b.id, title: b.title, installed: existsSync(join(path, 'model.json')), path, source: b.source };
+    });
+
+  downloadModel: TrainingHandlers['downloadModel'] = async ({ backbone }, context) => {
+    const spec = backboneSpec(backbone in backbones ? backbone : unknownBackbone(backbone));
+    const path = join(this.options.dataDir, 'models', spec.id);
+    const result = await downloadLayersModel(spec.source, path, { signal: context.signal, onProgress: context.progress });
+    return { id: spec.id, path, ...result };
+  };
 
   status: TrainingHandlers['status'] = async () => {
     const engine = startEngine(this.options.spawnEngine);
@@ -168,7 +182,7 @@ export class TrainingService implements TrainingHandlers {
     if (!existsSync(join(weightsDir, 'model.json'))) {
       throw new AppError(
         'NOT_FOUND',
-        `No ${spec.title} weights at ${weightsDir}. Point --weights at a TensorFlow.js Layers model folder (model.json and shards), such as ../shared/models/mobilenet_v1_0.75_224, or copy one there.`,
+        `No ${spec.title} weights at ${weightsDir}. With internet, run "mlw models download ${spec.id}" (or Download in the Train workspace); otherwise point --weights at a TensorFlow.js Layers model folder (model.json and shards), such as ../shared/models/mobilenet_v1_0.75_224.`,
       );
     }
     const train = await this.subset(request.trainAnnotations, request.trainImages, request.categories, 'training', context);

@@ -11,6 +11,7 @@ export const errorCodes = [
   'OUT_OF_MEMORY',
   'WRONG_NATIVE_BUILD',
   'TRANSPORT_CLOSED',
+  'NETWORK',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

@@ -94,6 +94,18 @@ export const trainingContract = {
     output: trainResult,
     progress: true,
   }),
+  models: method({
+    summary: "The backbones on offer and whether their weights are in the app's models folder.",
+    input: z.object({}),
+    output: z.array(z.object({ id: z.string(), title: z.string(), installed: z.boolean(), path: z.string(), source: z.string() })),
+  }),
+  downloadModel: method({
+    summary:
+      "Download a backbone's TensorFlow.js weights from their official source into the models folder (resumes an interrupted download).",
+    input: z.object({ backbone: z.string().min(1) }),
+    output: z.object({ id: z.string(), path: z.string(), files: z.number().int(), bytes: z.number().int() }),
+    progress: true,
+  }),
   resume: method({
     summary: 'Continue a cancelled or crashed run from its last checkpoint (written at each validation).',
     input: z.object({ runId: z.string().min(1) }),

@@ -24,6 +24,7 @@ import { useRequest } from '../../rpc/use-request';
 import { useAppInfo } from '../../app/app-info-context';
 import { PathField } from '../dataset/path-field';
 import { usePathInput } from '../dataset/use-path-input';
+import { BackboneWeights } from './backbone-weights';
 import { EngineStatusLine } from './engine-status-line';
 import { RunsList } from './runs-list';
 import { TrainingChart, type TrainingPoint } from './training-chart';
@@ -230,6 +231,7 @@ export function TrainWorkspace(): ReactNode {
               />
             </Box>
           </Stack>
+          <BackboneWeights backbone={backbone} hasWeightsFolder={weights.value.trim() !== ''} />
           <RadioGroup row value={mode} onChange={(e) => setMode(e.target.value as Mode)} aria-label="Training mode">
             <FormControlLabel value="frozen" control={<Radio />} label="Frozen backbone" disabled={running !== null} />
             <FormControlLabel value="finetune" control={<Radio />} label="Fine-tune" disabled={running !== null} />

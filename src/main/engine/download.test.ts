@@ -1,0 +1,139 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { downloadFile, downloadLayersModel } from './download';
+import { readLayersFolder } from './layers-folder';
+
+/** Files the test server offers, and how many of the next requests for each to cut short. */
+const files = new Map<string, Buffer>();
+const cutNext = new Map<string, number>();
+let server: Server;
+let base: string;
+let dir: string;
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://x').pathname;
+    const body = files.get(path);
+    if (body === undefined) {
+      response.writeHead(404).end('not found');
+      return;
+    }
+    let start = 0;
+    const range = /bytes=(\d+)-/.exec(request.headers.range ?? '');
+    if (range) {
+      start = Number(range[1]);
+      if (start >= body.length) {
+        response.writeHead(416).end();
+        return;
+      }
+      response.writeHead(206, {
+        'content-length': body.length - start,
+        'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+      });
+    } else {
+      response.writeHead(200, { 'content-length': body.length });
+    }
+    const cuts = cutNext.get(path) ?? 0;
+    if (cuts > 0) {
+      // A dropped connection: half of what was promised, then the socket closes.
+      cutNext.set(path, cuts - 1);
+      response.write(body.subarray(start, start + Math.floor((body.length - start) / 2)), () => response.socket?.destroy());
+      return;
+    }
+    response.end(body.subarray(start));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mlw-download-'));
+  files.clear();
+  cutNext.clear();
+});
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+describe('downloadFile', () => {
+  it('resumes a download whose connection dropped, and the result matches its SHA-256', async () => {
+    const data = randomBytes(3 * 1024 * 1024);
+    files.set('/weights.bin', data);
+    cutNext.set('/weights.bin', 1);
+    const dest = join(dir, 'weights.bin');
+    await expect(downloadFile(`${base}/weights.bin`, dest, { sha256: sha(data) })).rejects.toMatchObject({
+      code: 'NETWORK',
+      message: expect.stringContaining('Run it again to resume'),
+    });
+    expect(existsSync(dest)).toBe(false);
+    const partial = statSync(`${dest}.part`).size;
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(data.length);
+
+    const progress: number[] = [];
+    const result = await downloadFile(`${base}/weights.bin`, dest, { sha256: sha(data), onBytes: (done) => progress.push(done) });
+    expect(result).toEqual({ bytes: data.length, sha256: sha(data), resumed: true });
+    expect(progress[0]).toBeGreaterThan(partial);
+    expect(readFileSync(dest).equals(data)).toBe(true);
+    expect(existsSync(`${dest}.part`)).toBe(false);
+  });
+
+  it('deletes a download that does not match its published SHA-256 and says so', async () => {
+    files.set('/weights.bin', randomBytes(1000));
+    const dest = join(dir, 'weights.bin');
+    await expect(downloadFile(`${base}/weights.bin`, dest, { sha256: 'ab'.repeat(32) })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('does not match its published SHA-256'),
+    });
+    expect(existsSync(dest)).toBe(false);
+    expect(existsSync(`${dest}.part`)).toBe(false);
+  });
+
+  it('reports an HTTP error and an unreachable host as NETWORK with the address', async () => {
+    await expect(downloadFile(`${base}/missing.bin`, join(dir, 'x'))).rejects.toMatchObject({
+      code: 'NETWORK',
+      message: expect.stringContaining('HTTP 404'),
+    });
+    await expect(downloadFile('http://127.0.0.1:1/x.bin', join(dir, 'y'))).rejects.toMatchObject({
+      code: 'NETWORK',
+      message: expect.stringContaining('could not be reached'),
+    });
+  });
+});
+
+describe('downloadLayersModel', () => {
+  it('fetches model.json and every shard it lists, resuming after a drop, into a folder that loads', async () => {
+    const shard1 = Buffer.from(new Float32Array([1, 2, 3, 4]).buffer);
+    const shard2 = Buffer.from(new Float32Array([5, 6]).buffer);
+    const modelJson = Buffer.from(
+      JSON.stringify({
+        modelTopology: { class_name: 'Sequential' },
+        weightsManifest: [
+          { paths: ['group1-shard1of1'], weights: [{ name: 'dense/kernel', shape: [2, 2], dtype: 'float32' }] },
+          { paths: ['group2-shard1of1'], weights: [{ name: 'dense/bias', shape: [2], dtype: 'float32' }] },
+        ],
+      }),
+    );
+    files.set('/m/model.json', modelJson);
+    files.set('/m/group1-shard1of1', shard1);
+    files.set('/m/group2-shard1of1', shard2);
+    cutNext.set('/m/group2-shard1of1', 1);
+    const dest = join(dir, 'models', 'tiny');
+    await expect(downloadLayersModel(`${base}/m/model.json`, dest)).rejects.toMatchObject({ code: 'NETWORK' });
+    expect(existsSync(dest)).toBe(false);
+
+    const result = await downloadLayersModel(`${base}/m/model.json`, dest, { checksums: { 'group1-shard1of1': sha(shard1) } });
+    expect(result.files).toBe(3);
+    const artifacts = await readLayersFolder(dest);
+    expect(new Float32Array(artifacts.weightData as ArrayBuffer)).toEqual(new Float32Array([1, 2, 3, 4, 5, 6]));
+    expect(existsSync(`${dest}.partial`)).toBe(false);
+  });
+});
