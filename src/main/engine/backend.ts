@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { cpus, freemem, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
+import { registerWasmGradientKernels } from './wasm-gradients';
 
 const require = createRequire(import.meta.url);
 
@@ -85,6 +86,7 @@ async function chooseBackend(forced: string | undefined): Promise<Engine> {
       wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`);
       if (await tf.setBackend('wasm')) {
         await tf.ready();
+        registerWasmGradientKernels(tf);
         candidates.push({ name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', available: true, reason: null });
         return finish(tf, 'wasm', candidates, 'cpu');
       }
