@@ -4,16 +4,7 @@ import { AppError } from '../../shared/contract/errors';
 import type { RpcMessage } from '../../shared/rpc/protocol';
 import { backendNames } from './backend';
 import { engineDeath, forkEngine, startEngine, type EngineProcess, type EngineSession, type EngineSpawner } from './engine-host';
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected the call to fail');
-}
+import { rejection } from '../../../test/support/rejection';
 
 /** Settles with 'pending' if `promise` has not settled within `ms`. */
 function within<T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> {

@@ -4,9 +4,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../shared/contract/errors';
 import { loadEngine } from './backend';
 import { loadLayersFolder, readLayersFolder } from './layers-folder';
+import { rejection } from '../../../test/support/rejection';
 
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const mobilenetDir = resolve(projectRoot, '../shared/models/mobilenet_v1_0.75_224');
@@ -30,16 +30,6 @@ function newFolder(): string {
   const dir = join(root, `model-${++folderCount}`);
   mkdirSync(dir);
   return dir;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 interface SmallModel {

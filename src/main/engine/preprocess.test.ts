@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../shared/contract/errors';
 import { decodeResized, exampleAugmentation, normalise } from './preprocess';
+import { rejection } from '../../../test/support/rejection';
 
 let dir: string;
 beforeAll(() => {
@@ -44,16 +44,6 @@ function pixel(rgb: Uint8Array, size: number, x: number, y: number): Rgb {
 /** Within `tolerance` of a colour on every channel (resizing and JPEG blur edges a little). */
 function near(actual: Rgb, expected: Rgb, tolerance = 24): boolean {
   return actual.every((v, i) => Math.abs(v - expected[i]!) <= tolerance);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('decodeResized', () => {

@@ -5,11 +5,11 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fixtureExpected, writeCocoFixture, type WrittenCocoFixture } from '../../../test/fixtures/coco-fixture';
 import type { HandlerContext, Progress } from '../../shared/contract/define';
-import { AppError } from '../../shared/contract/errors';
 import { referenceExampleCategories } from '../../shared/domain/presets';
 import { openCache, type Db } from '../db/connection';
 import { DatasetService } from './dataset-service';
 import { SettingsStore } from './settings-store';
+import { rejection } from '../../../test/support/rejection';
 
 interface Opened {
   service: DatasetService;
@@ -26,16 +26,6 @@ function openService(dataDir: string): Opened {
 
 function context(progress: Progress[] = [], signal: AbortSignal = new AbortController().signal): HandlerContext {
   return { signal, progress: (p) => progress.push(p) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 /** Files under the thumbnail cache (left-over temporary files would count too). */

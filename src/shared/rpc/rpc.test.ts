@@ -6,6 +6,7 @@ import { createClient } from './client';
 import { createInMemoryPair } from './in-memory';
 import type { Protocol, RpcMessage } from './protocol';
 import { serveContract } from './server';
+import { rejection } from '../../../test/support/rejection';
 
 const testContract = {
   math: {
@@ -93,16 +94,6 @@ function setup(wrapClientSide: (p: Protocol) => Protocol = (p) => p): Harness {
   const h = { client, serverSide, clientSide, replies, blocked, added, stop };
   harnesses.push(h);
   return h;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 async function until(condition: () => boolean): Promise<void> {
