@@ -33,7 +33,8 @@ test(
     await expect(page.getByTestId('import-result')).toBeVisible();
 
     await page.getByTestId('nav-train').click();
-    await expect(page.getByTestId('engine-status')).toHaveAttribute('data-backend', /wasm|cpu|tensorflow/);
+    // The first engine start on a cold machine loads TensorFlow.js and compiles its WebAssembly.
+    await expect(page.getByTestId('engine-status')).toHaveAttribute('data-backend', /wasm|cpu|tensorflow/, { timeout: 90_000 });
     await expect(page.getByTestId('same-file-warning')).toBeVisible();
     await page.getByTestId('weights-dir').fill(mobilenet);
     await page.getByTestId('weights-dir').blur();

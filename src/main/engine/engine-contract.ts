@@ -40,6 +40,34 @@ export const engineContract = {
       }),
       progress: true,
     }),
+    trainFinetune: method({
+      summary: 'Fine-tuning: every layer learns; the tuned backbone is saved as a Layers folder.',
+      input: z.object({
+        backbone: z.string(),
+        weightsDir: z.string(),
+        classes: z.number().int().min(1),
+        train: labelledImages,
+        val: labelledImages,
+        settings: trainingSettings,
+        /** Where the tuned backbone (model.json and weights) is written. */
+        outputDir: z.string(),
+      }),
+      output: z.object({
+        backend: z.string(),
+        weights: float32,
+        bias: float32,
+        bestValidationLoss: z.number(),
+        bestIteration: z.number().int(),
+        iterations: z.number().int(),
+        stoppedEarly: z.boolean(),
+        valScores: float32,
+        valKept: z.array(z.number().int()),
+        trainKept: z.number().int(),
+        skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+        seconds: z.object({ features: z.number(), training: z.number() }),
+      }),
+      progress: true,
+    }),
   },
 } as const;
 export type EngineContract = typeof engineContract;

@@ -94,14 +94,12 @@ export function startEngine(spawn: EngineSpawner = forkEngine): EngineSession {
       throw engineDeath(exitInfo.code, exitInfo.signal, child.stderrTail());
     });
   };
-  const api = {
-    engine: {
-      status: (input: Parameters<typeof client.engine.status>[0], options?: Parameters<typeof client.engine.status>[1]) =>
-        wrap(() => client.engine.status(input, options)),
-      trainFrozen: (input: Parameters<typeof client.engine.trainFrozen>[0], options?: Parameters<typeof client.engine.trainFrozen>[1]) =>
-        wrap(() => client.engine.trainFrozen(input, options)),
-    },
-  } as ContractClient<EngineContract>;
+  // Every engine method, with a dead or closed engine turned into a sentence.
+  const methods: Record<string, (input: unknown, options?: unknown) => Promise<unknown>> = {};
+  for (const [name, call] of Object.entries(client.engine as Record<string, (input: unknown, options?: unknown) => Promise<unknown>>)) {
+    methods[name] = (input, options) => wrap(() => call(input, options));
+  }
+  const api = { engine: methods } as unknown as ContractClient<EngineContract>;
   return {
     api,
     close: () => {

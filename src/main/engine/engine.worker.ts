@@ -7,6 +7,13 @@ import { loadEngine } from './backend';
 import { engineContract } from './engine-contract';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-file';
 import { trainFrozen } from './train-frozen';
+import type { SymbolicTensor } from '@tensorflow/tfjs';
+import type { Progress } from '../../shared/contract/define';
+import { loadLayersFolder, saveLayersFolder } from './layers-folder';
+import { exampleAugmentation } from './preprocess';
+import { trainFinetune } from './train-finetune';
+import type { IterationReport } from './train-head';
+import { backboneSpec } from './zoo';
 
 // Nothing but the protocol may reach the parent's stdout (TensorFlow.js greets on console.log).
 console.log = console.error;
@@ -49,22 +56,52 @@ serveContract(parentProtocol(), engineContract, {
         onCheckpoint: (checkpoint) => writeCheckpoint(checkpointPath, checkpoint),
         signal: context.signal,
         onProgress: context.progress,
-        onIteration: (report) =>
-          context.progress({
-            phase: 'Training the new layer',
-            done: report.iteration,
-            total: report.iterationsTotal,
-            unit: 'iterations',
-            metrics: {
-              epoch: report.epoch,
-              trainLoss: report.trainLoss,
-              trainRmse: report.trainRmse,
-              imagesPerSecond: report.imagesPerSecond,
-              ...(report.valLoss !== undefined ? { valLoss: report.valLoss, valRmse: report.valRmse! } : {}),
-            },
-          }),
+        onIteration: (report) => context.progress(iterationProgress(report, 'Training the new layer')),
       }),
+    trainFinetune: async (input, context) => {
+      const { tf, status } = await loadEngine();
+      const spec = backboneSpec(input.backbone);
+      const model = await loadLayersFolder(tf, input.weightsDir);
+      const trunk = tf.model({ inputs: model.inputs, outputs: model.getLayer(spec.featureLayer).output as SymbolicTensor });
+      const started = performance.now();
+      const result = await trainFinetune(
+        tf,
+        { trunk, featureSize: spec.featureSize, preprocessing: spec.preprocessing },
+        {
+          trainPaths: input.train.paths,
+          trainLabels: input.train.labels,
+          valPaths: input.val.paths,
+          valLabels: input.val.labels,
+          classes: input.classes,
+        },
+        input.settings,
+        {
+          augmentation: exampleAugmentation,
+          signal: context.signal,
+          onIteration: (report) => context.progress(iterationProgress(report, 'Fine-tuning every layer')),
+        },
+      );
+      await saveLayersFolder(tf, trunk, input.outputDir);
+      return { ...result, backend: status.backend, seconds: { features: 0, training: (performance.now() - started) / 1000 } };
+    },
   },
 });
+
+/** A training iteration as progress, with its losses as metrics (the app charts and records them). */
+function iterationProgress(report: IterationReport, phase: string): Progress {
+  return {
+    phase,
+    done: report.iteration,
+    total: report.iterationsTotal,
+    unit: 'iterations',
+    metrics: {
+      epoch: report.epoch,
+      trainLoss: report.trainLoss,
+      trainRmse: report.trainRmse,
+      imagesPerSecond: report.imagesPerSecond,
+      ...(report.valLoss !== undefined ? { valLoss: report.valLoss, valRmse: report.valRmse! } : {}),
+    },
+  };
+}
 
 process.on('disconnect', () => process.exit(0));

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -100,4 +100,26 @@ export async function loadLayersFolder(tf: typeof Tf, folder: string): Promise<T
     const message = error instanceof Error ? error.message : String(error);
     throw new AppError('INVALID_INPUT', `The model in ${resolve(folder)} could not be built from its weights: ${message}`);
   }
+}
+
+/** Writes a model as a Layers folder (model.json and one weight file), replacing the folder whole. */
+export async function saveLayersFolder(tf: typeof Tf, model: Tf.LayersModel, folder: string): Promise<void> {
+  const dir = resolve(folder);
+  const staging = `${dir}.partial`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
+      await writeFile(join(staging, 'weights.bin'), weights);
+      const manifest = {
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+      };
+      await writeFile(join(staging, 'model.json'), JSON.stringify(manifest));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.length } };
+    }),
+  );
+  await rm(dir, { recursive: true, force: true });
+  await rename(staging, dir);
 }

@@ -34,25 +34,36 @@ afterAll(() => {
 });
 
 describe('TrainingService', () => {
-  it('refuses fine-tuning for now with a sentence that says to use the frozen mode', async () => {
-    const training = services.handlers.training;
-    await expect(
-      training.train(
+  it.skipIf(!hasModel)(
+    hasModel
+      ? 'fine-tunes every layer of the real MobileNet, records the run and keeps the tuned backbone as a Layers folder'
+      : 'fine-tuning: skipped because ../shared/models is absent',
+    async () => {
+      const progress: Progress[] = [];
+      const result = await services.handlers.training.train(
         {
           trainAnnotations: fixture.annotationPath,
           trainImages: fixture.imagesDir,
           valAnnotations: fixture.annotationPath,
           valImages: fixture.imagesDir,
-          categories: ['dog'],
+          categories: ['dog', 'cat'],
+          weights: mobilenet,
           mode: 'finetune',
           backbone: 'mobilenet_v1_0.75',
           augmentedViews: 0,
-          settings: {},
+          settings: { maxEpochs: 1, batchSize: 2, validationFrequency: 2 },
         },
-        context(),
-      ),
-    ).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('--mode frozen') });
-  });
+        context(progress),
+      );
+      expect(result.mode).toBe('finetune');
+      expect(Number.isFinite(result.bestValidationLoss)).toBe(true);
+      expect(progress.some((p) => p.phase === 'Fine-tuning every layer' && p.metrics?.trainLoss !== undefined)).toBe(true);
+      const backbone = join(dir, 'data', 'runs', result.runId, 'backbone');
+      expect(existsSync(join(backbone, 'model.json'))).toBe(true);
+      expect(existsSync(join(backbone, 'weights.bin'))).toBe(true);
+      await expect(services.handlers.training.resume({ runId: result.runId }, context())).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    },
+  );
 
   it('names the weights folder it looked in when the backbone has no weights', async () => {
     await expect(

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
+import type { HandlerContext, Progress, ServiceHandlers } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
 import { trainRequest, type RunSummary, type trainingContract, type trainResult } from '../../shared/contract/training';
 import type { z } from 'zod';
@@ -161,6 +161,12 @@ export class TrainingService implements TrainingHandlers {
       );
     }
     const request = trainRequest.parse(JSON.parse(row.config));
+    if (request.mode === 'finetune') {
+      throw new AppError(
+        'UNSUPPORTED',
+        `Run ${runId} fine-tuned every layer; such runs cannot be resumed yet (only frozen-backbone runs write checkpoints). Start it again.`,
+      );
+    }
     const prepared = await this.prepare(request, context);
     const { iteration } = (await readCheckpoint(checkpointPath)) as { iteration: number };
     // History after the checkpoint is replayed by the resumed run.
@@ -172,12 +178,6 @@ export class TrainingService implements TrainingHandlers {
   /** Validates a request and builds its subsets (the example's prepareData on both files). */
   private async prepare(request: ParsedTrainRequest, context: HandlerContext): Promise<Prepared> {
     const spec = backboneSpec(request.backbone in backbones ? request.backbone : unknownBackbone(request.backbone));
-    if (request.mode === 'finetune') {
-      throw new AppError(
-        'UNSUPPORTED',
-        'Fine-tuning the whole network is not available in this version yet; use the frozen-backbone mode (--mode frozen), which trains the new layer on cached backbone features.',
-      );
-    }
     const weightsDir = resolve(request.weights ?? join(this.options.dataDir, 'models', spec.id));
     if (!existsSync(join(weightsDir, 'model.json'))) {
       throw new AppError(
@@ -212,30 +212,37 @@ export class TrainingService implements TrainingHandlers {
     const engine = startEngine(this.options.spawnEngine);
     this.active.add(runId);
     try {
-      const result = await engine.api.engine.trainFrozen(
-        {
-          backbone: spec.id,
-          weightsDir,
-          classes: train.classes.length,
-          train: { paths: train.paths, labels: train.labels },
-          val: { paths: val.paths, labels: val.labels },
-          settings,
-          augmentedViews: request.augmentedViews,
-          cacheDir: this.options.dataDir,
-          checkpointPath: join(runDir, 'checkpoint.json'),
-          resume,
+      const call = {
+        signal: context.signal,
+        onProgress: (progress: Progress) => {
+          const m = progress.metrics;
+          if (m?.trainLoss !== undefined && m.trainRmse !== undefined) {
+            insertMetric.run(runId, progress.done, m.epoch ?? 0, m.trainLoss, m.trainRmse, m.valLoss ?? null, m.valRmse ?? null);
+          }
+          context.progress(progress);
         },
-        {
-          signal: context.signal,
-          onProgress: (progress) => {
-            const m = progress.metrics;
-            if (m?.trainLoss !== undefined && m.trainRmse !== undefined) {
-              insertMetric.run(runId, progress.done, m.epoch ?? 0, m.trainLoss, m.trainRmse, m.valLoss ?? null, m.valRmse ?? null);
-            }
-            context.progress(progress);
-          },
-        },
-      );
+      };
+      const common = {
+        backbone: spec.id,
+        weightsDir,
+        classes: train.classes.length,
+        train: { paths: train.paths, labels: train.labels },
+        val: { paths: val.paths, labels: val.labels },
+        settings,
+      };
+      const result =
+        request.mode === 'finetune'
+          ? await engine.api.engine.trainFinetune({ ...common, outputDir: join(runDir, 'backbone') }, call)
+          : await engine.api.engine.trainFrozen(
+              {
+                ...common,
+                augmentedViews: request.augmentedViews,
+                cacheDir: this.options.dataDir,
+                checkpointPath: join(runDir, 'checkpoint.json'),
+                resume,
+              },
+              call,
+            );
       const c = train.classes.length;
       const keptIds = result.valKept.map((i) => val.imageIds[i]!);
       const keptLabels = new Float32Array(result.valKept.length * c);
@@ -244,7 +251,8 @@ export class TrainingService implements TrainingHandlers {
         join(runDir, 'head.json'),
         JSON.stringify({
           backbone: spec.id,
-          weightsDir,
+          // A fine-tuned run keeps its own backbone beside the head.
+          weightsDir: request.mode === 'finetune' ? join(runDir, 'backbone') : weightsDir,
           classes: train.classes,
           featureSize: spec.featureSize,
           weights: [...result.weights],

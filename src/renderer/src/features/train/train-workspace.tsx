@@ -42,7 +42,7 @@ const modeExplanations: Record<Mode, string> = {
   frozen:
     'Frozen backbone: the backbone computes features once per image (and per augmented view, cached on disk); only the new layer trains, in seconds. Suited to the WebAssembly and CPU backends.',
   finetune:
-    'Fine-tune: every layer learns, as in the reference example (SGD with momentum, learn rate 0.0005, 10 epochs). Needs a native backend for large networks; not available in this version yet.',
+    'Fine-tune: every layer learns, as in the reference example (SGD with momentum, learn rate 0.0005, 10 epochs, the new layer 10× faster); images are decoded and augmented batch by batch. Practical on native backends; on WebAssembly only for small networks, which train slowly there.',
 };
 
 /** The Train workspace: a run's data, backbone, mode and settings; start, cancel, and a live progress chart. */
@@ -91,7 +91,6 @@ export function TrainWorkspace(): ReactNode {
     trainFile !== undefined && trainFile.imagesDir === null ? 'Set the images folder of the training file in the Dataset workspace.' : null,
     valFile !== undefined && valFile.imagesDir === null ? 'Set the images folder of the validation file in the Dataset workspace.' : null,
     categories.length === 0 ? 'Choose categories in the Dataset workspace.' : null,
-    mode === 'finetune' ? 'Fine-tuning is not available in this version yet; choose the frozen backbone.' : null,
   ].filter((p): p is string => p !== null);
   const sameFile = trainFile !== undefined && valFile !== undefined && trainFile.fileId === valFile.fileId;
 
