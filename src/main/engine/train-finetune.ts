@@ -131,7 +131,9 @@ export async function trainFinetune(
   const trainImages = data.trainPaths.length;
   const iterationsPerEpoch = Math.max(1, Math.floor(trainImages / settings.batchSize));
   const iterationsTotal = iterationsPerEpoch * settings.maxEpochs;
-  const snapshot = (): Float32Array[] => variables.map(({ variable }) => variable.dataSync().slice() as Float32Array);
+  // The best weights include what training does not learn but changes: batch normalisation's moving statistics.
+  const kept = [...trunk.weights.map((w) => (w as unknown as { val: Tf.Variable }).val), weights, bias];
+  const snapshot = (): Float32Array[] => kept.map((variable) => variable.dataSync().slice() as Float32Array);
   let best: { loss: number; iteration: number; values: Float32Array[]; scores: Float32Array; kept: number[] } = {
     loss: Infinity,
     iteration: 0,
@@ -197,8 +199,8 @@ export async function trainFinetune(
       }
     }
     // Leave the network holding its best weights.
-    variables.forEach(({ variable }, i) => tf.tidy(() => variable.assign(tf.tensor(best.values[i]!, variable.shape))));
-    const headIndex = variables.length - 2;
+    kept.forEach((variable, i) => tf.tidy(() => variable.assign(tf.tensor(best.values[i]!, variable.shape))));
+    const headIndex = kept.length - 2;
     return {
       weights: best.values[headIndex]!,
       bias: best.values[headIndex + 1]!,
