@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   if (json) {
     process.stdout.write(`${JSON.stringify({ backend: status.backend, threads, rows }, null, 2)}\n`);
   } else {
-    const widths = [52, 14, 22, 8];
+    const widths = [58, 16, 22, 8];
     process.stdout.write(`Training pipeline on ${status.backend}, ${threads} cores\n`);
     process.stdout.write(`${['measure', 'ours', 'reference', 'ratio'].map((h, i) => h.padEnd(widths[i]!)).join('')}\n`);
     for (const row of rows) {
