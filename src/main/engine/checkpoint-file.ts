@@ -44,3 +44,34 @@ export async function readCheckpoint(path: string): Promise<HeadCheckpoint> {
     sinceBest: raw.sinceBest as number,
   };
 }
+
+/**
+ * Any state with Float32Arrays inside (a fine-tuning checkpoint), written atomically as JSON with
+ * the arrays in base64 and infinities kept.
+ */
+export async function writeStateFile(path: string, state: unknown): Promise<void> {
+  const json = JSON.stringify(state, (_key, value: unknown) => {
+    if (value instanceof Float32Array) return { $f32: encode(value) };
+    if (value === Infinity) return { $number: 'Infinity' };
+    return value;
+  });
+  await writeFileAtomic(path, json);
+}
+
+export async function readStateFile<T>(path: string): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new AppError('NOT_FOUND', `The checkpoint ${path} is missing; the run cannot be resumed. Start it again.`);
+  }
+  try {
+    return JSON.parse(text, (_key, value: unknown) => {
+      if (value !== null && typeof value === 'object' && '$f32' in value) return decode((value as { $f32: string }).$f32);
+      if (value !== null && typeof value === 'object' && '$number' in value) return Infinity;
+      return value;
+    }) as T;
+  } catch {
+    throw new AppError('INVALID_INPUT', `The checkpoint ${path} is damaged; the run cannot be resumed. Start it again.`);
+  }
+}

@@ -51,6 +51,8 @@ export const engineContract = {
         settings: trainingSettings,
         /** Where the tuned backbone (model.json and weights) is written. */
         outputDir: z.string(),
+        checkpointPath: z.string(),
+        resume: z.boolean(),
       }),
       output: z.object({
         backend: z.string(),

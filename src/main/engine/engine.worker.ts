@@ -5,13 +5,13 @@ import type { Protocol, RpcMessage } from '../../shared/rpc/protocol';
 import { serveContract } from '../../shared/rpc/server';
 import { loadEngine } from './backend';
 import { engineContract } from './engine-contract';
-import { readCheckpoint, writeCheckpoint } from './checkpoint-file';
+import { readCheckpoint, readStateFile, writeCheckpoint, writeStateFile } from './checkpoint-file';
 import { trainFrozen } from './train-frozen';
 import type { SymbolicTensor } from '@tensorflow/tfjs';
 import type { Progress } from '../../shared/contract/define';
 import { loadLayersFolder, saveLayersFolder } from './layers-folder';
 import { exampleAugmentation } from './preprocess';
-import { trainFinetune } from './train-finetune';
+import { trainFinetune, type FinetuneCheckpoint } from './train-finetune';
 import type { IterationReport } from './train-head';
 import { backboneSpec } from './zoo';
 
@@ -58,7 +58,7 @@ serveContract(parentProtocol(), engineContract, {
         onProgress: context.progress,
         onIteration: (report) => context.progress(iterationProgress(report, 'Training the new layer')),
       }),
-    trainFinetune: async (input, context) => {
+    trainFinetune: async ({ checkpointPath, resume, ...input }, context) => {
       const { tf, status } = await loadEngine();
       const spec = backboneSpec(input.backbone);
       const model = await loadLayersFolder(tf, input.weightsDir);
@@ -79,6 +79,8 @@ serveContract(parentProtocol(), engineContract, {
           augmentation: exampleAugmentation,
           signal: context.signal,
           onIteration: (report) => context.progress(iterationProgress(report, 'Fine-tuning every layer')),
+          onCheckpoint: (checkpoint) => writeStateFile(checkpointPath, checkpoint),
+          ...(resume ? { resumeFrom: await readStateFile<FinetuneCheckpoint>(checkpointPath) } : {}),
         },
       );
       await saveLayersFolder(tf, trunk, input.outputDir);

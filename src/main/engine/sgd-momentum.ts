@@ -57,6 +57,18 @@ export class SgdMomentum {
     return out;
   }
 
+  /** Velocities in the order the variables were given (names differ between two loads of one network). */
+  async stateInOrder(): Promise<Float32Array[]> {
+    return Promise.all(this.variables.map(({ variable }) => this.velocities.get(variable.name)!.data() as Promise<Float32Array>));
+  }
+
+  restoreInOrder(state: readonly Float32Array[]): void {
+    this.variables.forEach(({ variable }, i) => {
+      const velocity = this.velocities.get(variable.name)!;
+      this.tf.tidy(() => velocity.assign(this.tf.tensor(state[i]!, velocity.shape)));
+    });
+  }
+
   restore(state: Record<string, Float32Array>): void {
     for (const [name, values] of Object.entries(state)) {
       const velocity = this.velocities.get(name);

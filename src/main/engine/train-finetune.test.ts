@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEngine } from './backend';
-import { trainFinetune } from './train-finetune';
+import { trainFinetune, type FinetuneCheckpoint } from './train-finetune';
 import { exampleTraining, seededRandom } from './train-head';
 
 let tf: typeof Tf;
@@ -99,5 +99,65 @@ describe('trainFinetune', () => {
     expect(result.skipped.map((s) => s.path)).toEqual([train.paths[5]]);
     expect(result.trainKept).toBe(159);
     trunk.dispose();
+  }, 240_000);
+});
+
+describe('trainFinetune checkpoints', () => {
+  it('a fine-tuning run cancelled after a checkpoint and resumed from it ends with the weights of an uninterrupted run', async () => {
+    const train = await writeImages(48, 21, 'ck-train');
+    const val = await writeImages(16, 22, 'ck-val');
+    const network = () => ({
+      trunk: tf.sequential({
+        layers: [
+          tf.layers.conv2d({
+            inputShape: [size, size, 3],
+            filters: 4,
+            kernelSize: 3,
+            strides: 2,
+            activation: 'relu',
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+          }),
+          tf.layers.batchNormalization({}),
+          tf.layers.conv2d({
+            filters: 8,
+            kernelSize: 1,
+            activation: 'relu',
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }),
+          }),
+        ],
+      }),
+      featureSize: 8,
+      preprocessing: { size, normalisation: 'mobilenet' as const },
+    });
+    const data = { trainPaths: train.paths, trainLabels: train.labels, valPaths: val.paths, valLabels: val.labels, classes: 3 };
+    const settings = { ...exampleTraining, learnRate: 0.01, maxEpochs: 4, batchSize: 8, validationFrequency: 4, validationPatience: 50 };
+    const augmentation = { maxRotation: 10, horizontalFlip: true };
+
+    const whole = network();
+    const uninterrupted = await trainFinetune(tf, whole, data, settings, { augmentation });
+
+    const checkpoints: FinetuneCheckpoint[] = [];
+    const controller = new AbortController();
+    const first = network();
+    await expect(
+      trainFinetune(tf, first, data, settings, {
+        augmentation,
+        signal: controller.signal,
+        onCheckpoint: (checkpoint) => void checkpoints.push(checkpoint),
+        onIteration: (report) => {
+          if (report.iteration === 10) controller.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(checkpoints.at(-1)!.iteration).toBe(8);
+
+    const second = network();
+    const resumed = await trainFinetune(tf, second, data, settings, { augmentation, resumeFrom: checkpoints.at(-1)! });
+    expect(resumed.iterations).toBe(uninterrupted.iterations);
+    expect(resumed.bestValidationLoss).toBeCloseTo(uninterrupted.bestValidationLoss, 6);
+    const a = Array.from(resumed.weights);
+    const b = Array.from(uninterrupted.weights);
+    a.forEach((value, i) => expect(value).toBeCloseTo(b[i]!, 5));
+    for (const n of [whole, first, second]) n.trunk.dispose();
   }, 240_000);
 });

@@ -2,7 +2,15 @@ import type * as Tf from '@tensorflow/tfjs';
 import { cancelled } from '../../shared/contract/errors';
 import { decodeResized, normalise, type Augmentation, type Preprocessing } from './preprocess';
 import { SgdMomentum, type TrainableVariable } from './sgd-momentum';
-import { bceFromLogits, rmse, SeededRandom, type HeadResult, type IterationReport, type TrainingSettings } from './train-head';
+import {
+  bceFromLogits,
+  rmse,
+  SeededRandom,
+  seededRandom,
+  type HeadResult,
+  type IterationReport,
+  type TrainingSettings,
+} from './train-head';
 
 export interface FinetuneNetwork {
   /** The backbone up to its last feature map; every trainable weight in it learns. */
@@ -18,6 +26,22 @@ export interface FinetuneData {
   valPaths: readonly string[];
   valLabels: Float32Array;
   classes: number;
+}
+
+/** Everything a fine-tuning run needs to continue exactly where it was (see HeadCheckpoint). */
+export interface FinetuneCheckpoint {
+  iteration: number;
+  epoch: number;
+  batchInEpoch: number;
+  order: number[];
+  randomState: number;
+  /** Every weight of the network (trunk, including batch-norm statistics, then the head). */
+  values: Float32Array[];
+  /** In the optimiser's variable order. */
+  velocities: Float32Array[];
+  best: { loss: number; iteration: number; values: Float32Array[]; scores: Float32Array; kept: number[] };
+  sinceBest: number;
+  skipped: [number, string][];
 }
 
 export interface FinetuneResult extends HeadResult {
@@ -38,7 +62,14 @@ export async function trainFinetune(
   network: FinetuneNetwork,
   data: FinetuneData,
   settings: TrainingSettings,
-  options: { augmentation: Augmentation; signal?: AbortSignal; onIteration?: (report: IterationReport) => void },
+  options: {
+    augmentation: Augmentation;
+    signal?: AbortSignal;
+    onIteration?: (report: IterationReport) => void;
+    /** Called after each validation with the state to resume from; training waits for it. */
+    onCheckpoint?: (checkpoint: FinetuneCheckpoint) => Promise<void> | void;
+    resumeFrom?: FinetuneCheckpoint;
+  },
 ): Promise<FinetuneResult> {
   const { trunk, featureSize: d, preprocessing } = network;
   const c = data.classes;
@@ -69,18 +100,18 @@ export async function trainFinetune(
     paths: readonly string[],
     indices: readonly number[],
     labels: Float32Array,
-    augment: boolean,
+    /** The training epoch (images are augmented), or 0 for validation. */
+    epoch: number,
     failures: Map<number, string>,
   ) => {
-    const draws = indices.map(() => [random(), random()] as const);
     const decoded = await Promise.all(
-      indices.map(async (index, k) => {
+      indices.map(async (index) => {
         if (failures.has(index)) return null;
         try {
-          const [first, second] = draws[k]!;
-          let n = 0;
-          const seeded = (): number => (n++ === 0 ? first : second);
-          return await decodeResized(paths[index]!, size, augment ? options.augmentation : undefined, seeded);
+          // Each image's augmentation in an epoch has its own seeded draws, so a resumed run decodes
+          // exactly what an uninterrupted one would, whatever was prefetched at the checkpoint.
+          const random = seededRandom(settings.seed * 1_000_003 + epoch * 65_537 + index);
+          return await decodeResized(paths[index]!, size, epoch > 0 ? options.augmentation : undefined, random);
         } catch (error) {
           failures.set(index, error instanceof Error ? error.message : String(error));
           return null;
@@ -107,7 +138,7 @@ export async function trainFinetune(
     let lossSum = 0;
     let squares = 0;
     for (let start = 0; start < all.length; start += settings.batchSize) {
-      const batch = await load(data.valPaths, all.slice(start, start + settings.batchSize), data.valLabels, false, valSkipped);
+      const batch = await load(data.valPaths, all.slice(start, start + settings.batchSize), data.valLabels, 0, valSkipped);
       if (batch.kept.length === 0) continue;
       const [loss, err, s] = tf.tidy(() => {
         const x = tf.tensor4d(batch.x, [batch.kept.length, size, size, 3]);
@@ -144,23 +175,40 @@ export async function trainFinetune(
   let sinceBest = 0;
   let iteration = 0;
   let stoppedEarly = false;
+  const resume = options.resumeFrom;
+  if (resume) {
+    kept.forEach((variable, i) => tf.tidy(() => variable.assign(tf.tensor(resume.values[i]!, variable.shape))));
+    optimiser.restoreInOrder(resume.velocities);
+    generator.state = resume.randomState;
+    iteration = resume.iteration;
+    best = { ...resume.best };
+    sinceBest = resume.sinceBest;
+    for (const [index, reason] of resume.skipped) skipped.set(index, reason);
+  }
   const started = performance.now();
+  const startIteration = iteration;
   try {
-    training: for (let epoch = 1; epoch <= settings.maxEpochs; epoch++) {
-      const order = Array.from({ length: trainImages }, (_, i) => i);
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [order[i], order[j]] = [order[j]!, order[i]!];
+    let order = resume?.order.slice() ?? [];
+    const firstEpoch = resume === undefined ? 1 : resume.batchInEpoch >= iterationsPerEpoch ? resume.epoch + 1 : resume.epoch;
+    training: for (let epoch = firstEpoch; epoch <= settings.maxEpochs; epoch++) {
+      const continuing = resume !== undefined && epoch === resume.epoch && resume.batchInEpoch < iterationsPerEpoch;
+      if (!continuing) {
+        order = Array.from({ length: trainImages }, (_, i) => i);
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(random() * (i + 1));
+          [order[i], order[j]] = [order[j]!, order[i]!];
+        }
       }
       const batchOf = (k: number): number[] => order.slice(k * settings.batchSize, (k + 1) * settings.batchSize);
-      let next = load(data.trainPaths, batchOf(0), data.trainLabels, true, skipped);
-      for (let k = 0; k < iterationsPerEpoch; k++) {
+      const firstBatch = continuing ? resume.batchInEpoch : 0;
+      let next = load(data.trainPaths, batchOf(firstBatch), data.trainLabels, epoch, skipped);
+      for (let k = firstBatch; k < iterationsPerEpoch; k++) {
         if (options.signal?.aborted) throw cancelled();
         const batch = await next;
         // Decode the next batch while this one trains.
         next =
           k + 1 < iterationsPerEpoch
-            ? load(data.trainPaths, batchOf(k + 1), data.trainLabels, true, skipped)
+            ? load(data.trainPaths, batchOf(k + 1), data.trainLabels, epoch, skipped)
             : Promise.resolve({ x: new Float32Array(0), y: new Float32Array(0), kept: [] });
         iteration++;
         if (batch.kept.length === 0) continue;
@@ -180,7 +228,7 @@ export async function trainFinetune(
           iterationsTotal,
           trainLoss: lossValue,
           trainRmse: rmseValue,
-          imagesPerSecond: (iteration * settings.batchSize) / ((performance.now() - started) / 1000),
+          imagesPerSecond: ((iteration - startIteration) * settings.batchSize) / ((performance.now() - started) / 1000),
         };
         if (iteration % settings.validationFrequency === 0 || iteration === iterationsTotal) {
           const v = await validate();
@@ -193,6 +241,23 @@ export async function trainFinetune(
             stoppedEarly = true;
             options.onIteration?.(report);
             break training;
+          }
+          if (options.onCheckpoint) {
+            // Report first: a cancel can arrive while the checkpoint is written.
+            options.onIteration?.(report);
+            await options.onCheckpoint({
+              iteration,
+              epoch,
+              batchInEpoch: k + 1,
+              order: order.slice(),
+              randomState: generator.state,
+              values: snapshot(),
+              velocities: await optimiser.stateInOrder(),
+              best: { ...best },
+              sinceBest,
+              skipped: [...skipped],
+            });
+            continue;
           }
         }
         options.onIteration?.(report);

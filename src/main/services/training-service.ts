@@ -11,7 +11,7 @@ import type { Db } from '../db/connection';
 import { startEngine, type EngineSpawner } from '../engine/engine-host';
 import { frozenTraining, exampleTraining, type TrainingSettings } from '../engine/train-head';
 import { backbones, backboneSpec, type BackboneSpec } from '../engine/zoo';
-import { readCheckpoint } from '../engine/checkpoint-file';
+import { readCheckpoint, readStateFile } from '../engine/checkpoint-file';
 import { downloadLayersModel } from '../engine/download';
 import { writeFileAtomic } from './atomic-file';
 import { imagePath, type DatasetService } from './dataset-service';
@@ -161,14 +161,9 @@ export class TrainingService implements TrainingHandlers {
       );
     }
     const request = trainRequest.parse(JSON.parse(row.config));
-    if (request.mode === 'finetune') {
-      throw new AppError(
-        'UNSUPPORTED',
-        `Run ${runId} fine-tuned every layer; such runs cannot be resumed yet (only frozen-backbone runs write checkpoints). Start it again.`,
-      );
-    }
     const prepared = await this.prepare(request, context);
-    const { iteration } = (await readCheckpoint(checkpointPath)) as { iteration: number };
+    const { iteration } =
+      request.mode === 'finetune' ? await readStateFile<{ iteration: number }>(checkpointPath) : await readCheckpoint(checkpointPath);
     // History after the checkpoint is replayed by the resumed run.
     this.options.db.prepare('DELETE FROM run_metrics WHERE run_id = ? AND iteration > ?').run(runId, iteration);
     this.options.db.prepare("UPDATE runs SET status = 'running', finished_at = NULL, error = NULL WHERE id = ?").run(runId);
@@ -232,7 +227,10 @@ export class TrainingService implements TrainingHandlers {
       };
       const result =
         request.mode === 'finetune'
-          ? await engine.api.engine.trainFinetune({ ...common, outputDir: join(runDir, 'backbone') }, call)
+          ? await engine.api.engine.trainFinetune(
+              { ...common, outputDir: join(runDir, 'backbone'), checkpointPath: join(runDir, 'checkpoint.json'), resume },
+              call,
+            )
           : await engine.api.engine.trainFrozen(
               {
                 ...common,
