@@ -5,6 +5,22 @@ import { engineStatus, trainingSettings } from '../../shared/contract/training';
 const float32 = z.custom<Float32Array>((value) => value instanceof Float32Array, 'Expected a Float32Array');
 const labelledImages = z.object({ paths: z.array(z.string()), labels: float32 });
 
+/** What either mode sends back: the head, the best validation scores, and what was skipped. */
+const trainingOutcome = z.object({
+  backend: z.string(),
+  weights: float32,
+  bias: float32,
+  bestValidationLoss: z.number(),
+  bestIteration: z.number().int(),
+  iterations: z.number().int(),
+  stoppedEarly: z.boolean(),
+  valScores: float32,
+  valKept: z.array(z.number().int()),
+  trainKept: z.number().int(),
+  skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+  seconds: z.object({ features: z.number(), training: z.number() }),
+});
+
 /** The messages between the app and its engine process (TensorFlow.js runs there, never in the app). */
 export const engineContract = {
   engine: {
@@ -24,20 +40,7 @@ export const engineContract = {
         checkpointPath: z.string(),
         resume: z.boolean(),
       }),
-      output: z.object({
-        backend: z.string(),
-        weights: float32,
-        bias: float32,
-        bestValidationLoss: z.number(),
-        bestIteration: z.number().int(),
-        iterations: z.number().int(),
-        stoppedEarly: z.boolean(),
-        valScores: float32,
-        valKept: z.array(z.number().int()),
-        trainKept: z.number().int(),
-        skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
-        seconds: z.object({ features: z.number(), training: z.number() }),
-      }),
+      output: trainingOutcome,
       progress: true,
     }),
     trainFinetune: method({
@@ -54,20 +57,7 @@ export const engineContract = {
         checkpointPath: z.string(),
         resume: z.boolean(),
       }),
-      output: z.object({
-        backend: z.string(),
-        weights: float32,
-        bias: float32,
-        bestValidationLoss: z.number(),
-        bestIteration: z.number().int(),
-        iterations: z.number().int(),
-        stoppedEarly: z.boolean(),
-        valScores: float32,
-        valKept: z.array(z.number().int()),
-        trainKept: z.number().int(),
-        skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
-        seconds: z.object({ features: z.number(), training: z.number() }),
-      }),
+      output: trainingOutcome,
       progress: true,
     }),
   },
