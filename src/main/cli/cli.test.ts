@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertRunWithScores } from '../../../test/fixtures/run-fixture';
 import { referenceExampleCategories } from '../../shared/domain/presets';
+import { openCache } from '../db/connection';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const coco128 = resolve(root, '../shared/data/coco128/annotations/instances_train2017.json');
@@ -124,4 +126,75 @@ describe('mlw', () => {
       expect(stats.labelsPerImage.mean).toBeCloseTo(labels / 35, 12);
     },
   );
+});
+
+describe('mlw evaluate and mlw metrics', () => {
+  const run = {
+    runId: 'run-cli-eval',
+    classes: ['dog', 'cat'],
+    imageIds: [1, 2, 3],
+    labels: [
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ],
+    scores: [
+      [0.9, 0.2],
+      [0.6, 0.7],
+      [0.3, 0.55],
+    ],
+  };
+
+  beforeAll(() => {
+    const db = openCache(join(dir, 'cache'));
+    insertRunWithScores(db, run);
+    db.close();
+  });
+
+  it('evaluate --json prints the metrics object, and mlw metrics on the exported scores gives the same figures', () => {
+    const scoresOut = join(dir, 'scores.json');
+    const evaluated = mlw('evaluate', '--run', run.runId, '--threshold', '0.5', '--scores-out', scoresOut, '--json');
+    expect(evaluated.status).toBe(0);
+    const metrics = JSON.parse(evaluated.stdout) as Record<string, unknown>;
+    for (const key of ['threshold', 'microF1', 'jaccard', 'precision', 'recall', 'macroF1', 'sampleJaccard', 'mAP', 'perClass', 'sweep']) {
+      expect(metrics).toHaveProperty(key);
+    }
+    // At 0.5: dog TP 1 (0.9) FP 1 (0.6) FN 1 (0.3); cat TP 2 → micro F1 3 / (3 + 0.5 · 2).
+    expect(metrics.microF1).toBeCloseTo(3 / 4, 6);
+    const exported = JSON.parse(readFileSync(scoresOut, 'utf8')) as { classes: string[]; imageIds: number[]; labels: number[][] };
+    expect(exported.classes).toEqual(run.classes);
+    expect(exported.imageIds).toEqual(run.imageIds);
+    expect(exported.labels).toEqual(run.labels);
+
+    const labelsFile = join(dir, 'labels.json');
+    writeFileSync(labelsFile, JSON.stringify(exported.labels));
+    const computed = mlw('metrics', '--labels', labelsFile, '--scores', scoresOut, '--threshold', '0.5', '--json');
+    expect(computed.status).toBe(0);
+    const again = JSON.parse(computed.stdout) as Record<string, unknown>;
+    for (const key of ['threshold', 'microF1', 'jaccard', 'precision', 'recall', 'macroF1', 'sampleJaccard', 'mAP', 'perClass', 'sweep']) {
+      expect(again[key]).toEqual(metrics[key]);
+    }
+  });
+
+  it('metrics names the row and column of a bad value, and a truncated file', () => {
+    const labelsFile = join(dir, 'bad-labels.json');
+    const scoresFile = join(dir, 'bad-scores.json');
+    writeFileSync(labelsFile, '[[1, 0], [0, 2]]');
+    writeFileSync(scoresFile, '[[0.1, 0.2], [0.3, 0.4]]');
+    const bad = mlw('metrics', '--labels', labelsFile, '--scores', scoresFile);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('row 2, column 2 is 2; labels must be 0 or 1');
+    writeFileSync(scoresFile, '[[0.1, 0.2], [0.3, 0.');
+    const truncated = mlw('metrics', '--labels', labelsFile, '--scores', scoresFile, '--json');
+    expect(truncated.status).toBe(1);
+    expect(JSON.parse(truncated.stdout)).toMatchObject({
+      error: { code: 'INVALID_INPUT', message: expect.stringContaining('is not valid JSON') },
+    });
+  });
+
+  it('evaluate rejects a threshold outside [0, 1] as a usage error', () => {
+    const result = mlw('evaluate', '--run', run.runId, '--threshold', '1.5');
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('not a threshold between 0 and 1');
+  });
 });

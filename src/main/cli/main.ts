@@ -9,6 +9,9 @@ import { createLocalApi } from '../transport/local';
 import { appVersion } from '../version';
 import { stderrProgress } from './progress';
 import { formatBytes } from '../../shared/domain/format';
+import { evaluate, type Metrics } from '../../shared/domain/metrics';
+import { writeFileAtomic } from '../services/atomic-file';
+import { readMetricsInput } from './metrics-input';
 
 interface GlobalOptions {
   json?: boolean;
@@ -295,6 +298,62 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
 
   program
+    .command('evaluate')
+    .description("score a run's validation images and print the example's metrics and ours (mAP, macro, per class, the sweep)")
+    .requiredOption('--run <run-id>', 'the run, as "mlw runs" lists it')
+    .option('--threshold <x>', 'a class is predicted when its score is at least this', parseUnit, 0.5)
+    .option('--per-class-thresholds', "judge each class at the threshold that maximises its F1 on the run's validation images")
+    .option('--scores-out <file>', 'also write the scores as {"classes", "imageIds", "labels", "scores"} JSON')
+    .action(async (options: { run: string; threshold: number; perClassThresholds?: boolean; scoresOut?: string }, command: Command) => {
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        async (api, call) => {
+          const result = await api.evaluation.evaluate(
+            { runId: options.run, threshold: options.threshold, perClassThresholds: options.perClassThresholds === true },
+            call,
+          );
+          if (options.scoresOut !== undefined) {
+            const scores = await api.evaluation.scores({ runId: options.run }, call);
+            await writeFileAtomic(
+              resolve(options.scoresOut),
+              `${JSON.stringify({ classes: scores.classes, imageIds: scores.imageIds, labels: scores.labels, scores: scores.scores })}\n`,
+            );
+          }
+          const { metrics, ...rest } = result;
+          return { ...metrics, ...rest };
+        },
+        (r) =>
+          [
+            `Run ${r.runId} on ${r.images} ${r.source.validation ? 'validation ' : ''}images (${r.source.annotations}):`,
+            formatMetrics(r),
+            r.tunedOnSameImages && options.perClassThresholds === true
+              ? 'Per-class thresholds were tuned on these same images: the figures are optimistic.'
+              : '',
+          ]
+            .filter((line) => line !== '')
+            .join('\n'),
+      );
+    });
+
+  program
+    .command('metrics')
+    .description("compute the same metrics for any model's outputs: label and score files, one row per image, one column per class")
+    .requiredOption('--labels <file>', 'JSON array of 0/1 rows')
+    .requiredOption('--scores <file>', 'JSON array of score rows')
+    .option('--classes <names>', 'comma-separated class names, in column order')
+    .option('--threshold <x>', 'a class is predicted when its score is at least this', parseUnit, 0.5)
+    .action(async (options: { labels: string; scores: string; classes?: string; threshold: number }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const matrix = await readMetricsInput(
+        resolve(options.labels),
+        resolve(options.scores),
+        options.classes === undefined ? undefined : parseList(options.classes),
+      );
+      const metrics = evaluate(matrix, options.threshold);
+      io.stdout.write(globals.json ? `${JSON.stringify(metrics, null, 2)}\n` : `${formatMetrics(metrics)}\n`);
+    });
+
+  program
     .command('serve')
     .description('serve the app to a browser: the renderer and its RPC on one port (loopback and a token by default)')
     .addOption(new Option('--port <n>', 'port, 0 for any free one').default('5178').argParser(parsePort))
@@ -391,6 +450,26 @@ function parseFloatOption(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new AppError('INVALID_INPUT', `"${value}" is not a positive number.`);
   return n;
+}
+
+function parseUnit(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new AppError('INVALID_INPUT', `"${value}" is not a threshold between 0 and 1.`);
+  return n;
+}
+
+/** The headline figures, then one line per class. */
+function formatMetrics(m: Metrics): string {
+  const f = (v: number | null): string => (v === null ? '—' : v.toFixed(4));
+  return [
+    `At threshold ${m.threshold}: micro F1 ${f(m.microF1)}, Jaccard (per class, as the example) ${f(m.jaccard)}, precision ${f(m.precision)}, recall ${f(m.recall)}`,
+    `macro F1 ${f(m.macroF1)}, per-image Jaccard ${f(m.sampleJaccard)}, mAP ${f(m.mAP)}`,
+    table(
+      ['class', 'AP', 'precision', 'recall', 'F1', 'TP', 'FP', 'FN', 'TN'],
+      m.perClass.map((c) => [c.class, f(c.ap), f(c.precision), f(c.recall), f(c.f1), c.tp, c.fp, c.fn, c.tn]),
+    ),
+  ].join('\n');
 }
 
 function parsePort(value: string): number {

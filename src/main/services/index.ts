@@ -3,6 +3,7 @@ import type { ApiHandlers } from '../../shared/contract';
 import { openCache, type Db } from '../db/connection';
 import { AppService, type PathPicker } from './app-service';
 import { DatasetService } from './dataset-service';
+import { EvaluationService } from './evaluation-service';
 import { SettingsStore } from './settings-store';
 import { TrainingService } from './training-service';
 import type { EngineSpawner } from '../engine/engine-host';
@@ -34,6 +35,7 @@ export function createServices(options: {
       dataset,
       ...(options.spawnEngine ? { spawnEngine: options.spawnEngine } : {}),
     }),
+    evaluation: new EvaluationService({ db }),
   };
   return { handlers, db, dataDir: options.dataDir, close: () => db.close() };
 }

@@ -1,5 +1,6 @@
 import { appContract } from './app';
 import { datasetContract } from './dataset';
+import { evaluationContract } from './evaluation';
 import { trainingContract } from './training';
 import type { ContractClient, ContractHandlers } from './define';
 
@@ -8,6 +9,7 @@ export const contract = {
   app: appContract,
   dataset: datasetContract,
   training: trainingContract,
+  evaluation: evaluationContract,
 } as const;
 
 export type Contract = typeof contract;
@@ -19,3 +21,4 @@ export * from './errors';
 export * from './app';
 export * from './dataset';
 export * from './training';
+export * from './evaluation';

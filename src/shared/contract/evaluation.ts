@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { method } from './define';
+
+const unit = z.number().min(0).max(1);
+
+export const thresholdMetrics = z.object({
+  threshold: z.number(),
+  microF1: unit,
+  jaccard: unit,
+  precision: unit,
+  recall: unit,
+});
+
+export const classMetrics = z.object({
+  class: z.string(),
+  ap: unit.nullable(),
+  precision: unit,
+  recall: unit,
+  f1: unit,
+  tp: z.number().int(),
+  fp: z.number().int(),
+  fn: z.number().int(),
+  tn: z.number().int(),
+  threshold: z.number(),
+  positives: z.number().int(),
+});
+
+/** The metrics object of `mlw evaluate`, `mlw metrics` and the Evaluate workspace (see domain/metrics.ts). */
+export const metricsSchema = thresholdMetrics.extend({
+  macroPrecision: unit,
+  macroRecall: unit,
+  macroF1: unit,
+  sampleJaccard: unit,
+  mAP: unit.nullable(),
+  perClass: z.array(classMetrics),
+  sweep: z.array(thresholdMetrics),
+});
+
+export const tunedThreshold = z.object({ class: z.string(), threshold: z.number(), f1: unit });
+
+/** Where a score matrix's images come from. */
+export const scoreSource = z.object({
+  /** The annotation file and images folder the images were scored from. */
+  annotations: z.string(),
+  images: z.string(),
+  /** The file's id in the annotation cache (for thumbnails and boxes), null when it is no longer imported. */
+  fileId: z.number().int().nullable(),
+  /** True for the run's own validation images. */
+  validation: z.boolean(),
+});
+
+/** A run's scores: one row per image, one column per class, as `--scores-out` writes them. */
+export const runScores = z.object({
+  runId: z.string(),
+  classes: z.array(z.string()),
+  imageIds: z.array(z.number().int()),
+  fileNames: z.array(z.string()),
+  labels: z.array(z.array(z.number().int().min(0).max(1))),
+  scores: z.array(z.array(z.number())),
+  source: scoreSource,
+});
+export type RunScores = z.infer<typeof runScores>;
+
+export const evaluateRequest = z.object({
+  runId: z.string().min(1),
+  threshold: unit.default(0.5),
+  /** Another annotated set to score with the run's network; the run's validation set when absent. */
+  annotations: z.string().min(1).optional(),
+  images: z.string().min(1).optional(),
+  /** Judge each class at its tuned threshold instead of the global one. */
+  perClassThresholds: z.boolean().default(false),
+});
+export type EvaluateRequest = z.input<typeof evaluateRequest>;
+
+export const evaluateResult = z.object({
+  runId: z.string(),
+  images: z.number().int(),
+  source: scoreSource,
+  metrics: metricsSchema,
+  /**
+   * The threshold that maximises each class's F1 on the run's validation images. When the evaluated
+   * images are those same images, the gain they show is optimistic (`tunedOnSameImages`).
+   */
+  tunedThresholds: z.array(tunedThreshold),
+  tunedOnSameImages: z.boolean(),
+  skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+});
+export type EvaluateResult = z.infer<typeof evaluateResult>;
+
+export const evaluationContract = {
+  scores: method({
+    summary: "A run's score matrix on its validation images (or the annotated set it was last evaluated on), with labels.",
+    input: z.object({ runId: z.string().min(1), annotations: z.string().min(1).optional() }),
+    output: runScores,
+  }),
+  evaluate: method({
+    summary: "Score a run's validation images (or another annotated set), store the scores with the run, and compute every metric.",
+    input: evaluateRequest,
+    output: evaluateResult,
+    progress: true,
+  }),
+} as const;
