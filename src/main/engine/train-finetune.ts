@@ -1,7 +1,7 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { cancelled } from '../../shared/contract/errors';
 import { decodeResized, normalise, type Augmentation, type Preprocessing } from './preprocess';
 import { SgdMomentum, type TrainableVariable } from './sgd-momentum';
+import { runTrainingLoop, type LoopPosition } from './training-loop';
 import {
   bceFromLogits,
   rmse,
@@ -160,59 +160,29 @@ export async function trainFinetune(
   };
 
   const trainImages = data.trainPaths.length;
-  const iterationsPerEpoch = Math.max(1, Math.floor(trainImages / settings.batchSize));
-  const iterationsTotal = iterationsPerEpoch * settings.maxEpochs;
   // The best weights include what training does not learn but changes: batch normalisation's moving statistics.
   const kept = [...trunk.weights.map((w) => (w as unknown as { val: Tf.Variable }).val), weights, bias];
   const snapshot = (): Float32Array[] => kept.map((variable) => variable.dataSync().slice() as Float32Array);
-  let best: { loss: number; iteration: number; values: Float32Array[]; scores: Float32Array; kept: number[] } = {
-    loss: Infinity,
-    iteration: 0,
-    values: snapshot(),
-    scores: new Float32Array(0),
-    kept: [],
-  };
-  let sinceBest = 0;
-  let iteration = 0;
-  let stoppedEarly = false;
   const resume = options.resumeFrom;
   if (resume) {
     kept.forEach((variable, i) => tf.tidy(() => variable.assign(tf.tensor(resume.values[i]!, variable.shape))));
     optimiser.restoreInOrder(resume.velocities);
-    generator.state = resume.randomState;
-    iteration = resume.iteration;
-    best = { ...resume.best };
-    sinceBest = resume.sinceBest;
     for (const [index, reason] of resume.skipped) skipped.set(index, reason);
   }
-  const started = performance.now();
-  const startIteration = iteration;
   try {
-    let order = resume?.order.slice() ?? [];
-    const firstEpoch = resume === undefined ? 1 : resume.batchInEpoch >= iterationsPerEpoch ? resume.epoch + 1 : resume.epoch;
-    training: for (let epoch = firstEpoch; epoch <= settings.maxEpochs; epoch++) {
-      const continuing = resume !== undefined && epoch === resume.epoch && resume.batchInEpoch < iterationsPerEpoch;
-      if (!continuing) {
-        order = Array.from({ length: trainImages }, (_, i) => i);
-        for (let i = order.length - 1; i > 0; i--) {
-          const j = Math.floor(random() * (i + 1));
-          [order[i], order[j]] = [order[j]!, order[i]!];
-        }
-      }
-      const batchOf = (k: number): number[] => order.slice(k * settings.batchSize, (k + 1) * settings.batchSize);
-      const firstBatch = continuing ? resume.batchInEpoch : 0;
-      let next = load(data.trainPaths, batchOf(firstBatch), data.trainLabels, epoch, skipped);
-      for (let k = firstBatch; k < iterationsPerEpoch; k++) {
-        if (options.signal?.aborted) throw cancelled();
-        const batch = await next;
-        // Decode the next batch while this one trains.
-        next =
-          k + 1 < iterationsPerEpoch
-            ? load(data.trainPaths, batchOf(k + 1), data.trainLabels, epoch, skipped)
-            : Promise.resolve({ x: new Float32Array(0), y: new Float32Array(0), kept: [] });
-        iteration++;
-        if (batch.kept.length === 0) continue;
-        const [lossValue, rmseValue] = tf.tidy(() => {
+    const { best, iterations, stoppedEarly } = await runTrainingLoop({
+      settings,
+      images: trainImages,
+      generator,
+      initialBest: { loss: Infinity, iteration: 0, values: snapshot(), scores: new Float32Array(0), kept: [] as number[] },
+      ...(resume ? { resumeFrom: { ...resume, best: { ...resume.best } } } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      // Each image's augmentation has its own seeded draws, so decoding ahead changes nothing.
+      prefetch: true,
+      load: (indices, epoch) => load(data.trainPaths, indices, data.trainLabels, epoch, skipped),
+      step: (batch) => {
+        if (batch.kept.length === 0) return null;
+        return tf.tidy(() => {
           const x = tf.tensor4d(batch.x, [batch.kept.length, size, size, 3]);
           const y = tf.tensor2d(batch.y, [batch.kept.length, c]);
           const { value, grads } = tf.variableGrads(
@@ -220,49 +190,25 @@ export async function trainFinetune(
             variables.map((v) => v.variable),
           );
           optimiser.apply(grads);
-          return [value.dataSync()[0]!, rmse(tf, logitsOf(x, false), y).dataSync()[0]!];
+          return { loss: value.dataSync()[0]!, rmse: rmse(tf, logitsOf(x, false), y).dataSync()[0]! };
         });
-        const report: IterationReport = {
-          epoch,
-          iteration,
-          iterationsTotal,
-          trainLoss: lossValue,
-          trainRmse: rmseValue,
-          imagesPerSecond: ((iteration - startIteration) * settings.batchSize) / ((performance.now() - started) / 1000),
-        };
-        if (iteration % settings.validationFrequency === 0 || iteration === iterationsTotal) {
-          const v = await validate();
-          report.valLoss = v.loss;
-          report.valRmse = v.rmse;
-          if (v.loss < best.loss) {
-            best = { loss: v.loss, iteration, values: snapshot(), scores: v.scores, kept: v.kept };
-            sinceBest = 0;
-          } else if (++sinceBest >= settings.validationPatience) {
-            stoppedEarly = true;
-            options.onIteration?.(report);
-            break training;
+      },
+      validate,
+      keepBest: (v, iteration) => ({ loss: v.loss, iteration, values: snapshot(), scores: v.scores, kept: v.kept }),
+      ...(options.onIteration ? { onIteration: options.onIteration } : {}),
+      ...(options.onCheckpoint
+        ? {
+            onCheckpoint: async ({ best, ...position }: LoopPosition & { best: FinetuneCheckpoint['best'] }) =>
+              options.onCheckpoint!({
+                ...position,
+                values: snapshot(),
+                velocities: await optimiser.stateInOrder(),
+                best: { ...best },
+                skipped: [...skipped],
+              }),
           }
-          if (options.onCheckpoint) {
-            // Report first: a cancel can arrive while the checkpoint is written.
-            options.onIteration?.(report);
-            await options.onCheckpoint({
-              iteration,
-              epoch,
-              batchInEpoch: k + 1,
-              order: order.slice(),
-              randomState: generator.state,
-              values: snapshot(),
-              velocities: await optimiser.stateInOrder(),
-              best: { ...best },
-              sinceBest,
-              skipped: [...skipped],
-            });
-            continue;
-          }
-        }
-        options.onIteration?.(report);
-      }
-    }
+        : {}),
+    });
     // Leave the network holding its best weights.
     kept.forEach((variable, i) => tf.tidy(() => variable.assign(tf.tensor(best.values[i]!, variable.shape))));
     const headIndex = kept.length - 2;
@@ -271,7 +217,7 @@ export async function trainFinetune(
       bias: best.values[headIndex + 1]!,
       bestValidationLoss: best.loss,
       bestIteration: best.iteration,
-      iterations: iteration,
+      iterations,
       stoppedEarly,
       valScores: best.scores,
       valKept: best.kept,

@@ -1,6 +1,6 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { cancelled } from '../../shared/contract/errors';
 import { SgdMomentum } from './sgd-momentum';
+import { runTrainingLoop, type LoopPosition } from './training-loop';
 
 /** Settings of a training run; the example's values are in `exampleTraining`. */
 export interface TrainingSettings {
@@ -184,35 +184,18 @@ export async function trainHead(
   );
   const valX = tf.tensor2d(data.valFeatures, [valImages, d]);
   const valY = tf.tensor2d(data.valLabels, [valImages, c]);
-  const iterationsPerEpoch = Math.max(1, Math.floor(trainImages / settings.batchSize));
-  const iterationsTotal = iterationsPerEpoch * settings.maxEpochs;
-
-  let best: HeadCheckpoint['best'] = resume
-    ? { ...resume.best }
-    : { loss: Infinity, iteration: 0, weights: new Float32Array(d * c), bias: new Float32Array(c) };
-  let sinceBest = resume?.sinceBest ?? 0;
-  let iteration = resume?.iteration ?? 0;
-  let stoppedEarly = false;
-  if (resume) {
-    optimiser.restore(resume.velocities);
-    generator.state = resume.randomState;
-  }
-  const started = performance.now();
-  const startIteration = iteration;
+  if (resume) optimiser.restore(resume.velocities);
   try {
-    let order = resume?.order.slice() ?? Array.from({ length: trainImages }, (_, i) => i);
-    // A checkpoint taken at the end of an epoch continues with the next one.
-    const firstEpoch = resume === undefined ? 1 : resume.batchInEpoch >= iterationsPerEpoch ? resume.epoch + 1 : resume.epoch;
-    training: for (let epoch = firstEpoch; epoch <= settings.maxEpochs; epoch++) {
-      const continuing = resume !== undefined && epoch === resume.epoch && resume.batchInEpoch < iterationsPerEpoch;
-      if (!continuing) {
-        order = Array.from({ length: trainImages }, (_, i) => i);
-        shuffle(order, random);
-      }
-      for (let k = continuing ? resume.batchInEpoch : 0; k < iterationsPerEpoch; k++) {
-        if (options.signal?.aborted) throw cancelled();
-        iteration++;
-        const batch = order.slice(k * settings.batchSize, (k + 1) * settings.batchSize);
+    const { best, iterations, stoppedEarly } = await runTrainingLoop({
+      settings,
+      images: trainImages,
+      generator,
+      initialBest: { loss: Infinity, iteration: 0, weights: new Float32Array(d * c), bias: new Float32Array(c) },
+      ...(resume ? { resumeFrom: { ...resume, best: { ...resume.best } } } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      // The views are drawn from the run's generator as each batch is built, so no prefetching.
+      prefetch: false,
+      load: (batch) => {
         const xs = new Float32Array(batch.length * d);
         const ys = new Float32Array(batch.length * c);
         batch.forEach((image, row) => {
@@ -221,70 +204,45 @@ export async function trainHead(
           xs.set(data.trainFeatures.subarray(from, from + d), row * d);
           ys.set(data.trainLabels.subarray(image * c, (image + 1) * c), row * c);
         });
-        const [lossValue, rmseValue] = tf.tidy(() => {
-          const x = tf.tensor2d(xs, [batch.length, d]);
-          const y = tf.tensor2d(ys, [batch.length, c]);
+        return { xs, ys, rows: batch.length };
+      },
+      step: ({ xs, ys, rows }) =>
+        tf.tidy(() => {
+          const x = tf.tensor2d(xs, [rows, d]);
+          const y = tf.tensor2d(ys, [rows, c]);
           const { value, grads } = tf.variableGrads(
             () => bceFromLogits(tf, x.matMul(weights).add(bias) as Tf.Tensor2D, y),
             [weights, bias],
           );
           optimiser.apply(grads);
           const logits = x.matMul(weights).add(bias) as Tf.Tensor2D;
-          return [value.dataSync()[0]!, rmse(tf, logits, y).dataSync()[0]!];
-        });
-        let reported = false;
-        const report: IterationReport = {
-          epoch,
-          iteration,
-          iterationsTotal,
-          trainLoss: lossValue,
-          trainRmse: rmseValue,
-          imagesPerSecond: ((iteration - startIteration) * settings.batchSize) / ((performance.now() - started) / 1000),
-        };
-        if (iteration % settings.validationFrequency === 0 || iteration === iterationsTotal) {
-          const [valLoss, valRmse] = tf.tidy(() => {
-            const logits = valX.matMul(weights).add(bias) as Tf.Tensor2D;
-            return [bceFromLogits(tf, logits, valY).dataSync()[0]!, rmse(tf, logits, valY).dataSync()[0]!];
-          });
-          report.valLoss = valLoss;
-          report.valRmse = valRmse;
-          if (valLoss < best.loss) {
-            best = {
-              loss: valLoss,
-              iteration,
-              weights: weights.dataSync().slice() as Float32Array,
-              bias: bias.dataSync().slice() as Float32Array,
-            };
-            sinceBest = 0;
-          } else if (++sinceBest >= settings.validationPatience) {
-            stoppedEarly = true;
-            options.onIteration?.(report);
-            break training;
+          return { loss: value.dataSync()[0]!, rmse: rmse(tf, logits, y).dataSync()[0]! };
+        }),
+      validate: () =>
+        tf.tidy(() => {
+          const logits = valX.matMul(weights).add(bias) as Tf.Tensor2D;
+          return { loss: bceFromLogits(tf, logits, valY).dataSync()[0]!, rmse: rmse(tf, logits, valY).dataSync()[0]! };
+        }),
+      keepBest: (validation, iteration) => ({
+        loss: validation.loss,
+        iteration,
+        weights: weights.dataSync().slice() as Float32Array,
+        bias: bias.dataSync().slice() as Float32Array,
+      }),
+      ...(options.onIteration ? { onIteration: options.onIteration } : {}),
+      ...(options.onCheckpoint
+        ? {
+            onCheckpoint: async ({ best, ...position }: LoopPosition & { best: HeadCheckpoint['best'] }) =>
+              options.onCheckpoint!({
+                ...position,
+                weights: weights.dataSync().slice() as Float32Array,
+                bias: bias.dataSync().slice() as Float32Array,
+                velocities: await optimiser.state(),
+                best: { ...best },
+              }),
           }
-          if (options.onCheckpoint) {
-            // Report first: a cancel can arrive while the checkpoint is written, and the iteration
-            // in the checkpoint must be in the run's history.
-            options.onIteration?.(report);
-            reported = true;
-            await options.onCheckpoint({
-              iteration,
-              epoch,
-              batchInEpoch: k + 1,
-              order: order.slice(),
-              randomState: generator.state,
-              weights: weights.dataSync().slice() as Float32Array,
-              bias: bias.dataSync().slice() as Float32Array,
-              velocities: await optimiser.state(),
-              best: { ...best },
-              sinceBest,
-            });
-          }
-        }
-        if (!reported) options.onIteration?.(report);
-        // Let cancel messages and progress out now and then.
-        if (iteration % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
+        : {}),
+    });
     const valScores = tf.tidy(() =>
       tf
         .sigmoid(valX.matMul(tf.tensor2d(best.weights, [d, c])).add(tf.tensor1d(best.bias)))
@@ -296,7 +254,7 @@ export async function trainHead(
       bias: best.bias,
       bestValidationLoss: best.loss,
       bestIteration: best.iteration,
-      iterations: iteration,
+      iterations,
       stoppedEarly,
       valScores,
     };
@@ -306,12 +264,5 @@ export async function trainHead(
     bias.dispose();
     valX.dispose();
     valY.dispose();
-  }
-}
-
-function shuffle<T>(items: T[], random: () => number): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
   }
 }
