@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { cpus, freemem, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
 import { registerWasmGradientKernels } from './wasm-gradients';
 
@@ -62,6 +63,14 @@ async function chooseBackend(forced: string | undefined): Promise<Engine> {
       return null;
     }
     try {
+      // A package whose libtensorflow download failed at install time is not loaded at all: its
+      // JavaScript would register tfjs's kernels a second time (a wall of "already registered"
+      // warnings) only to fail on the missing library.
+      const missing = missingNativeBinding(pkg);
+      if (missing !== null) {
+        candidates.push({ name, package: pkg, available: false, reason: missing });
+        return null;
+      }
       // The native packages bundle their own copy of tfjs with the backend registered.
       const tf = require(pkg) as typeof Tf;
       await tf.setBackend('tensorflow');
@@ -148,6 +157,34 @@ export function describe(backend: BackendName): string {
     default:
       return 'the plain JavaScript CPU backend';
   }
+}
+
+/**
+ * Why an installed native tfjs package cannot work, checked on disk before loading it: null when its
+ * binding (`lib/napi-v<N>/tfjs_binding.node`, where its package.json's `binary.module_path` says) is there
+ * or when the package is not installed (the load then says so).
+ */
+export function missingNativeBinding(pkg: string, resolveFrom: (request: string) => string = require.resolve): string | null {
+  let manifestPath: string;
+  try {
+    manifestPath = resolveFrom(`${pkg}/package.json`);
+  } catch {
+    return null;
+  }
+  const packageDir = dirname(manifestPath);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { binary?: { module_path?: string; module_name?: string } };
+  const modulePath = manifest.binary?.module_path ?? './lib/napi-v{napi_build_version}/';
+  const moduleName = `${manifest.binary?.module_name ?? 'tfjs_binding'}.node`;
+  const [before, after = ''] = modulePath.split('{napi_build_version}');
+  const parent = join(packageDir, dirname(`${before}x`));
+  const prefix = basename(`${before}x`).slice(0, -1);
+  const folders = existsSync(parent)
+    ? readdirSync(parent)
+        .filter((entry) => entry.startsWith(prefix))
+        .map((entry) => join(parent, entry, after))
+    : [];
+  if (folders.some((folder) => existsSync(join(folder, moduleName)))) return null;
+  return `${pkg} is installed without its native library (${moduleName} is missing; its libtensorflow download failed at install time): reinstall it with internet access.`;
 }
 
 /** One sentence for why a native package did not load. */
