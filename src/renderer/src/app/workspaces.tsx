@@ -1,9 +1,10 @@
 import type { ReactNode } from 'react';
-import { DatasetIcon, TrainIcon } from '../components/icons';
+import { DatasetIcon, EvaluateIcon, TrainIcon } from '../components/icons';
 import { DatasetWorkspace } from '../features/dataset/dataset-workspace';
+import { EvaluateWorkspace } from '../features/evaluate/evaluate-workspace';
 import { TrainWorkspace } from '../features/train/train-workspace';
 
-/** One entry of the left navigation. Add Evaluate, Predict and Runs here as they are built. */
+/** One entry of the left navigation. Add Predict and Runs here as they are built. */
 export interface Workspace {
   /** Also the URL hash (`#dataset`), so a reload returns to the same workspace. */
   id: string;
@@ -15,4 +16,5 @@ export interface Workspace {
 export const workspaces: readonly Workspace[] = [
   { id: 'dataset', label: 'Dataset', icon: <DatasetIcon />, render: () => <DatasetWorkspace /> },
   { id: 'train', label: 'Train', icon: <TrainIcon />, render: () => <TrainWorkspace /> },
+  { id: 'evaluate', label: 'Evaluate', icon: <EvaluateIcon />, render: () => <EvaluateWorkspace /> },
 ];

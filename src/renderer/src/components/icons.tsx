@@ -53,3 +53,11 @@ export function TrainIcon(props: SvgIconProps): ReactNode {
     </SvgIcon>
   );
 }
+
+export function EvaluateIcon(props: SvgIconProps): ReactNode {
+  return (
+    <SvgIcon {...props}>
+      <path d="M19 3H5c-1.1 0-2 .9-2 2v14c0 1.1.9 2 2 2h14c1.1 0 2-.9 2-2V5c0-1.1-.9-2-2-2M9 17H7v-7h2zm4 0h-2V7h2zm4 0h-2v-4h2z" />
+    </SvgIcon>
+  );
+}

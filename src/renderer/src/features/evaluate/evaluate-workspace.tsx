@@ -1,0 +1,129 @@
+import Alert from '@mui/material/Alert';
+import Button from '@mui/material/Button';
+import LinearProgress from '@mui/material/LinearProgress';
+import Paper from '@mui/material/Paper';
+import Stack from '@mui/material/Stack';
+import Typography from '@mui/material/Typography';
+import { useDeferredValue, useMemo, useState, type ReactNode } from 'react';
+import type { RunScores } from '../../../../shared/contract/evaluation';
+import { evaluate, type Thresholds } from '../../../../shared/domain/metrics';
+import { ErrorAlert } from '../../components/error-alert';
+import { useApi } from '../../rpc/api-context';
+import { useRequest } from '../../rpc/use-request';
+import { ClassTable } from './class-table';
+import { ConfusionGrid } from './confusion-grid';
+import { ErrorGalleries } from './error-galleries';
+import { PrCurves } from './pr-curves';
+import { RunPicker } from './run-picker';
+import { SweepPlots } from './sweep-plots';
+import { ThresholdPanel } from './threshold-panel';
+import { useRememberedRun } from './use-remembered-run';
+import { buildScoreModel } from './score-model';
+
+/**
+ * The Evaluate workspace: a completed run's validation scores, loaded once, judged as the reference
+ * example does (F1, Jaccard, confusion charts, the threshold study) and past it (PR curves, AP, tuned
+ * per-class thresholds, the most confident mistakes). Every figure is computed here with the shared
+ * metric functions, so it follows the slider at once and equals what `mlw evaluate` prints.
+ */
+export function EvaluateWorkspace(): ReactNode {
+  const api = useApi();
+  const runs = useRequest('training.runs', (signal) => api.training.runs({}, { signal }));
+  const [remembered, remember] = useRememberedRun();
+  const completed = useMemo(
+    () => (runs.data ?? []).filter((r) => r.status === 'completed').sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
+    [runs.data],
+  );
+  const runId = completed.find((r) => r.runId === remembered)?.runId ?? completed[0]?.runId ?? null;
+  const scores = useRequest(runId === null ? null : `evaluation.scores:${runId}`, (signal) =>
+    api.evaluation.scores({ runId: runId ?? '' }, { signal }),
+  );
+  // A run's matrix only once its own request has answered, never the previous run's.
+  const current = scores.dataKey === `evaluation.scores:${runId}` ? scores.data : undefined;
+
+  return (
+    <Stack spacing={2} data-run-id={runId ?? ''}>
+      <Paper sx={{ p: 2 }} component="section" aria-labelledby="evaluate-heading">
+        <Typography variant="h6" id="evaluate-heading" gutterBottom>
+          Evaluate a run
+        </Typography>
+        {runs.error !== undefined && <ErrorAlert error={runs.error} action={<Button onClick={runs.reload}>Retry</Button>} />}
+        {runs.data === undefined && runs.error === undefined && <LinearProgress aria-label="Loading runs" />}
+        {runs.data !== undefined && completed.length === 0 && (
+          <Alert
+            severity="info"
+            data-testid="evaluate-no-runs"
+            action={
+              <Button color="inherit" href="#train">
+                Train
+              </Button>
+            }
+          >
+            No completed runs yet. Train one in the Train workspace; when it finishes, its validation scores are judged here.
+          </Alert>
+        )}
+        {runId !== null && <RunPicker runs={completed} runId={runId} onChange={remember} scores={current} />}
+        {runId !== null && scores.loading && <LinearProgress aria-label="Loading the run's scores" sx={{ mt: 2 }} />}
+        {scores.error !== undefined && <ErrorAlert error={scores.error} sx={{ mt: 2 }} data-testid="evaluate-scores-error" />}
+        {current !== undefined && current.imageIds.length === 0 && (
+          <Alert severity="info" sx={{ mt: 2 }} data-testid="evaluate-empty">
+            This run scored no images, so there is nothing to judge. Train a run whose validation set has images of the chosen classes.
+          </Alert>
+        )}
+      </Paper>
+      {current !== undefined && current.imageIds.length > 0 && <Evaluation key={current.runId} scores={current} />}
+    </Stack>
+  );
+}
+
+/** The panels of one run's scores; keyed by run so the threshold and toggles start afresh for another. */
+function Evaluation({ scores }: { scores: RunScores }): ReactNode {
+  const model = useMemo(() => buildScoreModel(scores), [scores]);
+  const [threshold, setThreshold] = useState(0.5);
+  const [perClass, setPerClass] = useState(false);
+  // One pass over the matrix per slider move: the sweep and the average precisions do not depend on the threshold.
+  const global = useMemo(
+    () => evaluate(model.matrix, threshold, { sweep: [], averagePrecisions: model.averagePrecisions }),
+    [model, threshold],
+  );
+  const tuned = useMemo(
+    () =>
+      perClass
+        ? evaluate(model.matrix, threshold, {
+            sweep: [],
+            averagePrecisions: model.averagePrecisions,
+            perClassThresholds: model.tunedThresholds,
+          })
+        : null,
+    [model, threshold, perClass],
+  );
+  // The charts, tables and galleries may lag a frame behind the headline figures while the slider moves.
+  const judged = useMemo(() => ({ threshold, tuned, metrics: tuned ?? global }), [threshold, tuned, global]);
+  const deferred = useDeferredValue(judged);
+  const thresholds: Thresholds = deferred.tuned !== null ? model.tunedThresholds : deferred.threshold;
+
+  return (
+    <>
+      <ThresholdPanel
+        threshold={threshold}
+        onThreshold={setThreshold}
+        perClass={perClass}
+        onPerClass={setPerClass}
+        global={global}
+        tuned={tuned}
+        rows={model.matrix.rows}
+        validation={scores.source.validation}
+      />
+      <SweepPlots fine={model.fineSweep} example={model.exampleSweep} threshold={deferred.threshold} tuned={deferred.tuned} />
+      <ConfusionGrid perClass={deferred.metrics.perClass} />
+      <ClassTable perClass={deferred.metrics.perClass} />
+      <PrCurves
+        classes={scores.classes}
+        curves={model.curves}
+        averagePrecisions={model.averagePrecisions}
+        perClass={deferred.metrics.perClass}
+      />
+      <ErrorGalleries model={model} thresholds={thresholds} />
+    </>
+  );
+}
