@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { downloadFile, downloadLayersModel } from './download';
+import { downloadFile, downloadLayersModel, downloadWeightsFile } from './download';
 import { readLayersFolder } from './layers-folder';
 
 /** Files the test server offers, and how many of the next requests for each to cut short. */
@@ -62,6 +62,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+const md5 = (data: Buffer): string => createHash('md5').update(data).digest('hex');
 
 describe('downloadFile', () => {
   it('resumes a download whose connection dropped, and the result matches its SHA-256', async () => {
@@ -80,7 +81,7 @@ describe('downloadFile', () => {
 
     const progress: number[] = [];
     const result = await downloadFile(`${base}/weights.bin`, dest, { sha256: sha(data), onBytes: (done) => progress.push(done) });
-    expect(result).toEqual({ bytes: data.length, sha256: sha(data), resumed: true });
+    expect(result).toEqual({ bytes: data.length, sha256: sha(data), md5: md5(data), resumed: true });
     expect(progress[0]).toBeGreaterThan(partial);
     expect(readFileSync(dest).equals(data)).toBe(true);
     expect(existsSync(`${dest}.part`)).toBe(false);
@@ -91,7 +92,7 @@ describe('downloadFile', () => {
     const dest = join(dir, 'weights.bin');
     await expect(downloadFile(`${base}/weights.bin`, dest, { sha256: 'ab'.repeat(32) })).rejects.toMatchObject({
       code: 'INVALID_INPUT',
-      message: expect.stringContaining('does not match its published SHA-256'),
+      message: expect.stringContaining('does not match its pinned SHA-256'),
     });
     expect(existsSync(dest)).toBe(false);
     expect(existsSync(`${dest}.part`)).toBe(false);
@@ -132,8 +133,58 @@ describe('downloadLayersModel', () => {
 
     const result = await downloadLayersModel(`${base}/m/model.json`, dest, { checksums: { 'group1-shard1of1': sha(shard1) } });
     expect(result.files).toBe(3);
+    // Every file's SHA-256 is reported and recorded, the one fetched before the drop included.
+    expect(result.sha256).toEqual({ 'model.json': sha(modelJson), 'group1-shard1of1': sha(shard1), 'group2-shard1of1': sha(shard2) });
+    expect(readFileSync(join(dest, 'SHA256SUMS'), 'utf8')).toBe(
+      `${sha(modelJson)}  model.json\n${sha(shard1)}  group1-shard1of1\n${sha(shard2)}  group2-shard1of1\n`,
+    );
+    expect(readFileSync(join(dest, 'SOURCE'), 'utf8')).toBe(`${base}/m/model.json\n`);
     const artifacts = await readLayersFolder(dest);
     expect(new Float32Array(artifacts.weightData as ArrayBuffer)).toEqual(new Float32Array([1, 2, 3, 4, 5, 6]));
     expect(existsSync(`${dest}.partial`)).toBe(false);
+  });
+});
+
+describe('downloadWeightsFile (Keras .h5)', () => {
+  it('resumes into <dir>/weights.h5, checks the pinned MD5 and records the SHA-256 of what it fetched', async () => {
+    const data = randomBytes(2 * 1024 * 1024);
+    files.set('/keras/resnet50_notop.h5', data);
+    cutNext.set('/keras/resnet50_notop.h5', 1);
+    const dest = join(dir, 'models', 'resnet50');
+    const url = `${base}/keras/resnet50_notop.h5`;
+    await expect(downloadWeightsFile(url, dest, { fileName: 'weights.h5', md5: md5(data) })).rejects.toMatchObject({ code: 'NETWORK' });
+    expect(existsSync(join(dest, 'weights.h5'))).toBe(false);
+    expect(statSync(join(dest, 'weights.h5.part')).size).toBeGreaterThan(0);
+
+    const progress: { done: number; unit?: string }[] = [];
+    const result = await downloadWeightsFile(url, dest, {
+      fileName: 'weights.h5',
+      md5: md5(data),
+      onProgress: (p) => progress.push({ done: p.done, unit: p.unit }),
+    });
+    expect(result).toEqual({ files: 1, bytes: data.length, sha256: { 'weights.h5': sha(data) } });
+    expect(readFileSync(join(dest, 'weights.h5')).equals(data)).toBe(true);
+    expect(existsSync(join(dest, 'weights.h5.part'))).toBe(false);
+    expect(progress.at(-1)).toEqual({ done: data.length, unit: 'bytes' });
+    expect(readFileSync(join(dest, 'SOURCE'), 'utf8')).toBe(`${url}\n`);
+    expect(readFileSync(join(dest, 'SHA256SUMS'), 'utf8')).toBe(`${sha(data)}  weights.h5\n`);
+  });
+
+  it('deletes a file whose MD5 is not the pinned one, resumed part included, and names the digest', async () => {
+    const data = randomBytes(100_000);
+    files.set('/keras/w.h5', data);
+    cutNext.set('/keras/w.h5', 1);
+    const dest = join(dir, 'models', 'x');
+    const pinned = md5(Buffer.from('another file'));
+    await expect(downloadWeightsFile(`${base}/keras/w.h5`, dest, { fileName: 'weights.h5', md5: pinned })).rejects.toMatchObject({
+      code: 'NETWORK',
+    });
+    await expect(downloadWeightsFile(`${base}/keras/w.h5`, dest, { fileName: 'weights.h5', md5: pinned })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining(`does not match its pinned MD5 (expected ${pinned}, got ${md5(data)}); it was deleted`),
+    });
+    expect(existsSync(join(dest, 'weights.h5'))).toBe(false);
+    expect(existsSync(join(dest, 'weights.h5.part'))).toBe(false);
+    expect(existsSync(join(dest, 'SHA256SUMS'))).toBe(false);
   });
 });

@@ -1,27 +1,33 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Progress } from '../../shared/contract/define';
 import { AppError, cancelled } from '../../shared/contract/errors';
 import { formatBytes } from '../../shared/domain/format';
 
 export interface DownloadOptions {
-  /** The published SHA-256 of the file; when given, a mismatch deletes the download. */
+  /** The expected SHA-256 of the file; when given, a mismatch deletes the download. */
   sha256?: string;
+  /** The expected MD5, for publishers that pin only that (Keras's WEIGHTS_HASHES); a mismatch deletes the download. */
+  md5?: string;
   signal?: AbortSignal;
   onBytes?: (done: number, total: number) => void;
+}
+
+export interface DownloadResult {
+  bytes: number;
+  /** Of what was downloaded, whether or not a digest was expected: callers record it. */
+  sha256: string;
+  md5: string;
+  resumed: boolean;
 }
 
 /**
  * Downloads `url` to `dest` through `dest.part`, resuming a previous partial download with an
  * HTTP Range request. The file appears at `dest` only when complete (and verified).
  */
-export async function downloadFile(
-  url: string,
-  dest: string,
-  options: DownloadOptions = {},
-): Promise<{ bytes: number; sha256: string; resumed: boolean }> {
+export async function downloadFile(url: string, dest: string, options: DownloadOptions = {}): Promise<DownloadResult> {
   const part = `${dest}.part`;
   await mkdir(dirname(dest), { recursive: true });
   let existing = await stat(part).then(
@@ -64,8 +70,13 @@ export async function downloadFile(
   }
 
   const hash = createHash('sha256');
+  // MD5 is weak against a forger, but it is the digest Keras publishes; it still catches a damaged download.
+  const md5Hash = createHash('md5');
   if (existing > 0) {
-    for await (const chunk of createReadStream(part)) hash.update(chunk as Buffer);
+    for await (const chunk of createReadStream(part)) {
+      hash.update(chunk as Buffer);
+      md5Hash.update(chunk as Buffer);
+    }
   }
   const handle = await open(part, existing > 0 ? 'a' : 'w');
   let done = existing;
@@ -87,6 +98,7 @@ export async function downloadFile(
         if (chunk.done) break;
         await handle.write(chunk.value);
         hash.update(chunk.value);
+        md5Hash.update(chunk.value);
         done += chunk.value.length;
         options.onBytes?.(done, total);
       }
@@ -102,16 +114,66 @@ export async function downloadFile(
     );
   }
   const digest = hash.digest('hex');
-  if (options.sha256 !== undefined && digest !== options.sha256.toLowerCase()) {
-    await rm(part, { force: true });
-    throw new AppError(
-      'INVALID_INPUT',
-      `The file downloaded from ${url} does not match its published SHA-256 (expected ${options.sha256}, got ${digest}); it was deleted. Try again; if it keeps happening, the source has changed.`,
-      { url, expected: options.sha256, actual: digest },
-    );
+  const md5 = md5Hash.digest('hex');
+  for (const [name, expected, actual] of [
+    ['SHA-256', options.sha256, digest],
+    ['MD5', options.md5, md5],
+  ] as const) {
+    if (expected !== undefined && actual !== expected.toLowerCase()) {
+      await rm(part, { force: true });
+      throw new AppError(
+        'INVALID_INPUT',
+        `The file downloaded from ${url} does not match its pinned ${name} (expected ${expected}, got ${actual}); it was deleted. Try again; if it keeps happening, the source has changed.`,
+        { url, digest: name, expected, actual },
+      );
+    }
   }
   await rename(part, dest);
-  return { bytes: done, sha256: digest, resumed };
+  return { bytes: done, sha256: digest, md5, resumed };
+}
+
+/** Where a download records what it fetched: `SOURCE` (the URL) and `SHA256SUMS` (sha256sum's format). */
+async function recordSource(dir: string, url: string, sha256: Record<string, string>): Promise<void> {
+  await writeFile(join(dir, 'SOURCE'), `${url}\n`);
+  await writeFile(
+    join(dir, 'SHA256SUMS'),
+    Object.entries(sha256)
+      .map(([file, digest]) => `${digest}  ${file}\n`)
+      .join(''),
+  );
+}
+
+/**
+ * Downloads one weights file (a Keras .h5) into `destDir` as `fileName`, resuming an interrupted
+ * download, checking it against the pinned digests, and recording its URL and SHA-256 beside it.
+ */
+export async function downloadWeightsFile(
+  url: string,
+  destDir: string,
+  options: {
+    fileName: string;
+    md5?: string;
+    sha256?: string;
+    signal?: AbortSignal;
+    onProgress?: (progress: Progress) => void;
+  },
+): Promise<{ files: number; bytes: number; sha256: Record<string, string> }> {
+  const result = await downloadFile(url, join(destDir, options.fileName), {
+    ...(options.md5 ? { md5: options.md5 } : {}),
+    ...(options.sha256 ? { sha256: options.sha256 } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onBytes: (done, total) =>
+      options.onProgress?.({
+        phase: 'Downloading weights',
+        done,
+        total,
+        unit: 'bytes',
+        message: total ? `${options.fileName}: ${formatBytes(done)} of ${formatBytes(total)}` : options.fileName,
+      }),
+  });
+  const sha256 = { [options.fileName]: result.sha256 };
+  await recordSource(destDir, url, sha256);
+  return { files: 1, bytes: result.bytes, sha256 };
 }
 
 /**
@@ -123,7 +185,7 @@ export async function downloadLayersModel(
   modelJsonUrl: string,
   destDir: string,
   options: { checksums?: Record<string, string>; signal?: AbortSignal; onProgress?: (progress: Progress) => void } = {},
-): Promise<{ files: number; bytes: number }> {
+): Promise<{ files: number; bytes: number; sha256: Record<string, string> }> {
   const staging = `${destDir}.partial`;
   await mkdir(staging, { recursive: true });
   const common = { ...(options.signal ? { signal: options.signal } : {}) };
@@ -132,7 +194,7 @@ export async function downloadLayersModel(
     ...(options.checksums?.['model.json'] ? { sha256: options.checksums['model.json'] } : {}),
   });
   const manifestPath = join(staging, 'model.json.download');
-  const { readFile } = await import('node:fs/promises');
+  const sha256: Record<string, string> = { 'model.json': modelJson.sha256 };
   let manifest: { weightsManifest?: { paths: string[] }[] };
   try {
     manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as typeof manifest;
@@ -152,7 +214,10 @@ export async function downloadLayersModel(
       () => true,
       () => false,
     );
-    if (!already) {
+    if (already) {
+      // Fetched by an earlier, interrupted attempt (and checked then); its digest is recorded all the same.
+      sha256[shard] = await sha256OfFile(target);
+    } else {
       const result = await downloadFile(url, target, {
         ...common,
         ...(options.checksums?.[shard] ? { sha256: options.checksums[shard] } : {}),
@@ -166,14 +231,21 @@ export async function downloadLayersModel(
           }),
       });
       bytes += result.bytes;
+      sha256[shard] = result.sha256;
     }
     options.onProgress?.({ phase: 'Downloading weights', done: index + 1, total: shards.length, unit: 'items' });
   }
   await rename(manifestPath, join(staging, 'model.json'));
   await rm(destDir, { recursive: true, force: true });
   await rename(staging, destDir);
-  await writeFile(join(destDir, 'SOURCE'), `${modelJsonUrl}\n`);
-  return { files: shards.length + 1, bytes };
+  await recordSource(destDir, modelJsonUrl, sha256);
+  return { files: shards.length + 1, bytes, sha256 };
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 function reason(error: unknown): string {

@@ -9,11 +9,13 @@ import { readCheckpoint, readStateFile, writeCheckpoint, writeStateFile } from '
 import { trainFrozen } from './train-frozen';
 import type { SymbolicTensor } from '@tensorflow/tfjs';
 import type { Progress } from '../../shared/contract/define';
-import { loadLayersFolder, saveLayersFolder } from './layers-folder';
+import { AppError } from '../../shared/contract/errors';
+import { loadBackbone } from './architectures/load-backbone';
+import { saveLayersFolder } from './layers-folder';
 import { exampleAugmentation } from './preprocess';
 import { trainFinetune, type FinetuneCheckpoint } from './train-finetune';
 import type { IterationReport } from './train-head';
-import { backboneSpec } from './zoo';
+import { backboneSpec, finetuneFits } from './zoo';
 
 // Nothing but the protocol may reach the parent's stdout (TensorFlow.js greets on console.log).
 console.log = console.error;
@@ -61,7 +63,10 @@ serveContract(parentProtocol(), engineContract, {
     trainFinetune: async ({ checkpointPath, resume, ...input }, context) => {
       const { tf, status } = await loadEngine();
       const spec = backboneSpec(input.backbone);
-      const model = await loadLayersFolder(tf, input.weightsDir);
+      // Refuse before loading what WebAssembly memory cannot hold: the backend would abort part-way through the first step.
+      const fit = finetuneFits(spec.id, status.backend, input.settings.batchSize);
+      if (!fit.fits) throw new AppError('OUT_OF_MEMORY', fit.message, { largestBatch: fit.largestBatch, estimateBytes: fit.estimateBytes });
+      const { model } = await loadBackbone(tf, spec, input.weightsDir);
       const trunk = tf.model({ inputs: model.inputs, outputs: model.getLayer(spec.featureLayer).output as SymbolicTensor });
       const started = performance.now();
       const result = await trainFinetune(

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Progress } from '../../shared/contract/define';
 import { exampleAugmentation, type Augmentation } from './preprocess';
 import { loadEngine, type EngineStatus } from './backend';
 import { extractFeatures, featureExtractor } from './features';
-import { readLayersFolder } from './layers-folder';
+import { loadBackbone } from './architectures/load-backbone';
 import { AppError } from '../../shared/contract/errors';
 import { trainHead, type HeadCheckpoint, type HeadResult, type IterationReport, type TrainingSettings } from './train-head';
 import { backboneSpec } from './zoo';
@@ -47,19 +46,8 @@ export interface FrozenRunResult extends HeadResult {
 export async function trainFrozen(request: FrozenRunRequest): Promise<FrozenRunResult> {
   const { tf, status } = await loadEngine();
   const spec = backboneSpec(request.backbone);
-  const artifacts = await readLayersFolder(request.weightsDir);
-  const weightsKey = createHash('sha256')
-    .update(new Uint8Array(artifacts.weightData as ArrayBuffer))
-    .digest('hex');
-  let model;
-  try {
-    model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-  } catch (error) {
-    throw new AppError(
-      'INVALID_INPUT',
-      `The weights in ${request.weightsDir} do not build ${spec.title}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
+  // A Layers folder or a Keras .h5 file; the key is the weights' SHA-256, as the feature cache was keyed before.
+  const { model, weightsKey } = await loadBackbone(tf, spec, request.weightsDir);
   const extractor = featureExtractor(tf, model, spec, weightsKey);
   const started = performance.now();
   const common = {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCocoFixture, type WrittenCocoFixture } from '../../../test/fixtures/coco-fixture';
 import type { HandlerContext, Progress } from '../../shared/contract/define';
 import { referenceExampleCategories } from '../../shared/domain/presets';
+import { kerasLayersOf, writeKerasWeightsFile } from '../engine/architectures/keras-weights-fixture';
+import { loadEngine } from '../engine/backend';
+import { backboneSpec } from '../engine/zoo';
 import { createServices, type Services } from './index';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -148,6 +151,104 @@ describe('TrainingService', () => {
       expect(existsSync(join(dir, 'data', 'runs', result.runId, 'head.json'))).toBe(true);
     },
   );
+});
+
+describe('TrainingService backbones from Keras .h5 weights', () => {
+  it('reports a backbone installed whether its folder holds model.json or weights.h5', async () => {
+    const models = join(dir, 'data', 'models');
+    mkdirSync(join(models, 'mobilenet_v1_1.0'), { recursive: true });
+    writeFileSync(join(models, 'mobilenet_v1_1.0', 'model.json'), '{}');
+    mkdirSync(join(models, 'resnet50'), { recursive: true });
+    writeFileSync(join(models, 'resnet50', 'weights.h5.part'), 'an interrupted download');
+    const before = await services.handlers.training.models({}, context());
+    expect(before.find((m) => m.id === 'resnet50')).toMatchObject({ installed: false, format: 'keras-h5' });
+    writeFileSync(join(models, 'resnet50', 'weights.h5'), '');
+    const after = await services.handlers.training.models({}, context());
+    expect(after.find((m) => m.id === 'resnet50')).toMatchObject({
+      installed: true,
+      format: 'keras-h5',
+      path: join(models, 'resnet50'),
+      source: expect.stringMatching(/^https:\/\/storage\.googleapis\.com\/tensorflow\/keras-applications\/resnet\/.*notop\.h5$/),
+    });
+    expect(after.find((m) => m.id === 'mobilenet_v1_1.0')).toMatchObject({ installed: true, format: 'tfjs-layers' });
+    expect(after.find((m) => m.id === 'mobilenet_v2')).toMatchObject({ installed: false, format: 'keras-h5' });
+    rmSync(join(models, 'resnet50'), { recursive: true, force: true });
+    rmSync(join(models, 'mobilenet_v1_1.0'), { recursive: true, force: true });
+  });
+
+  it('says which files it looked for, and what to point --weights at, when a Keras backbone has no weights', async () => {
+    await expect(
+      services.handlers.training.train(
+        {
+          trainAnnotations: fixture.annotationPath,
+          trainImages: fixture.imagesDir,
+          valAnnotations: fixture.annotationPath,
+          valImages: fixture.imagesDir,
+          categories: ['dog'],
+          backbone: 'resnet50',
+          mode: 'frozen',
+          augmentedViews: 0,
+          settings: {},
+        },
+        context(),
+      ),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: `No ResNet-50 (224) weights at ${join(dir, 'data', 'models', 'resnet50')} (neither model.json nor weights.h5). With internet, run "mlw models download resnet50" (or Download in the Train workspace); otherwise point --weights at a Keras .h5 weights file of ResNet-50 (224) (resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5) or a TensorFlow.js Layers folder of it.`,
+    });
+  });
+
+  it('trains the frozen mode on MobileNetV2 from a Keras .h5 file (generated here with random weights)', async () => {
+    const { tf } = await loadEngine('wasm');
+    const weights = join(dir, 'mobilenet_v2_notop.h5');
+    const source = backboneSpec('mobilenet_v2').build!(tf);
+    await writeKerasWeightsFile(weights, kerasLayersOf(source));
+    source.dispose();
+    const result = await services.handlers.training.train(
+      {
+        trainAnnotations: fixture.annotationPath,
+        trainImages: fixture.imagesDir,
+        valAnnotations: fixture.annotationPath,
+        valImages: fixture.imagesDir,
+        categories: ['dog', 'cat'],
+        weights,
+        mode: 'frozen',
+        backbone: 'mobilenet_v2',
+        augmentedViews: 0,
+        settings: { maxEpochs: 2, validationFrequency: 1 },
+      },
+      context(),
+    );
+    expect(result.mode).toBe('frozen');
+    expect(Number.isFinite(result.bestValidationLoss)).toBe(true);
+  });
+
+  it('refuses to fine-tune ResNet-50 at a mini-batch WebAssembly memory cannot hold, before loading it', async () => {
+    const status = await services.handlers.training.status({}, context());
+    if (status.backend !== 'wasm') return; // Only WebAssembly has the 4 GB ceiling.
+    const weights = join(dir, 'resnet50_notop.h5');
+    writeFileSync(weights, 'never read: the check comes first');
+    await expect(
+      services.handlers.training.train(
+        {
+          trainAnnotations: fixture.annotationPath,
+          trainImages: fixture.imagesDir,
+          valAnnotations: fixture.annotationPath,
+          valImages: fixture.imagesDir,
+          categories: ['dog'],
+          weights,
+          mode: 'finetune',
+          backbone: 'resnet50',
+          augmentedViews: 0,
+          settings: { batchSize: 8 },
+        },
+        context(),
+      ),
+    ).rejects.toMatchObject({
+      code: 'OUT_OF_MEMORY',
+      message: expect.stringContaining('Fine-tuning ResNet-50 (224) at a mini-batch of 8 needs about 7.1 GB'),
+    });
+  });
 });
 
 describe('TrainingService resume', () => {

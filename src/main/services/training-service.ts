@@ -10,9 +10,9 @@ import { getFile, subsetMatrix } from '../coco/queries';
 import type { Db } from '../db/connection';
 import { startEngine, type EngineSpawner } from '../engine/engine-host';
 import { frozenTraining, exampleTraining, type TrainingSettings } from '../engine/train-head';
-import { backbones, backboneSpec, type BackboneSpec } from '../engine/zoo';
+import { backbones, backboneSpec, h5WeightsFile, locateWeights, type BackboneSpec } from '../engine/zoo';
 import { readCheckpoint, readStateFile } from '../engine/checkpoint-file';
-import { downloadLayersModel } from '../engine/download';
+import { downloadLayersModel, downloadWeightsFile } from '../engine/download';
 import { writeFileAtomic } from './atomic-file';
 import { imagePath, type DatasetService } from './dataset-service';
 
@@ -70,13 +70,24 @@ export class TrainingService implements TrainingHandlers {
   models: TrainingHandlers['models'] = async () =>
     Object.values(backbones).map((b) => {
       const path = join(this.options.dataDir, 'models', b.id);
-      return { id: b.id, title: b.title, installed: existsSync(join(path, 'model.json')), path, source: b.source };
+      // Installed as the download leaves it (model.json, or weights.h5) or as a user put it there.
+      const weights = locateWeights(path);
+      return { id: b.id, title: b.title, installed: weights !== null, path, source: b.source, format: weights?.format ?? b.format };
     });
 
   downloadModel: TrainingHandlers['downloadModel'] = async ({ backbone }, context) => {
     const spec = backboneSpec(backbone in backbones ? backbone : unknownBackbone(backbone));
     const path = join(this.options.dataDir, 'models', spec.id);
-    const result = await downloadLayersModel(spec.source, path, { signal: context.signal, onProgress: context.progress });
+    const common = { signal: context.signal, onProgress: context.progress };
+    const result =
+      spec.format === 'keras-h5'
+        ? await downloadWeightsFile(spec.source, path, {
+            ...common,
+            fileName: h5WeightsFile,
+            ...(spec.digests.md5 ? { md5: spec.digests.md5 } : {}),
+            ...(spec.digests.sha256?.[h5WeightsFile] ? { sha256: spec.digests.sha256[h5WeightsFile] } : {}),
+          })
+        : await downloadLayersModel(spec.source, path, { ...common, ...(spec.digests.sha256 ? { checksums: spec.digests.sha256 } : {}) });
     return { id: spec.id, path, ...result };
   };
 
@@ -173,11 +184,23 @@ export class TrainingService implements TrainingHandlers {
   /** Validates a request and builds its subsets (the example's prepareData on both files). */
   private async prepare(request: ParsedTrainRequest, context: HandlerContext): Promise<Prepared> {
     const spec = backboneSpec(request.backbone in backbones ? request.backbone : unknownBackbone(request.backbone));
+    // A Layers folder (model.json), a folder holding weights.h5, or a Keras .h5 file; the engine loads either.
     const weightsDir = resolve(request.weights ?? join(this.options.dataDir, 'models', spec.id));
-    if (!existsSync(join(weightsDir, 'model.json'))) {
+    const weights = locateWeights(weightsDir);
+    if (weights === null) {
+      const expected =
+        spec.format === 'keras-h5'
+          ? `a Keras .h5 weights file of ${spec.title} (${spec.source.split('/').pop()}) or a TensorFlow.js Layers folder of it`
+          : 'a TensorFlow.js Layers model folder (model.json and shards), such as ../shared/models/mobilenet_v1_0.75_224';
       throw new AppError(
         'NOT_FOUND',
-        `No ${spec.title} weights at ${weightsDir}. With internet, run "mlw models download ${spec.id}" (or Download in the Train workspace); otherwise point --weights at a TensorFlow.js Layers model folder (model.json and shards), such as ../shared/models/mobilenet_v1_0.75_224.`,
+        `No ${spec.title} weights at ${weightsDir} (neither model.json nor ${h5WeightsFile}). With internet, run "mlw models download ${spec.id}" (or Download in the Train workspace); otherwise point --weights at ${expected}.`,
+      );
+    }
+    if (weights.format === 'keras-h5' && spec.build === undefined) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `${weights.path} is a Keras .h5 file, but ${spec.title} is only read from a TensorFlow.js Layers folder (model.json and shards). Point --weights at such a folder.`,
       );
     }
     const train = await this.subset(request.trainAnnotations, request.trainImages, request.categories, 'training', context);

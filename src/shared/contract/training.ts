@@ -50,6 +50,7 @@ export const trainRequest = z.object({
   valImages: z.string().min(1),
   categories: z.array(z.string().min(1)).min(1),
   backbone: z.string().default('mobilenet_v1_0.75'),
+  /** A TensorFlow.js Layers folder (model.json), a folder holding weights.h5, or a Keras .h5 file; default the models folder. */
   weights: z.string().min(1).optional(),
   mode: z.enum(trainingModes).default('frozen'),
   /** Overrides of the mode's defaults. */
@@ -97,13 +98,30 @@ export const trainingContract = {
   models: method({
     summary: "The backbones on offer and whether their weights are in the app's models folder.",
     input: z.object({}),
-    output: z.array(z.object({ id: z.string(), title: z.string(), installed: z.boolean(), path: z.string(), source: z.string() })),
+    output: z.array(
+      z.object({
+        id: z.string(),
+        title: z.string(),
+        installed: z.boolean(),
+        path: z.string(),
+        source: z.string(),
+        /** What the weights are (or, not installed, will be): a TensorFlow.js Layers folder or a Keras .h5 file. */
+        format: z.enum(['tfjs-layers', 'keras-h5']),
+      }),
+    ),
   }),
   downloadModel: method({
     summary:
-      "Download a backbone's TensorFlow.js weights from their official source into the models folder (resumes an interrupted download).",
+      "Download a backbone's weights from their official source (TensorFlow.js Layers files, or Keras's .h5 saved as weights.h5) into the models folder, checked against pinned digests; resumes an interrupted download.",
     input: z.object({ backbone: z.string().min(1) }),
-    output: z.object({ id: z.string(), path: z.string(), files: z.number().int(), bytes: z.number().int() }),
+    output: z.object({
+      id: z.string(),
+      path: z.string(),
+      files: z.number().int(),
+      bytes: z.number().int(),
+      /** SHA-256 of each file downloaded, by file name (also written to SHA256SUMS beside them). */
+      sha256: z.record(z.string(), z.string()),
+    }),
     progress: true,
   }),
   resume: method({
