@@ -21,7 +21,7 @@ await build({
   format: 'esm',
   // Pure-JavaScript dependencies are bundled (loading them from an ES module costs a CommonJS
   // export scan each start); native and heavy ones stay outside.
-  external: ['better-sqlite3', 'sharp', 'ws', '@tensorflow/*', 'tsx', 'esbuild', 'electron'],
+  external: ['better-sqlite3', 'sharp', 'ws', '@tensorflow/*', 'h5wasm', 'tsx', 'esbuild', 'electron'],
   sourcemap: 'linked',
   logLevel: 'warning',
   // Bundled code has no CommonJS globals; recreate the ones our code and dependencies use.

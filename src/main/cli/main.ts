@@ -188,8 +188,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .requiredOption('--val-annotations <file>', 'COCO instances file of the validation images')
     .requiredOption('--val-images <dir>', 'folder of the validation images')
     .requiredOption('--categories <names>', 'comma-separated category names')
-    .option('--backbone <id>', 'mobilenet_v1_0.75 or mobilenet_v1_1.0', 'mobilenet_v1_0.75')
-    .option('--weights <dir>', 'TensorFlow.js Layers model folder of the backbone')
+    .option('--backbone <id>', 'mobilenet_v1_0.75, mobilenet_v1_1.0, mobilenet_v2 or resnet50', 'mobilenet_v1_0.75')
+    .option(
+      '--weights <path>',
+      'the backbone weights: a TensorFlow.js Layers folder (model.json), or a Keras .h5 file or a folder holding weights.h5',
+    )
     .option('--mode <mode>', 'frozen (train the new layer on cached features) or finetune', 'frozen')
     .option('--epochs <n>', 'most epochs (frozen default 300, finetune 10)', parseCount)
     .option('--batch <n>', 'mini-batch size (default 32)', parseCount)
@@ -299,21 +302,30 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('evaluate')
-    .description("score a run's validation images and print the example's metrics and ours (mAP, macro, per class, the sweep)")
+    .description("score a run's validation images (or another annotated set) and print the example's metrics and ours")
     .requiredOption('--run <run-id>', 'the run, as "mlw runs" lists it')
     .option('--threshold <x>', 'a class is predicted when its score is at least this', parseUnit, 0.5)
     .option('--per-class-thresholds', "judge each class at the threshold that maximises its F1 on the run's validation images")
+    .option('--annotations <file>', 'another COCO instances file to score with the run (with --images)')
+    .option('--images <dir>', 'the folder of its images')
     .option('--scores-out <file>', 'also write the scores as {"classes", "imageIds", "labels", "scores"} JSON')
-    .action(async (options: { run: string; threshold: number; perClassThresholds?: boolean; scoresOut?: string }, command: Command) => {
+    .action(async (options: EvaluateOptions, command: Command) => {
       await withApi(
         command.optsWithGlobals<GlobalOptions>(),
         async (api, call) => {
+          const other = options.annotations === undefined ? {} : { annotations: resolve(options.annotations) };
           const result = await api.evaluation.evaluate(
-            { runId: options.run, threshold: options.threshold, perClassThresholds: options.perClassThresholds === true },
+            {
+              runId: options.run,
+              threshold: options.threshold,
+              perClassThresholds: options.perClassThresholds === true,
+              ...other,
+              ...(options.images === undefined ? {} : { images: resolve(options.images) }),
+            },
             call,
           );
           if (options.scoresOut !== undefined) {
-            const scores = await api.evaluation.scores({ runId: options.run }, call);
+            const scores = await api.evaluation.scores({ runId: options.run, ...other }, call);
             await writeFileAtomic(
               resolve(options.scoresOut),
               `${JSON.stringify({ classes: scores.classes, imageIds: scores.imageIds, labels: scores.labels, scores: scores.scores })}\n`,
@@ -326,12 +338,84 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           [
             `Run ${r.runId} on ${r.images} ${r.source.validation ? 'validation ' : ''}images (${r.source.annotations}):`,
             formatMetrics(r),
+            ...r.skipped.map((s) => `  skipped ${s.path}: ${s.reason}`),
             r.tunedOnSameImages && options.perClassThresholds === true
               ? 'Per-class thresholds were tuned on these same images: the figures are optimistic.'
               : '',
           ]
             .filter((line) => line !== '')
             .join('\n'),
+      );
+    });
+
+  program
+    .command('predict')
+    .description("scores of every class for new images with a run's network, and the predicted labels")
+    .requiredOption('--run <run-id>', 'the run, as "mlw runs" lists it')
+    .argument('<images...>', 'image files (JPEG, PNG, WebP)')
+    .option('--threshold <x>', 'a class is predicted when its score is at least this', parseUnit, 0.5)
+    .option('--per-class-thresholds', "each class at the threshold that maximises its F1 on the run's validation images")
+    .action(async (images: string[], options: { run: string; threshold: number; perClassThresholds?: boolean }, command: Command) => {
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        async (api, call) => {
+          const result = await api.prediction.predict(
+            {
+              runId: options.run,
+              images: images.map((path) => ({ path: resolve(path) })),
+              threshold: options.threshold,
+              perClassThresholds: options.perClassThresholds === true,
+            },
+            call,
+          );
+          return {
+            ...result,
+            results: result.results.map((r) =>
+              r.ok ? { ...r, scores: Object.fromEntries(result.classes.map((name, j) => [name, r.scores[j]!])) } : r,
+            ),
+          };
+        },
+        (r) =>
+          r.results
+            .map((image) =>
+              image.ok
+                ? [
+                    `${image.image}: ${image.labels.length === 0 ? '(no class)' : image.labels.join(', ')}`,
+                    table(
+                      ['class', 'score'],
+                      Object.entries(image.scores)
+                        .sort((a, b) => b[1] - a[1])
+                        .map(([name, score]) => [name, score.toPrecision(5)]),
+                    ),
+                  ].join('\n')
+                : `${image.image}: cannot be read: ${image.error}`,
+            )
+            .join('\n\n'),
+      );
+    });
+
+  program
+    .command('gradcam')
+    .description('Grad-CAM overlays of an image for some classes, one PNG per class')
+    .requiredOption('--run <run-id>', 'the run, as "mlw runs" lists it')
+    .argument('<image>', 'an image file')
+    .requiredOption('--classes <names>', 'comma-separated classes of the run')
+    .requiredOption('--out <dir>', 'where to write the PNG overlays')
+    .action(async (image: string, options: { run: string; classes: string; out: string }, command: Command) => {
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        (api, call) =>
+          api.prediction.gradcam(
+            { runId: options.run, image: { path: resolve(image) }, classes: parseList(options.classes), outDir: resolve(options.out) },
+            call,
+          ),
+        (r) =>
+          [
+            `${r.image} (${r.width}×${r.height}):`,
+            ...r.classes.map(
+              (c) => `  ${c.class}: score ${c.score.toPrecision(4)}, peak at (${c.peak.map((v) => v.toFixed(0)).join(', ')}) → ${c.png}`,
+            ),
+          ].join('\n'),
       );
     });
 
@@ -422,6 +506,15 @@ function parseList(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+interface EvaluateOptions {
+  run: string;
+  threshold: number;
+  perClassThresholds?: boolean;
+  annotations?: string;
+  images?: string;
+  scoresOut?: string;
 }
 
 interface TrainOptions {

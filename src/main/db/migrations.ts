@@ -113,4 +113,25 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'scores of other annotated sets',
+    sql: `
+      -- A run's scores on an annotated set other than its validation images (mlw evaluate
+      -- --annotations), one matrix per annotation file, laid out as run_scores.
+      CREATE TABLE run_score_sets (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        annotations TEXT NOT NULL,
+        images TEXT NOT NULL,
+        classes TEXT NOT NULL,
+        image_ids BLOB NOT NULL,
+        labels BLOB NOT NULL,
+        scores BLOB NOT NULL,
+        -- Images that could not be read, as JSON [{path, reason}].
+        skipped TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, annotations)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -21,6 +21,13 @@ const trainingOutcome = z.object({
   seconds: z.object({ features: z.number(), training: z.number() }),
 });
 
+/** A trained run's network: backbone weights and the new layer. */
+const runNetwork = z.object({
+  backbone: z.string(),
+  weightsDir: z.string(),
+  head: z.object({ weights: float32, bias: float32, featureSize: z.number().int(), classes: z.number().int().min(1) }),
+});
+
 /** The messages between the app and its engine process (TensorFlow.js runs there, never in the app). */
 export const engineContract = {
   engine: {
@@ -59,6 +66,25 @@ export const engineContract = {
       }),
       output: trainingOutcome,
       progress: true,
+    }),
+    score: method({
+      summary: "Sigmoid scores of images with a run's network, preprocessed as in training; unreadable images are skipped.",
+      input: z.object({ network: runNetwork, paths: z.array(z.string()), cacheDir: z.string() }),
+      output: z.object({
+        backend: z.string(),
+        scores: float32,
+        kept: z.array(z.number().int()),
+        skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+      }),
+      progress: true,
+    }),
+    gradCam: method({
+      summary: 'Grad-CAM maps of one image for some classes, at the feature map resolution, and every class score.',
+      input: z.object({ network: runNetwork, path: z.string(), classIndices: z.array(z.number().int().min(0)) }),
+      output: z.object({
+        scores: z.array(z.number()),
+        maps: z.array(z.object({ width: z.number().int(), height: z.number().int(), values: float32 })),
+      }),
     }),
   },
 } as const;

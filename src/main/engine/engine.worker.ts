@@ -13,6 +13,7 @@ import { AppError } from '../../shared/contract/errors';
 import { loadBackbone } from './architectures/load-backbone';
 import { saveLayersFolder } from './layers-folder';
 import { exampleAugmentation } from './preprocess';
+import { gradCamOfImage, scoreImages } from './run-network';
 import { trainFinetune, type FinetuneCheckpoint } from './train-finetune';
 import type { IterationReport } from './train-head';
 import { backboneSpec, finetuneFits } from './zoo';
@@ -90,6 +91,15 @@ serveContract(parentProtocol(), engineContract, {
       );
       await saveLayersFolder(tf, trunk, input.outputDir);
       return { ...result, backend: status.backend, seconds: { features: 0, training: (performance.now() - started) / 1000 } };
+    },
+    score: async ({ network, paths, cacheDir }, context) => {
+      const { tf, status } = await loadEngine();
+      const result = await scoreImages(tf, network, { paths, cacheDir, signal: context.signal, onProgress: context.progress });
+      return { ...result, backend: status.backend };
+    },
+    gradCam: async ({ network, path, classIndices }) => {
+      const { tf } = await loadEngine();
+      return gradCamOfImage(tf, network, path, classIndices);
     },
   },
 });

@@ -1,8 +1,13 @@
-import type { ServiceHandlers } from '../../shared/contract/define';
+import { resolve } from 'node:path';
+import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
 import type { evaluationContract, RunScores } from '../../shared/contract/evaluation';
 import { evaluate, tunedThresholds, type ScoreMatrix } from '../../shared/domain/metrics';
 import type { Db } from '../db/connection';
+import { startEngine, type EngineSpawner } from '../engine/engine-host';
+import type { DatasetService } from './dataset-service';
+import { readRunNetwork, requireRun } from './run-files';
+import { subsetImages } from './subset-images';
 
 type EvaluationHandlers = ServiceHandlers<typeof evaluationContract>;
 
@@ -13,11 +18,18 @@ interface StoredScores {
   scores: Buffer;
 }
 
+interface StoredSet extends StoredScores {
+  annotations: string;
+  images: string;
+  skipped: string;
+}
+
 /** A stored matrix in the shape the metrics take, with where its images came from. */
 export interface LoadedScores {
   matrix: ScoreMatrix & { labels: Float32Array; scores: Float32Array };
   imageIds: Float64Array;
   source: RunScores['source'];
+  skipped: { path: string; reason: string }[];
 }
 
 /**
@@ -25,10 +37,10 @@ export interface LoadedScores {
  * example's metrics and ours with the shared pure functions (the renderer uses the same ones live).
  */
 export class EvaluationService implements EvaluationHandlers {
-  constructor(private readonly options: { db: Db }) {}
+  constructor(private readonly options: { db: Db; dataDir: string; dataset: DatasetService; spawnEngine?: EngineSpawner }) {}
 
-  scores: EvaluationHandlers['scores'] = async ({ runId }) => {
-    const loaded = this.load(runId);
+  scores: EvaluationHandlers['scores'] = async ({ runId, annotations }) => {
+    const loaded = annotations === undefined ? this.load(runId) : this.loadSet(runId, annotations);
     const { matrix, imageIds, source } = loaded;
     const c = matrix.classes.length;
     const rows = (values: Float32Array, toNumber: (v: number) => number): number[][] =>
@@ -45,51 +57,127 @@ export class EvaluationService implements EvaluationHandlers {
     };
   };
 
-  evaluate: EvaluationHandlers['evaluate'] = async (request) => {
-    const { matrix, source } = this.load(request.runId);
-    const tuned = tunedThresholds(matrix);
+  evaluate: EvaluationHandlers['evaluate'] = async (request, context) => {
+    if ((request.annotations === undefined) !== (request.images === undefined)) {
+      throw new AppError(
+        'INVALID_INPUT',
+        'Give both --annotations and --images to score another annotated set, or neither for the validation images.',
+      );
+    }
+    const validation = this.load(request.runId, request.annotations === undefined);
+    const loaded =
+      request.annotations === undefined ? validation : await this.scoreSet(request.runId, request.annotations, request.images!, context);
+    // Thresholds are tuned on the run's validation images: for another set they are held out.
+    const tuned = tunedThresholds(validation.matrix);
     const metrics = evaluate(
-      matrix,
+      loaded.matrix,
       request.threshold,
       request.perClassThresholds ? { perClassThresholds: tuned.map((t) => t.threshold) } : {},
     );
     return {
       runId: request.runId,
-      images: matrix.rows,
-      source,
+      images: loaded.matrix.rows,
+      source: loaded.source,
       metrics,
       tunedThresholds: tuned,
-      tunedOnSameImages: source.validation,
-      skipped: [],
+      tunedOnSameImages: loaded.source.validation,
+      skipped: loaded.skipped,
     };
   };
 
+  /** Scores another annotated set with the run's network in the engine, and stores the matrix with the run. */
+  private async scoreSet(runId: string, annotations: string, images: string, context: HandlerContext): Promise<LoadedScores> {
+    const { db, dataset, dataDir } = this.options;
+    const run = requireRun(db, runId);
+    const network = await readRunNetwork(run);
+    const subset = await subsetImages(
+      db,
+      dataset,
+      { annotations, imagesDir: images, categories: network.classes, role: 'evaluation' },
+      context,
+    );
+    const engine = startEngine(this.options.spawnEngine);
+    let scored;
+    try {
+      scored = await engine.api.engine.score(
+        {
+          network: { backbone: network.backbone, weightsDir: network.weightsDir, head: network.head },
+          paths: subset.paths,
+          cacheDir: dataDir,
+        },
+        { signal: context.signal, onProgress: (p) => context.progress({ ...p, phase: 'Scoring the images' }) },
+      );
+    } finally {
+      engine.close();
+    }
+    const c = network.classes.length;
+    const imageIds = Float64Array.from(scored.kept, (i) => subset.imageIds[i]!);
+    const labels = new Float32Array(scored.kept.length * c);
+    scored.kept.forEach((row, i) => labels.set(subset.labels.subarray(row * c, (row + 1) * c), i * c));
+    db.prepare(
+      `INSERT OR REPLACE INTO run_score_sets (run_id, annotations, images, classes, image_ids, labels, scores, skipped, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      runId,
+      subset.annotations,
+      resolve(images),
+      JSON.stringify(network.classes),
+      Buffer.from(imageIds.buffer),
+      Buffer.from(labels.buffer),
+      Buffer.from(scored.scores.buffer, scored.scores.byteOffset, scored.scores.byteLength),
+      JSON.stringify(scored.skipped),
+      new Date().toISOString(),
+    );
+    return this.loadSet(runId, subset.annotations);
+  }
+
+  /** The scores of another annotated set, as the last `evaluate --annotations` of it stored them. */
+  loadSet(runId: string, annotations: string): LoadedScores {
+    requireRun(this.options.db, runId);
+    const path = resolve(annotations);
+    const stored = this.options.db
+      .prepare(
+        'SELECT annotations, images, classes, image_ids, labels, scores, skipped FROM run_score_sets WHERE run_id = ? AND annotations = ?',
+      )
+      .get(runId, path) as StoredSet | undefined;
+    if (stored === undefined) {
+      throw new AppError(
+        'NOT_FOUND',
+        `Run ${runId} has not been evaluated on ${path}. Run "mlw evaluate --run ${runId} --annotations ${path} --images DIR" first.`,
+      );
+    }
+    const { classes, imageIds, labels, scores } = decode(runId, stored);
+    return {
+      matrix: { classes, rows: imageIds.length, labels, scores },
+      imageIds,
+      source: { annotations: stored.annotations, images: stored.images, fileId: this.fileIdOf(stored.annotations), validation: false },
+      skipped: JSON.parse(stored.skipped) as { path: string; reason: string }[],
+    };
+  }
+
   /** The run's validation scores, as stored when its training finished. */
-  load(runId: string): LoadedScores {
-    const run = this.options.db.prepare('SELECT status, dataset FROM runs WHERE id = ?').get(runId) as
-      { status: string; dataset: string } | undefined;
-    if (run === undefined) throw new AppError('NOT_FOUND', `There is no run ${runId}. "mlw runs" lists them.`);
+  load(runId: string, forEvaluation = true): LoadedScores {
+    const run = requireRun(this.options.db, runId);
     const stored = this.options.db.prepare('SELECT classes, image_ids, labels, scores FROM run_scores WHERE run_id = ?').get(runId) as
       StoredScores | undefined;
     if (stored === undefined) {
       const advice = run.status === 'running' ? 'Wait for it to finish.' : `Resume it with "mlw resume ${runId}" or train a new run.`;
-      throw new AppError('NOT_FOUND', `Run ${runId} is ${run.status} and has no validation scores yet. ${advice}`);
+      const what = forEvaluation ? 'validation scores' : 'validation scores to tune thresholds on';
+      throw new AppError('NOT_FOUND', `Run ${runId} is ${run.status} and has no ${what} yet. ${advice}`);
     }
-    const classes = JSON.parse(stored.classes) as string[];
-    const imageIds = new Float64Array(copy(stored.image_ids));
-    const labels = new Float32Array(copy(stored.labels));
-    const scores = new Float32Array(copy(stored.scores));
-    if (labels.length !== imageIds.length * classes.length || scores.length !== labels.length) {
-      throw new AppError('INTERNAL', `The stored scores of run ${runId} do not match their shape; evaluate the run again.`);
-    }
-    const dataset = JSON.parse(run.dataset) as { val: { annotations: string; images: string } };
-    const file = this.options.db.prepare('SELECT id FROM annotation_files WHERE path = ?').get(dataset.val.annotations) as
-      { id: number } | undefined;
+    const { classes, imageIds, labels, scores } = decode(runId, stored);
+    const val = run.dataset.val;
     return {
       matrix: { classes, rows: imageIds.length, labels, scores },
       imageIds,
-      source: { annotations: dataset.val.annotations, images: dataset.val.images, fileId: file?.id ?? null, validation: true },
+      source: { annotations: val.annotations, images: val.images, fileId: this.fileIdOf(val.annotations), validation: true },
+      skipped: [],
     };
+  }
+
+  private fileIdOf(annotations: string): number | null {
+    const file = this.options.db.prepare('SELECT id FROM annotation_files WHERE path = ?').get(annotations) as { id: number } | undefined;
+    return file?.id ?? null;
   }
 
   private fileNames(fileId: number | null, imageIds: Float64Array): string[] {
@@ -97,6 +185,17 @@ export class EvaluationService implements EvaluationHandlers {
     const lookup = this.options.db.prepare('SELECT file_name FROM images WHERE file_id = ? AND id = ?');
     return Array.from(imageIds, (id) => (lookup.get(fileId, id) as { file_name: string } | undefined)?.file_name ?? '');
   }
+}
+
+function decode(runId: string, stored: StoredScores) {
+  const classes = JSON.parse(stored.classes) as string[];
+  const imageIds = new Float64Array(copy(stored.image_ids));
+  const labels = new Float32Array(copy(stored.labels));
+  const scores = new Float32Array(copy(stored.scores));
+  if (labels.length !== imageIds.length * classes.length || scores.length !== labels.length) {
+    throw new AppError('INTERNAL', `The stored scores of run ${runId} do not match their shape; evaluate the run again.`);
+  }
+  return { classes, imageIds, labels, scores };
 }
 
 /** SQLite hands back Buffers that may share a pool: copy into an aligned buffer of their own. */

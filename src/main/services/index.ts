@@ -4,6 +4,7 @@ import { openCache, type Db } from '../db/connection';
 import { AppService, type PathPicker } from './app-service';
 import { DatasetService } from './dataset-service';
 import { EvaluationService } from './evaluation-service';
+import { PredictionService } from './prediction-service';
 import { SettingsStore } from './settings-store';
 import { TrainingService } from './training-service';
 import type { EngineSpawner } from '../engine/engine-host';
@@ -26,6 +27,8 @@ export function createServices(options: {
   const db = openCache(options.dataDir);
   const settings = new SettingsStore(options.dataDir);
   const dataset = new DatasetService({ dataDir: options.dataDir, db, settings });
+  const spawn = options.spawnEngine ? { spawnEngine: options.spawnEngine } : {};
+  const evaluation = new EvaluationService({ db, dataDir: options.dataDir, dataset, ...spawn });
   const handlers: ApiHandlers = {
     app: new AppService(options.host, options.dataDir, options.pickPath),
     dataset,
@@ -35,7 +38,8 @@ export function createServices(options: {
       dataset,
       ...(options.spawnEngine ? { spawnEngine: options.spawnEngine } : {}),
     }),
-    evaluation: new EvaluationService({ db }),
+    evaluation,
+    prediction: new PredictionService({ db, dataDir: options.dataDir, evaluation, ...spawn }),
   };
   return { handlers, db, dataDir: options.dataDir, close: () => db.close() };
 }

@@ -6,7 +6,6 @@ import type { HandlerContext, Progress, ServiceHandlers } from '../../shared/con
 import { AppError } from '../../shared/contract/errors';
 import { trainRequest, type RunSummary, type trainingContract, type trainResult } from '../../shared/contract/training';
 import type { z } from 'zod';
-import { getFile, subsetMatrix } from '../coco/queries';
 import type { Db } from '../db/connection';
 import { startEngine, type EngineSpawner } from '../engine/engine-host';
 import { frozenTraining, exampleTraining, type TrainingSettings } from '../engine/train-head';
@@ -14,18 +13,11 @@ import { backbones, backboneSpec, h5WeightsFile, locateWeights, type BackboneSpe
 import { readCheckpoint, readStateFile } from '../engine/checkpoint-file';
 import { downloadLayersModel, downloadWeightsFile } from '../engine/download';
 import { writeFileAtomic } from './atomic-file';
-import { imagePath, type DatasetService } from './dataset-service';
+import type { DatasetService } from './dataset-service';
+import { subsetImages, type SubsetImages } from './subset-images';
 
 type TrainingHandlers = ServiceHandlers<typeof trainingContract>;
 type ParsedTrainRequest = z.output<typeof trainRequest>;
-
-interface SubsetImages {
-  annotations: string;
-  classes: string[];
-  imageIds: number[];
-  paths: string[];
-  labels: Float32Array;
-}
 
 interface Prepared {
   spec: BackboneSpec;
@@ -203,8 +195,19 @@ export class TrainingService implements TrainingHandlers {
         `${weights.path} is a Keras .h5 file, but ${spec.title} is only read from a TensorFlow.js Layers folder (model.json and shards). Point --weights at such a folder.`,
       );
     }
-    const train = await this.subset(request.trainAnnotations, request.trainImages, request.categories, 'training', context);
-    const val = await this.subset(request.valAnnotations, request.valImages, request.categories, 'validation', context);
+    const { db, dataset } = this.options;
+    const train = await subsetImages(
+      db,
+      dataset,
+      { annotations: request.trainAnnotations, imagesDir: request.trainImages, categories: request.categories, role: 'training' },
+      context,
+    );
+    const val = await subsetImages(
+      db,
+      dataset,
+      { annotations: request.valAnnotations, imagesDir: request.valImages, categories: request.categories, role: 'validation' },
+      context,
+    );
     const settings: TrainingSettings = { ...(request.mode === 'frozen' ? frozenTraining : exampleTraining), ...request.settings };
     return { spec, weightsDir, train, val, settings };
   }
@@ -331,34 +334,6 @@ export class TrainingService implements TrainingHandlers {
       this.active.delete(runId);
       engine.close();
     }
-  }
-
-  private async subset(
-    annotations: string,
-    imagesDir: string,
-    categories: string[],
-    role: string,
-    context: HandlerContext,
-  ): Promise<SubsetImages> {
-    const imported = await this.options.dataset.ingest(
-      { path: annotations, imagesDir },
-      { signal: context.signal, progress: (p) => context.progress({ ...p, phase: `${p.phase} (${role} annotations)` }) },
-    );
-    const matrix = subsetMatrix(this.options.db, imported.fileId, categories);
-    if (matrix.imageIds.length === 0) {
-      throw new AppError(
-        'INVALID_INPUT',
-        `No ${role} image contains any of the chosen categories; choose other categories or another annotation file.`,
-      );
-    }
-    const dir = getFile(this.options.db, imported.fileId).images_dir ?? resolve(imagesDir);
-    return {
-      annotations: imported.path,
-      classes: matrix.classes,
-      imageIds: matrix.imageIds,
-      paths: matrix.fileNames.map((name) => imagePath(dir, name) ?? join(dir, '__outside_images_folder__')),
-      labels: Float32Array.from(matrix.labels.flat()),
-    };
   }
 
   private requireRun(runId: string): void {

@@ -1,6 +1,7 @@
 import { appContract } from './app';
 import { datasetContract } from './dataset';
 import { evaluationContract } from './evaluation';
+import { predictionContract } from './prediction';
 import { trainingContract } from './training';
 import type { ContractClient, ContractHandlers } from './define';
 
@@ -10,6 +11,7 @@ export const contract = {
   dataset: datasetContract,
   training: trainingContract,
   evaluation: evaluationContract,
+  prediction: predictionContract,
 } as const;
 
 export type Contract = typeof contract;
@@ -22,3 +24,4 @@ export * from './app';
 export * from './dataset';
 export * from './training';
 export * from './evaluation';
+export * from './prediction';

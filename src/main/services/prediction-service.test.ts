@@ -1,0 +1,141 @@
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeCocoFixture, type WrittenCocoFixture } from '../../../test/fixtures/coco-fixture';
+import type { HandlerContext } from '../../shared/contract/define';
+import { createServices, type Services } from './index';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const mobilenet = resolve(root, '../shared/models/mobilenet_v1_0.75_224');
+const hasModel = existsSync(join(mobilenet, 'model.json'));
+
+let dir: string;
+let services: Services;
+let fixture: WrittenCocoFixture;
+let runId: string;
+const classes = ['dog', 'cat', 'couch'];
+const context = (): HandlerContext => ({ signal: new AbortController().signal, progress: () => undefined });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mlw-prediction-'));
+  services = createServices({ dataDir: join(dir, 'data'), host: 'test' });
+  fixture = await writeCocoFixture(join(dir, 'coco'), { images: true, imageScale: 2 });
+  if (!hasModel) return;
+  const trained = await services.handlers.training.train(
+    {
+      trainAnnotations: fixture.annotationPath,
+      trainImages: fixture.imagesDir,
+      valAnnotations: fixture.annotationPath,
+      valImages: fixture.imagesDir,
+      categories: classes,
+      weights: mobilenet,
+      mode: 'frozen',
+      backbone: 'mobilenet_v1_0.75',
+      augmentedViews: 0,
+      settings: { maxEpochs: 20, validationFrequency: 1 },
+    },
+    context(),
+  );
+  runId = trained.runId;
+}, 300_000);
+
+afterAll(() => {
+  services.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped because ../shared/models is absent', () => {
+  it('scores another annotated set with its network exactly as its validation scores, and stores them', async () => {
+    // The same images under another file name: a second annotated set with known answers.
+    const other = join(dir, 'other-instances.json');
+    copyFileSync(fixture.annotationPath, other);
+    const validation = await services.handlers.evaluation.scores({ runId }, context());
+    const result = await services.handlers.evaluation.evaluate(
+      { runId, threshold: 0.5, perClassThresholds: false, annotations: other, images: fixture.imagesDir },
+      context(),
+    );
+    expect(result.source).toMatchObject({ annotations: other, validation: false });
+    expect(result.tunedOnSameImages).toBe(false);
+    const stored = await services.handlers.evaluation.scores({ runId, annotations: other }, context());
+    expect(stored.imageIds).toEqual(validation.imageIds);
+    stored.scores.flat().forEach((score, i) => expect(score).toBeCloseTo(validation.scores.flat()[i]!, 5));
+    const same = await services.handlers.evaluation.evaluate({ runId, threshold: 0.5, perClassThresholds: false }, context());
+    expect(result.metrics.microF1).toBeCloseTo(same.metrics.microF1, 6);
+  });
+
+  it('says what to do when --annotations comes without --images, or a set was never evaluated', async () => {
+    await expect(
+      services.handlers.evaluation.evaluate(
+        { runId, threshold: 0.5, perClassThresholds: false, annotations: fixture.annotationPath },
+        context(),
+      ),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('--images') });
+    await expect(services.handlers.evaluation.scores({ runId, annotations: join(dir, 'never.json') }, context())).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('mlw evaluate --run'),
+    });
+  });
+
+  it('predicts new images with the validation scores of the same images, and reports an unreadable one without stopping', async () => {
+    const validation = await services.handlers.evaluation.scores({ runId }, context());
+    const first = join(fixture.imagesDir, validation.fileNames[0]!);
+    const broken = join(dir, 'broken.jpg');
+    writeFileSync(broken, 'not an image');
+    const sent = { name: 'sent.jpg', base64: readFileSync(first).toString('base64') };
+    const result = await services.handlers.prediction.predict(
+      { runId, images: [{ path: first }, { path: broken }, sent], threshold: 0.5, perClassThresholds: false },
+      context(),
+    );
+    expect(result.classes).toEqual(classes);
+    expect(result.thresholds).toEqual([0.5, 0.5, 0.5]);
+    const [ok, bad, uploaded] = result.results;
+    if (!ok?.ok || !uploaded?.ok) throw new Error('expected the readable images to be scored');
+    ok.scores.forEach((score, j) => expect(score).toBeCloseTo(validation.scores[0]![j]!, 5));
+    expect(ok.labels).toEqual(classes.filter((_, j) => ok.scores[j]! >= 0.5));
+    expect(uploaded.scores).toEqual(ok.scores);
+    const meta = await sharp(first).metadata();
+    expect([ok.width, ok.height]).toEqual([meta.width, meta.height]);
+    expect(bad).toMatchObject({ ok: false, image: broken, error: expect.stringContaining('cannot be read as an image') });
+  });
+
+  it('writes one Grad-CAM overlay per class, the size of the image, with the map and its peak', async () => {
+    const validation = await services.handlers.evaluation.scores({ runId }, context());
+    const image = join(fixture.imagesDir, validation.fileNames[0]!);
+    const out = join(dir, 'cams');
+    const result = await services.handlers.prediction.gradcam(
+      { runId, image: { path: image }, classes: ['dog', 'couch'], outDir: out },
+      context(),
+    );
+    const meta = await sharp(image).metadata();
+    expect(result).toMatchObject({ width: meta.width, height: meta.height });
+    expect(result.classes.map((c) => c.class)).toEqual(['dog', 'couch']);
+    for (const c of result.classes) {
+      const png = await sharp(c.png).metadata();
+      expect([png.format, png.width, png.height]).toEqual(['png', meta.width, meta.height]);
+      expect(c.map).toHaveLength(7);
+      expect(c.map[0]).toHaveLength(7);
+      expect(Math.max(...c.map.flat())).toBe(1);
+      expect(c.peak[0]).toBeGreaterThanOrEqual(0);
+      expect(c.peak[0]).toBeLessThanOrEqual(meta.width!);
+      expect(c.peak[1]).toBeLessThanOrEqual(meta.height!);
+    }
+    expect(result.classes[0]!.score).toBeCloseTo(validation.scores[0]![0]!, 5);
+    await expect(
+      services.handlers.prediction.gradcam({ runId, image: { path: image }, classes: ['zebra'] }, context()),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('has no class "zebra"') });
+  });
+
+  it('builds a Grad-CAM gallery of a class’s most confident true positives once, then serves it from the run’s cache', async () => {
+    const first = await services.handlers.prediction.gallery({ runId, class: 'dog', kind: 'tp', threshold: 0.1, count: 2 }, context());
+    expect(first.cached).toBe(false);
+    expect(first.items.length).toBe(Math.min(2, first.available));
+    expect(first.items.every((item) => item.png.startsWith('data:image/png;base64,'))).toBe(true);
+    const scores = first.items.map((item) => item.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    const again = await services.handlers.prediction.gallery({ runId, class: 'dog', kind: 'tp', threshold: 0.1, count: 2 }, context());
+    expect(again).toEqual({ ...first, cached: true });
+  });
+});

@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AppError } from '../../shared/contract/errors';
+import type { Db } from '../db/connection';
+import type { RunNetwork } from '../engine/run-network';
+
+const headFile = z.object({
+  backbone: z.string(),
+  weightsDir: z.string(),
+  classes: z.array(z.string()).min(1),
+  featureSize: z.number().int().positive(),
+  weights: z.array(z.number()),
+  bias: z.array(z.number()),
+});
+
+export interface RunRecord {
+  id: string;
+  status: string;
+  runDir: string;
+  dataset: { train: { annotations: string; images: string }; val: { annotations: string; images: string }; categories: string[] };
+}
+
+/** A run's row, or NOT_FOUND saying how to list the runs. */
+export function requireRun(db: Db, runId: string): RunRecord {
+  const row = db.prepare('SELECT id, status, run_dir, dataset FROM runs WHERE id = ?').get(runId) as
+    { id: string; status: string; run_dir: string; dataset: string } | undefined;
+  if (row === undefined) throw new AppError('NOT_FOUND', `There is no run ${runId}. "mlw runs" lists them.`);
+  return { id: row.id, status: row.status, runDir: row.run_dir, dataset: JSON.parse(row.dataset) as RunRecord['dataset'] };
+}
+
+/** The trained network of a completed run: its backbone weights and the head kept in head.json. */
+export async function readRunNetwork(run: RunRecord): Promise<RunNetwork & { classes: string[] }> {
+  const path = join(run.runDir, 'head.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    const advice =
+      run.status === 'completed' ? 'Its folder was moved or deleted; train it again.' : `It is ${run.status}; resume or retrain it.`;
+    throw new AppError('NOT_FOUND', `Run ${run.id} has no trained network at ${path}. ${advice}`, { path });
+  }
+  let head: z.infer<typeof headFile>;
+  try {
+    head = headFile.parse(JSON.parse(text));
+  } catch {
+    throw new AppError('INVALID_INPUT', `${path} is damaged (not the head of a run); train the run again.`, { path });
+  }
+  if (head.weights.length !== head.featureSize * head.classes.length || head.bias.length !== head.classes.length) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `${path} holds weights of the wrong size for ${head.classes.length} classes; train the run again.`,
+      { path },
+    );
+  }
+  return {
+    backbone: head.backbone,
+    weightsDir: head.weightsDir,
+    classes: head.classes,
+    head: {
+      weights: Float32Array.from(head.weights),
+      bias: Float32Array.from(head.bias),
+      featureSize: head.featureSize,
+      classes: head.classes.length,
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { join, resolve } from 'node:path';
+import type { HandlerContext } from '../../shared/contract/define';
+import { AppError } from '../../shared/contract/errors';
+import { getFile, subsetMatrix } from '../coco/queries';
+import type { Db } from '../db/connection';
+import { imagePath, type DatasetService } from './dataset-service';
+
+/** The example's prepareData on one annotation file: the images with any of the classes, their files and multi-hot labels. */
+export interface SubsetImages {
+  annotations: string;
+  fileId: number;
+  classes: string[];
+  imageIds: number[];
+  paths: string[];
+  /** Row-major [images, classes], 0 or 1. */
+  labels: Float32Array;
+}
+
+/**
+ * Imports an annotation file (at once when unchanged) and builds the subset of `categories`, for
+ * training, validation or evaluation. `role` names the file in messages ("training", "validation").
+ */
+export async function subsetImages(
+  db: Db,
+  dataset: DatasetService,
+  request: { annotations: string; imagesDir: string; categories: string[]; role: string },
+  context: HandlerContext,
+): Promise<SubsetImages> {
+  const imported = await dataset.ingest(
+    { path: request.annotations, imagesDir: request.imagesDir },
+    { signal: context.signal, progress: (p) => context.progress({ ...p, phase: `${p.phase} (${request.role} annotations)` }) },
+  );
+  const matrix = subsetMatrix(db, imported.fileId, request.categories);
+  if (matrix.imageIds.length === 0) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `No ${request.role} image contains any of the chosen categories; choose other categories or another annotation file.`,
+    );
+  }
+  const dir = getFile(db, imported.fileId).images_dir ?? resolve(request.imagesDir);
+  return {
+    annotations: imported.path,
+    fileId: imported.fileId,
+    classes: matrix.classes,
+    imageIds: matrix.imageIds,
+    paths: matrix.fileNames.map((name) => imagePath(dir, name) ?? join(dir, '__outside_images_folder__')),
+    labels: Float32Array.from(matrix.labels.flat()),
+  };
+}

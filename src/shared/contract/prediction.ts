@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { method } from './define';
+
+/** An image on the machine that runs the service, or one sent from the window (dropped or opened). */
+export const imageInput = z.union([
+  z.object({ path: z.string().min(1) }),
+  z.object({ name: z.string().min(1).max(500), base64: z.string().min(1) }),
+]);
+export type ImageInput = z.infer<typeof imageInput>;
+
+export const imagePrediction = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    /** The path, or the name of a sent image. */
+    image: z.string(),
+    width: z.number().int(),
+    height: z.number().int(),
+    /** One score per class, in the run's class order. */
+    scores: z.array(z.number()),
+    /** The classes whose score reaches their threshold. */
+    labels: z.array(z.string()),
+  }),
+  z.object({ ok: z.literal(false), image: z.string(), error: z.string() }),
+]);
+export type ImagePrediction = z.infer<typeof imagePrediction>;
+
+export const predictResult = z.object({
+  runId: z.string(),
+  classes: z.array(z.string()),
+  /** The threshold each class was judged at. */
+  thresholds: z.array(z.number()),
+  results: z.array(imagePrediction),
+});
+export type PredictResult = z.infer<typeof predictResult>;
+
+export const gradCamClass = z.object({
+  class: z.string(),
+  score: z.number(),
+  /** The overlay: a file path when an output folder was given, else a data: URL. */
+  png: z.string(),
+  /** Where the map peaks, in the image's pixels. */
+  peak: z.tuple([z.number(), z.number()]),
+  /** The map at the feature map's resolution, rows of [0, 1] (scaled by its own minimum and maximum). */
+  map: z.array(z.array(z.number())),
+});
+
+export const gradCamResult = z.object({
+  image: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  classes: z.array(gradCamClass),
+});
+export type GradCamResult = z.infer<typeof gradCamResult>;
+
+export const galleryKinds = ['tp', 'fp', 'fn'] as const;
+
+export const galleryResult = z.object({
+  runId: z.string(),
+  class: z.string(),
+  kind: z.enum(galleryKinds),
+  threshold: z.number(),
+  /** Images of that kind on the run's validation set, before taking the most confident. */
+  available: z.number().int(),
+  items: z.array(
+    z.object({
+      imageId: z.number().int(),
+      fileName: z.string(),
+      score: z.number(),
+      /** The original image, then the overlay, as data: URLs (JPEG, PNG). */
+      image: z.string(),
+      png: z.string(),
+      peak: z.tuple([z.number(), z.number()]),
+    }),
+  ),
+  skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+  cached: z.boolean(),
+});
+export type GalleryResult = z.infer<typeof galleryResult>;
+
+export const predictionContract = {
+  predict: method({
+    summary: "Scores of every class for new images with a run's network (its own preprocessing), and the predicted labels.",
+    input: z.object({
+      runId: z.string().min(1),
+      images: z.array(imageInput).min(1).max(1000),
+      threshold: z.number().min(0).max(1).default(0.5),
+      /** Judge each class at the threshold that maximises its F1 on the run's validation images. */
+      perClassThresholds: z.boolean().default(false),
+    }),
+    output: predictResult,
+    progress: true,
+  }),
+  gradcam: method({
+    summary: 'Grad-CAM overlays of one image for some classes (jet colour map at 50% over the image).',
+    input: z.object({
+      runId: z.string().min(1),
+      image: imageInput,
+      classes: z.array(z.string().min(1)).min(1),
+      /** Write one PNG per class here instead of returning them inline. */
+      outDir: z.string().min(1).optional(),
+    }),
+    output: gradCamResult,
+    progress: true,
+  }),
+  gallery: method({
+    summary: 'Grad-CAM over the most confident true positives, false positives or false negatives of a class (cached with the run).',
+    input: z.object({
+      runId: z.string().min(1),
+      class: z.string().min(1),
+      kind: z.enum(galleryKinds),
+      threshold: z.number().min(0).max(1).default(0.5),
+      count: z.number().int().min(1).max(48).default(8),
+    }),
+    output: galleryResult,
+    progress: true,
+  }),
+} as const;
