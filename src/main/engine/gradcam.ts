@@ -13,7 +13,10 @@ export interface Head {
 export interface GradCamResult {
   /** Sigmoid scores of every class. */
   scores: number[];
-  /** One map per requested class, at the feature map's resolution: ReLU of the gradient-weighted channels. */
+  /**
+   * One map per requested class, at the feature map's resolution: ReLU of the gradient-weighted
+   * channels, up to a positive factor per class (normalise before showing).
+   */
   maps: HeatMap[];
 }
 
@@ -43,11 +46,16 @@ export function gradCam(
     }
     const w = tf.tensor2d(head.weights, [head.featureSize, head.classes]);
     const b = tf.tensor1d(head.bias);
-    const scoresOf = (a: Tf.Tensor4D): Tf.Tensor2D => tf.sigmoid(a.mean([1, 2]).matMul(w).add(b)) as Tf.Tensor2D;
-    const scores = Array.from(scoresOf(features).dataSync());
+    const logitsOf = (a: Tf.Tensor4D): Tf.Tensor2D => a.mean([1, 2]).matMul(w).add(b) as Tf.Tensor2D;
+    const logits = Array.from(logitsOf(features).dataSync());
+    const scores = logits.map((z) => 1 / (1 + Math.exp(-z)));
     const maps = classIndices.map((c) => {
+      // d sigmoid(z)/dA = sigmoid'(z) · dz/dA: the factor is positive and the same for every channel,
+      // so it only scales the map, which is then normalised. But in float32 it is exactly 0 once a
+      // score saturates (z > ~17), which would erase the maps of the most confident classes. So the
+      // gradient is taken at the logit: the example's map up to that factor, without the underflow.
       const gradient = tf.grad((a: Tf.Tensor) =>
-        scoresOf(a as Tf.Tensor4D)
+        logitsOf(a as Tf.Tensor4D)
           .slice([0, c], [1, 1])
           .sum(),
       )(features);
