@@ -77,6 +77,29 @@ describe('DatasetService.checkPath', () => {
     expect((await service.checkPath({ path, kind: 'directory' }, context())).ok).toBe(false);
   });
 
+  it('accepts backbone weights as a Layers folder, a Keras .h5 file or a folder holding weights.h5, and says what else is needed', async () => {
+    const { service } = openService(dataDir);
+    const layers = join(dataDir, 'layers-model');
+    const h5Folder = join(dataDir, 'h5-model');
+    mkdirSync(layers, { recursive: true });
+    mkdirSync(h5Folder, { recursive: true });
+    writeFileSync(join(layers, 'model.json'), '{}');
+    writeFileSync(join(h5Folder, 'weights.h5'), 'x'.repeat(2048));
+    expect(await service.checkPath({ path: layers, kind: 'weights' }, context())).toMatchObject({
+      ok: true,
+      message: expect.stringContaining('Layers model'),
+    });
+    expect(await service.checkPath({ path: h5Folder, kind: 'weights' }, context())).toMatchObject({
+      ok: true,
+      message: 'Keras .h5 weights, 2.0 KB.',
+    });
+    expect(await service.checkPath({ path: join(h5Folder, 'weights.h5'), kind: 'weights' }, context())).toMatchObject({ ok: true });
+    expect(await service.checkPath({ path: fixture.imagesDir, kind: 'weights' }, context())).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('No weights here'),
+    });
+  });
+
   it('asks for a path when it is blank', async () => {
     const { service } = openService(dataDir);
     expect(await service.checkPath({ path: '   ', kind: 'file' }, context())).toMatchObject({ ok: false, message: 'Enter a path.' });

@@ -6,6 +6,7 @@ import { join, resolve, sep } from 'node:path';
 import type { datasetContract } from '../../shared/contract/dataset';
 import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
 import { AppError, cancelled } from '../../shared/contract/errors';
+import { locateWeights } from '../engine/zoo';
 import { openCache, type Db } from '../db/connection';
 import { ingestCocoFile } from '../coco/ingest';
 import { fileRowToImported, getFile, imageDetail, imagePage, listCategories, listFiles, subsetMatrix, subsetStats } from '../coco/queries';
@@ -101,6 +102,20 @@ export class DatasetService implements DatasetHandlers {
     if (path.trim() === '') return { ok: false, resolved, message: 'Enter a path.' };
     try {
       const info = await stat(resolved);
+      if (kind === 'weights') {
+        const weights = locateWeights(resolved);
+        if (weights === null) {
+          return {
+            ok: false,
+            resolved,
+            message:
+              'No weights here: choose a TensorFlow.js Layers folder (model.json and shards), a Keras .h5 file, or a folder holding weights.h5.',
+          };
+        }
+        if (weights.format === 'tfjs-layers')
+          return { ok: true, resolved, message: 'TensorFlow.js Layers model (model.json and weight shards).' };
+        return { ok: true, resolved, message: `Keras .h5 weights, ${formatBytes((await stat(weights.path)).size)}.` };
+      }
       if (kind === 'file') {
         if (info.isDirectory()) return { ok: false, resolved, message: 'This is a folder; choose the annotation JSON file inside it.' };
         await access(resolved, constants.R_OK);

@@ -34,7 +34,7 @@ export function PathField({ input, label, hint, canPick, pickTitle, filters, dis
     setPicking(true);
     setPickError(undefined);
     api.app
-      .pickPath({ kind: input.kind, title: pickTitle, filters })
+      .pickPath({ kind: input.kind === 'file' ? 'file' : 'directory', title: pickTitle, filters })
       .then(
         (picked) => {
           if (picked === null) return;

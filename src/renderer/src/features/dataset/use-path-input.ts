@@ -2,7 +2,8 @@ import { useCallback, useRef, useState } from 'react';
 import { AppError } from '../../../../shared/contract/errors';
 import { useApi } from '../../rpc/api-context';
 
-export type PathKind = 'file' | 'directory';
+/** `weights`: a folder or an .h5 file holding a backbone's weights (picked as a folder; an .h5 path can be typed). */
+export type PathKind = 'file' | 'directory' | 'weights';
 
 export interface PathCheck {
   /** The text that was checked; a check of other text is stale and not shown. */

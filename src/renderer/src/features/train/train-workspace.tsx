@@ -55,7 +55,7 @@ export function TrainWorkspace(): ReactNode {
   const [chosenTrainId, setTrainFileId] = useState<number | null>(null);
   const [chosenValId, setValFileId] = useState<number | null>(null);
   const [backbone, setBackbone] = useState('mobilenet_v1_0.75');
-  const weights = usePathInput('directory');
+  const weights = usePathInput('weights');
   const [mode, setMode] = useState<Mode>('frozen');
   const [overrides, setOverrides] = useState<{ maxEpochs?: number; batchSize?: number; learnRate?: number; views?: number }>({});
   const [run, setRun] = useState<TrainRun>({ status: 'idle' });
@@ -221,8 +221,8 @@ export function TrainWorkspace(): ReactNode {
             <Box sx={{ flex: 1 }}>
               <PathField
                 input={weights}
-                label="Backbone weights folder (optional)"
-                hint="A TensorFlow.js Layers model folder (model.json and shards); empty: the app's models folder."
+                label="Backbone weights (optional): a Layers folder or a Keras .h5 file"
+                hint="A TensorFlow.js Layers folder (model.json and shards), a Keras .h5 file, or a folder holding weights.h5; empty: the app's models folder."
                 canPick={canPickPaths}
                 pickTitle="Choose the backbone's model folder"
                 disabled={running !== null}
