@@ -14,17 +14,20 @@ function runLabel(run: RunSummary): string {
   return `${run.name} · ${date}`;
 }
 
-/** Which completed run to judge, and what its scores were computed on. */
+/** Which completed run to judge (or predict with), and what its scores were computed on. */
 export function RunPicker({
   runs,
   runId,
   onChange,
   scores,
+  testId = 'evaluate-run',
 }: {
   runs: readonly RunSummary[];
   runId: string;
   onChange: (runId: string) => void;
   scores: RunScores | undefined;
+  /** Prefix of the select's and options' test ids (`evaluate-run-select`, `evaluate-run-option`). */
+  testId?: string;
 }): ReactNode {
   const run = runs.find((r) => r.runId === runId);
   return (
@@ -35,10 +38,10 @@ export function RunPicker({
         value={run === undefined ? '' : runId}
         onChange={(e) => onChange(e.target.value)}
         sx={{ maxWidth: 640 }}
-        slotProps={{ htmlInput: { 'data-testid': 'evaluate-run-select' } }}
+        slotProps={{ htmlInput: { 'data-testid': `${testId}-select` } }}
       >
         {runs.map((r) => (
-          <MenuItem key={r.runId} value={r.runId} data-testid="evaluate-run-option" data-run-id={r.runId}>
+          <MenuItem key={r.runId} value={r.runId} data-testid={`${testId}-option`} data-run-id={r.runId}>
             {runLabel(r)}
           </MenuItem>
         ))}

@@ -10,7 +10,7 @@ function read(): string | null {
   }
 }
 
-/** The run last picked in the Evaluate workspace, kept across workspace switches and reloads (null: none picked yet). */
+/** The run last picked in the Evaluate or Predict workspace (they share it), kept across switches and reloads (null: none picked yet). */
 export function useRememberedRun(): [string | null, (runId: string) => void] {
   const [runId, setRunId] = useState<string | null>(read);
   const choose = useCallback((id: string) => {

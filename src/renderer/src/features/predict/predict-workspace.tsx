@@ -1,0 +1,321 @@
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import FormControlLabel from '@mui/material/FormControlLabel';
+import LinearProgress from '@mui/material/LinearProgress';
+import Paper from '@mui/material/Paper';
+import Slider from '@mui/material/Slider';
+import Stack from '@mui/material/Stack';
+import Switch from '@mui/material/Switch';
+import Typography from '@mui/material/Typography';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import type { ImagePrediction } from '../../../../shared/contract/prediction';
+import type { RunSummary } from '../../../../shared/contract/training';
+import { ErrorAlert } from '../../components/error-alert';
+import { countOf } from '../../components/format';
+import { useApi } from '../../rpc/api-context';
+import { useRequest } from '../../rpc/use-request';
+import { RunPicker } from '../evaluate/run-picker';
+import { useRememberedRun } from '../evaluate/use-remembered-run';
+import { GalleryPanel } from './gallery-panel';
+import { GradCamPanel, type CamOutcome, type CamSelection } from './gradcam-panel';
+import { ImageInputs } from './image-inputs';
+import { JobProgress } from './job-progress';
+import { requestBatches, type NewImage } from './new-images';
+import { PredictionCard, predictedLabels } from './prediction-card';
+import { useJob } from './use-job';
+
+const marks = [0, 0.25, 0.5, 0.75, 1].map((value) => ({ value, label: value.toFixed(2) }));
+
+/**
+ * The Predict workspace: the example's "Predict Using New Data" (each new image with its predicted
+ * labels and its class scores) and "Investigate Network Predictions" (Grad-CAM of chosen classes), and
+ * Grad-CAM galleries of a class's most confident hits and mistakes on the run's validation images.
+ */
+export function PredictWorkspace(): ReactNode {
+  const api = useApi();
+  const runs = useRequest('training.runs', (signal) => api.training.runs({}, { signal }));
+  const [remembered, remember] = useRememberedRun();
+  const completed = useMemo(
+    () => (runs.data ?? []).filter((r) => r.status === 'completed').sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
+    [runs.data],
+  );
+  const run = completed.find((r) => r.runId === remembered) ?? completed[0];
+
+  return (
+    <Stack spacing={2} data-run-id={run?.runId ?? ''}>
+      <Paper sx={{ p: 2 }} component="section" aria-labelledby="predict-heading">
+        <Typography variant="h6" id="predict-heading" gutterBottom>
+          Predict new images
+        </Typography>
+        {runs.error !== undefined && <ErrorAlert error={runs.error} action={<Button onClick={runs.reload}>Retry</Button>} />}
+        {runs.data === undefined && runs.error === undefined && <LinearProgress aria-label="Loading runs" />}
+        {runs.data !== undefined && completed.length === 0 && (
+          <Alert
+            severity="info"
+            data-testid="predict-no-runs"
+            action={
+              <Button color="inherit" href="#train">
+                Train
+              </Button>
+            }
+          >
+            No completed runs yet. Train one in the Train workspace; when it finishes, its network scores new images here.
+          </Alert>
+        )}
+        {run !== undefined && <RunPicker runs={completed} runId={run.runId} onChange={remember} scores={undefined} testId="predict-run" />}
+      </Paper>
+      {run !== undefined && <Predictor key={run.runId} run={run} />}
+    </Stack>
+  );
+}
+
+interface Answer {
+  classes: string[];
+  /** Per-class thresholds, from the last answer judged at them. */
+  tuned: number[] | null;
+  results: Map<string, ImagePrediction>;
+}
+
+/** Images, their predictions, Grad-CAM and galleries of one run; keyed by run so everything starts afresh for another. */
+function Predictor({ run }: { run: RunSummary }): ReactNode {
+  const api = useApi();
+  const [images, setImages] = useState<NewImage[]>([]);
+  const [threshold, setThreshold] = useState(0.5);
+  const [perClass, setPerClass] = useState(false);
+  const [answer, setAnswer] = useState<Answer>({ classes: run.categories, tuned: null, results: new Map() });
+  const scoring = useJob<number>();
+  const cam = useJob<CamOutcome>();
+  const [camSelection, setCamSelection] = useState<CamSelection | null>(null);
+  const camPanel = useRef<HTMLElement>(null);
+
+  // Object URLs of sent files live as long as their image does.
+  const previews = useRef(new Set<string>());
+  useEffect(() => {
+    const urls = previews.current;
+    return () => urls.forEach((url) => URL.revokeObjectURL(url));
+  }, []);
+
+  const classes = answer.classes;
+  /** The threshold of each class now: the slider's, or the tuned ones (null until the service has sent them). */
+  const thresholds = useMemo(() => (perClass ? answer.tuned : classes.map(() => threshold)), [perClass, answer.tuned, classes, threshold]);
+  const pending = images.filter((i) => !answer.results.has(i.key));
+  const scored = images.filter((i) => answer.results.get(i.key)?.ok === true);
+  const needsTuned = perClass && answer.tuned === null;
+
+  const add = useCallback((added: NewImage[]) => {
+    for (const image of added) if (image.previewUrl !== null) previews.current.add(image.previewUrl);
+    setImages((current) => [...current, ...added]);
+  }, []);
+
+  const remove = (key: string): void => {
+    const gone = images.find((i) => i.key === key);
+    if (gone?.previewUrl != null) {
+      URL.revokeObjectURL(gone.previewUrl);
+      previews.current.delete(gone.previewUrl);
+    }
+    setImages((current) => current.filter((i) => i.key !== key));
+    setCamSelection((s) => (s?.key === key ? null : s));
+  };
+
+  const clear = (): void => {
+    previews.current.forEach((url) => URL.revokeObjectURL(url));
+    previews.current.clear();
+    setImages([]);
+    setAnswer((a) => ({ ...a, results: new Map() }));
+    setCamSelection(null);
+  };
+
+  const predict = (): void => {
+    // New images only, unless all are scored (then again, as when per-class thresholds are wanted).
+    const targets = pending.length > 0 && !needsTuned ? pending : images;
+    const batches = requestBatches(targets);
+    const settings = { threshold, perClassThresholds: perClass };
+    scoring.start(async (signal, onProgress) => {
+      for (const [b, batch] of batches.entries()) {
+        const answered = await api.prediction.predict(
+          { runId: run.runId, images: batch.map((i) => i.input), ...settings },
+          {
+            signal,
+            onProgress: (p) => onProgress(batches.length > 1 ? { ...p, phase: `${p.phase} (request ${b + 1} of ${batches.length})` } : p),
+          },
+        );
+        if (signal.aborted) break;
+        setAnswer((a) => {
+          const results = new Map(a.results);
+          batch.forEach((image, k) => {
+            const result = answered.results[k];
+            if (result !== undefined) results.set(image.key, result);
+          });
+          return { classes: answered.classes, tuned: settings.perClassThresholds ? answered.thresholds : a.tuned, results };
+        });
+      }
+      return targets.length;
+    });
+  };
+
+  const defaultClasses = (key: string): string[] => {
+    const result = answer.results.get(key);
+    if (result?.ok !== true) return [];
+    const labels = thresholds === null ? result.labels : predictedLabels(classes, result.scores, thresholds);
+    if (labels.length > 0) return labels;
+    // Nothing predicted: the most likely class.
+    let best = 0;
+    result.scores.forEach((s, j) => {
+      if (s > result.scores[best]!) best = j;
+    });
+    const top = classes[best];
+    return top === undefined ? [] : [top];
+  };
+
+  const computeCam = (selection: CamSelection): void => {
+    const image = images.find((i) => i.key === selection.key);
+    if (image === undefined || selection.classes.length === 0) return;
+    // In the run's class order, as the example's targetClassesIdx.
+    const chosen = classes.filter((c) => selection.classes.includes(c));
+    cam.start(async (signal, onProgress) => {
+      const result = await api.prediction.gradcam({ runId: run.runId, image: image.input, classes: chosen }, { signal, onProgress });
+      return { image, result };
+    });
+  };
+
+  const explain = (key: string): void => {
+    const chosen = { key, classes: defaultClasses(key) };
+    setCamSelection(chosen);
+    computeCam(chosen);
+    camPanel.current?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  };
+
+  // Until one is chosen, Grad-CAM offers the first scored image with its predicted classes.
+  const first = scored[0];
+  const selection = camSelection ?? (first === undefined ? null : { key: first.key, classes: defaultClasses(first.key) });
+
+  const thresholdOf = useCallback((j: number) => thresholds?.[j] ?? threshold, [thresholds, threshold]);
+
+  return (
+    <>
+      <Paper sx={{ p: 2 }} component="section" aria-labelledby="images-heading" data-testid="predict-images" data-images={images.length}>
+        <Typography variant="h6" id="images-heading" gutterBottom>
+          Images
+        </Typography>
+        <Stack spacing={2}>
+          <ImageInputs onAdd={add} disabled={scoring.running} />
+          <Stack direction={{ xs: 'column', md: 'row' }} spacing={3} sx={{ alignItems: { md: 'center' } }}>
+            <Box sx={{ flex: '1 1 320px', maxWidth: 520, px: 1 }}>
+              <Typography variant="body2" id="predict-threshold-label">
+                A class is predicted when its score is at least{' '}
+                <strong data-testid="predict-threshold-value" data-value={threshold}>
+                  {threshold.toFixed(2)}
+                </strong>
+                {perClass ? ' (not used: per-class thresholds are on)' : ''}
+              </Typography>
+              <Slider
+                value={threshold}
+                min={0}
+                max={1}
+                step={0.01}
+                shiftStep={0.1}
+                marks={marks}
+                valueLabelDisplay="auto"
+                disabled={perClass}
+                onChange={(_, value) => setThreshold(Math.round(value * 100) / 100)}
+                aria-labelledby="predict-threshold-label"
+                getAriaValueText={(value) => `threshold ${value.toFixed(2)}`}
+                data-testid="predict-threshold-slider"
+              />
+            </Box>
+            <Box>
+              <FormControlLabel
+                control={<Switch checked={perClass} onChange={(e) => setPerClass(e.target.checked)} data-testid="predict-per-class" />}
+                label="Per-class thresholds"
+              />
+              <Typography variant="body2" color="text.secondary" sx={{ maxWidth: 440 }}>
+                Each class at the threshold that maximises its F1 on the run’s validation images.
+              </Typography>
+            </Box>
+          </Stack>
+          {needsTuned && scored.length > 0 && pending.length === 0 && (
+            <Alert severity="info" data-testid="predict-needs-tuned">
+              The per-class thresholds come from the service: press Predict again to judge these images at them. Until then the labels are
+              those at the threshold they were scored at.
+            </Alert>
+          )}
+          <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
+            <Button variant="contained" onClick={predict} disabled={images.length === 0 || scoring.running} data-testid="predict-button">
+              {pending.length > 0 && pending.length < images.length && !needsTuned
+                ? `Predict ${countOf(pending.length, 'new image', 'new images')}`
+                : pending.length === 0 && images.length > 0
+                  ? 'Predict again'
+                  : 'Predict'}
+            </Button>
+            <Button onClick={clear} disabled={images.length === 0 || scoring.running} data-testid="predict-clear">
+              Clear
+            </Button>
+            <Typography variant="body2" color="text.secondary">
+              {images.length === 0
+                ? ''
+                : `${countOf(images.length, 'image', 'images')}, ${formatScoredCount(scored.length, images.length, pending.length)}`}
+            </Typography>
+          </Stack>
+          <JobProgress
+            job={scoring}
+            label="Scoring the images"
+            testId="predict"
+            cancelledText="Scoring cancelled; images scored before stay as they were."
+          />
+        </Stack>
+      </Paper>
+      <Paper sx={{ p: 2 }} component="section" aria-labelledby="predictions-heading" data-testid="predictions">
+        <Typography variant="h6" id="predictions-heading" gutterBottom>
+          Predictions
+        </Typography>
+        {images.length === 0 ? (
+          <Alert severity="info" data-testid="predict-empty">
+            No images yet. Drop some above, choose them, or give a path, then press Predict to see each one’s labels and class scores.
+          </Alert>
+        ) : (
+          <Box sx={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(300px, 1fr))', gap: 2, alignItems: 'start' }}>
+            {images.map((image) => (
+              <PredictionCard
+                key={image.key}
+                image={image}
+                result={answer.results.get(image.key)}
+                classes={classes}
+                thresholds={thresholds}
+                showThresholds={perClass}
+                onRemove={remove}
+                onExplain={explain}
+                disabled={scoring.running}
+              />
+            ))}
+          </Box>
+        )}
+      </Paper>
+      <GradCamPanel
+        ref={camPanel}
+        images={scored}
+        classes={classes}
+        selection={selection}
+        onSelectImage={(key) => setCamSelection({ key, classes: defaultClasses(key) })}
+        onToggleClass={(name) =>
+          selection !== null &&
+          setCamSelection({
+            ...selection,
+            classes: selection.classes.includes(name) ? selection.classes.filter((c) => c !== name) : [...selection.classes, name],
+          })
+        }
+        onCompute={() => selection !== null && computeCam(selection)}
+        job={cam}
+      />
+      <GalleryPanel runId={run.runId} classes={classes} thresholdOf={thresholdOf} />
+    </>
+  );
+}
+
+function formatScoredCount(scored: number, total: number, pending: number): string {
+  const unreadable = total - scored - pending;
+  const parts = [`${scored} scored`];
+  if (unreadable > 0) parts.push(`${unreadable} unreadable`);
+  if (pending > 0) parts.push(`${pending} waiting`);
+  return parts.join(', ');
+}

@@ -1,0 +1,64 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { Progress } from '../../../../shared/contract/define';
+import { AppError } from '../../../../shared/contract/errors';
+import { createProgressEstimator, type ProgressWithEstimate } from '../../components/progress-estimate';
+
+export type JobState<T> =
+  | { status: 'idle' }
+  | { status: 'running'; estimate: ProgressWithEstimate | null; cancelling: boolean }
+  | { status: 'done'; result: T }
+  | { status: 'cancelled' }
+  | { status: 'failed'; error: AppError };
+
+export interface Job<T> {
+  state: JobState<T>;
+  running: boolean;
+  /** Starts `work`, cancelling the job already running (its answer is then ignored). */
+  start: (work: (signal: AbortSignal, onProgress: (progress: Progress) => void) => Promise<T>) => void;
+  /** Asks the service to stop; the state says "cancelling" until it confirms. */
+  cancel: () => void;
+}
+
+/**
+ * One long service call at a time with its progress (and ETA), cancellation and outcome. Leaving the
+ * workspace cancels it, as the Cancel button would.
+ */
+export function useJob<T>(): Job<T> {
+  const [state, setState] = useState<JobState<T>>({ status: 'idle' });
+  const current = useRef<AbortController | null>(null);
+
+  useEffect(() => () => current.current?.abort(), []);
+
+  const start = useCallback<Job<T>['start']>((work) => {
+    current.current?.abort();
+    const controller = new AbortController();
+    current.current = controller;
+    const estimator = createProgressEstimator();
+    const mine = (): boolean => current.current === controller;
+    setState({ status: 'running', estimate: null, cancelling: false });
+    work(controller.signal, (progress) => {
+      if (!mine()) return;
+      const estimate = estimator(progress);
+      setState((s) => (s.status === 'running' ? { ...s, estimate } : s));
+    }).then(
+      (result) => {
+        if (!mine()) return;
+        current.current = null;
+        setState({ status: 'done', result });
+      },
+      (error: unknown) => {
+        if (!mine()) return;
+        current.current = null;
+        const appError = AppError.from(error);
+        setState(appError.code === 'CANCELLED' ? { status: 'cancelled' } : { status: 'failed', error: appError });
+      },
+    );
+  }, []);
+
+  const cancel = useCallback(() => {
+    current.current?.abort();
+    setState((s) => (s.status === 'running' ? { ...s, cancelling: true } : s));
+  }, []);
+
+  return { state, running: state.status === 'running', start, cancel };
+}

@@ -1,0 +1,193 @@
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { referenceExampleCategories } from '../../src/shared/domain/presets';
+import { coco128, hasCoco128, projectRoot, startServedApp, type ServedApp } from './serve-harness';
+
+const mobilenet = resolve(projectRoot, '../shared/models/mobilenet_v1_0.75_224');
+const hasModel = existsSync(join(mobilenet, 'model.json'));
+const screenshots = join(projectRoot, 'test-results');
+
+/** What `mlw predict --json` prints: scores by class name. */
+interface CliPrediction {
+  classes: string[];
+  thresholds: number[];
+  results: ({ ok: true; image: string; scores: Record<string, number>; labels: string[] } | { ok: false; image: string; error: string })[];
+}
+
+let app: ServedApp;
+let scratch: string;
+
+test.beforeEach(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  scratch = mkdtempSync(join(tmpdir(), 'mlw-e2e-predict-'));
+  app = await startServedApp();
+});
+
+test.afterEach(async () => {
+  await app.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** A frozen-backbone run on coco128 with the real MobileNet: scoring and Grad-CAM need its head and weights. */
+function trainRun(): string {
+  return app.mlwJson<{ runId: string }>(
+    'train',
+    '--train-annotations',
+    coco128.annotations,
+    '--train-images',
+    coco128.images,
+    '--val-annotations',
+    coco128.annotations,
+    '--val-images',
+    coco128.images,
+    '--categories',
+    referenceExampleCategories.join(','),
+    '--weights',
+    mobilenet,
+    '--mode',
+    'frozen',
+    '--views',
+    '0',
+    '--epochs',
+    '8',
+  ).runId;
+}
+
+function card(page: Page, image: string): Locator {
+  return page.locator(`[data-testid="prediction-card"][data-image="${image}"]`);
+}
+
+/** The class → score table of a card, as shown. */
+async function shownScores(cardLocator: Locator): Promise<Record<string, number>> {
+  const rows = await cardLocator
+    .getByTestId('score-row')
+    .evaluateAll((cells) => cells.map((c) => [c.getAttribute('data-class') ?? '', Number(c.getAttribute('data-score'))] as const));
+  return Object.fromEntries(rows);
+}
+
+/** The whole page from its top (the app bar and navigation are fixed, so a scrolled page would show them midway). */
+async function fullPageScreenshot(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo({ top: 0, behavior: 'instant' }));
+  await page.screenshot({ path: join(screenshots, name), fullPage: true });
+}
+
+test('predicts new images as mlw predict does, explains one with Grad-CAM, shows and caches a gallery', async ({ page }) => {
+  test.skip(
+    !hasCoco128 || !hasModel,
+    'Needs a real trained run (head and weights): ../shared/data/coco128 and ../shared/models/mobilenet_v1_0.75_224 are not both on this machine.',
+  );
+  test.setTimeout(180_000);
+  const started = Date.now();
+  const runId = trainRun();
+  const trained = Date.now();
+
+  const byPath = [join(coco128.images, '000000000042.jpg'), join(coco128.images, '000000000599.jpg')];
+  // The example's first image holds a cat and a couch; this one does too.
+  const sent = join(coco128.images, '000000000443.jpg');
+  const broken = join(scratch, 'broken.jpg');
+  writeFileSync(broken, 'This is text, not a JPEG.\n');
+  const notAnImage = join(scratch, 'notes.txt');
+  writeFileSync(notAnImage, 'not an image\n');
+
+  await page.goto(app.url);
+  await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
+  await page.getByTestId('nav-predict').click();
+  await expect(page.getByRole('heading', { name: 'Predict new images' })).toBeVisible();
+  await expect(page.getByTestId('predict-empty')).toBeVisible();
+  await page.getByRole('combobox', { name: /^Run/ }).click();
+  await page.locator(`[data-testid="predict-run-option"][data-run-id="${runId}"]`).click();
+  await expect(page.getByTestId('workspace-predict').locator(`[data-run-id="${runId}"]`)).toBeAttached();
+
+  // Two images by their path on the service's machine (the browser's form of a file dialog).
+  for (const path of byPath) {
+    await page.getByTestId('predict-path').fill(path);
+    await page.getByTestId('predict-add-path').click();
+    await expect(card(page, path)).toBeVisible();
+  }
+  // A real JPEG and a broken one chosen in the browser and sent; a text file is turned away.
+  await page.getByTestId('predict-file-input').setInputFiles([sent, broken, notAnImage]);
+  await expect(page.getByTestId('predict-rejected')).toContainText('notes.txt is not a JPEG, PNG or WebP image');
+  await expect(page.getByTestId('prediction-card')).toHaveCount(4);
+  await expect(card(page, '000000000443.jpg').locator('img')).toBeVisible();
+
+  await page.getByTestId('predict-button').click();
+  await expect(page.locator('[data-testid="prediction-card"][data-state="ok"]')).toHaveCount(3);
+  await expect(card(page, 'broken.jpg')).toHaveAttribute('data-state', 'error');
+  const brokenMessage = card(page, 'broken.jpg').getByTestId('prediction-error');
+  await expect(brokenMessage).toContainText('broken.jpg cannot be read as an image');
+  await expect(brokenMessage).not.toContainText('uploads');
+  await expect(card(page, 'broken.jpg').getByTestId('preview-failed')).toBeVisible();
+
+  // The same images through the CLI: equal scores, and the labels are the classes scoring at least 0.5.
+  const cli = app.mlwJson<CliPrediction>('predict', '--run', runId, ...byPath, sent, broken);
+  expect(cli.thresholds.every((t) => t === 0.5)).toBe(true);
+  const shownAs = [...byPath, '000000000443.jpg'];
+  for (const [i, name] of shownAs.entries()) {
+    const expected = cli.results[i]!;
+    if (!expected.ok) throw new Error(`mlw predict could not read ${expected.image}: ${expected.error}`);
+    const shown = card(page, name);
+    expect(await shownScores(shown), name).toEqual(expected.scores);
+    const labels = cli.classes.filter((c) => expected.scores[c]! >= 0.5);
+    expect(labels).toEqual(expected.labels);
+    await expect(shown.getByTestId('prediction-labels')).toHaveAttribute('data-labels', JSON.stringify(labels));
+    await expect(shown.getByTestId('prediction-labels')).toHaveText(labels.length === 0 ? 'No class' : labels.join(', '));
+    // The table is sorted by score, highest first.
+    const order = await shown.getByTestId('score-row').evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-score'))));
+    expect(order).toEqual([...order].sort((a, b) => b - a));
+  }
+  expect(cli.results[3]!.ok).toBe(false);
+  await fullPageScreenshot(page, 'predict-workspace.png');
+
+  // Grad-CAM of the sent image: its predicted classes, plus dog as in the example's targetClasses.
+  const sentScores = (cli.results[2] as { scores: Record<string, number> }).scores;
+  const predicted = cli.classes.filter((c) => sentScores[c]! >= 0.5);
+  const target = [...new Set([...predicted, 'dog'])];
+  await card(page, '000000000443.jpg').getByTestId('prediction-explain').click();
+  await expect(page.getByTestId('gradcam-tile')).toHaveCount(Math.max(1, predicted.length));
+  if (!predicted.includes('dog')) {
+    await page.locator('[data-testid="gradcam-class-chip"][data-class="dog"]').click();
+    await page.getByTestId('gradcam-button').click();
+    await expect(page.getByTestId('gradcam-tile')).toHaveCount(target.length);
+  }
+  await expect(page.getByTestId('gradcam-original').locator('img')).toBeVisible();
+  for (const name of target) {
+    const tile = page.locator(`[data-testid="gradcam-tile"][data-class="${name}"]`);
+    await expect(tile.locator('img')).toBeVisible();
+    // The predicted classes' maps have a peak; a class the network is sure is absent may have a flat map.
+    if (predicted.includes(name)) await expect(tile.getByTestId('gradcam-peak')).toBeAttached();
+    const score = Number(await tile.getAttribute('data-score'));
+    // Grad-CAM's forward pass is the same network; its score equals the prediction's to float32 precision.
+    expect(Math.abs(score - sentScores[name]!), `${name}: ${score} vs ${sentScores[name]}`).toBeLessThan(1e-5);
+  }
+
+  // A gallery: the two most confident true positives of dog, then the same again from the run's cache.
+  await page.getByRole('combobox', { name: /^Class/ }).click();
+  await page.getByRole('option', { name: 'dog', exact: true }).click();
+  await page.getByTestId('gallery-count').fill('2');
+  await page.getByTestId('gallery-button').click();
+  const result = page.getByTestId('gallery-result');
+  await expect(result).toHaveAttribute('data-cached', 'false', { timeout: 60_000 });
+  await expect(result).toHaveAttribute('data-class', 'dog');
+  const tiles = page.getByTestId('gallery-tile');
+  await expect(tiles).toHaveCount(2);
+  await expect(tiles.first().locator('img')).toHaveCount(2);
+  const galleryScores = await tiles.evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-score'))));
+  expect(galleryScores.every((s) => s >= 0.5)).toBe(true);
+  await page.getByTestId('gallery-button').click();
+  await expect(result).toHaveAttribute('data-cached', 'true');
+  await expect(page.getByTestId('gallery-cached')).toBeVisible();
+  await expect(tiles).toHaveCount(2);
+  await fullPageScreenshot(page, 'predict-gradcam.png');
+  console.log(
+    `Predict workspace end-to-end test took ${((Date.now() - started) / 1000).toFixed(1)} s (training ${((trained - started) / 1000).toFixed(1)} s).`,
+  );
+});
+
+test('says what to do without a completed run', async ({ page }) => {
+  await page.goto(app.url);
+  await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
+  await page.getByTestId('nav-predict').click();
+  await expect(page.getByTestId('predict-no-runs')).toContainText('Train one in the Train workspace');
+});
