@@ -1,4 +1,5 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, shell, utilityProcess, type IpcMainEvent } from 'electron';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { contract } from '../../shared/contract';
@@ -7,6 +8,7 @@ import { serveContract } from '../../shared/rpc/server';
 import { defaultDataDir, productName } from '../paths';
 import { createServices, type Services } from '../services';
 import type { PathPicker } from '../services/app-service';
+import type { PdfPrinter } from '../services/report-service';
 import { electronProtocol } from '../transport/electron-ipc';
 import type { EngineSpawner } from '../engine/engine-host';
 
@@ -51,6 +53,26 @@ const pickPath: PathPicker = async ({ kind, title, filters }) => {
   const parent = BrowserWindow.getFocusedWindow();
   const result = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
   return result.canceled ? null : (result.filePaths[0] ?? null);
+};
+
+/**
+ * Reports to PDF with Chromium's own printing: the self-contained report loads in a hidden window
+ * without scripts, which can neither navigate nor open others, and is printed on A4 with its colours.
+ */
+const printPdf: PdfPrinter = async (htmlPath, pdfPath) => {
+  const window = new BrowserWindow({
+    show: false,
+    webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, javascript: false, webSecurity: true },
+  });
+  try {
+    window.webContents.on('will-navigate', (event) => event.preventDefault());
+    window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    await window.loadFile(htmlPath);
+    const pdf = await window.webContents.printToPDF({ pageSize: 'A4', printBackground: true });
+    await writeFile(pdfPath, pdf);
+  } finally {
+    window.destroy();
+  }
 };
 
 const rendererUrl = process.env.ELECTRON_RENDERER_URL;
@@ -119,7 +141,7 @@ function createWindow(): void {
 app.whenReady().then(
   () => {
     try {
-      services = createServices({ dataDir: app.getPath('userData'), host: 'electron', pickPath, spawnEngine });
+      services = createServices({ dataDir: app.getPath('userData'), host: 'electron', pickPath, spawnEngine, printPdf });
     } catch (error) {
       dialog.showErrorBox(productName, AppError.from(error).message);
       app.exit(1);

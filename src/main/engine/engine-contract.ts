@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { method } from '../../shared/contract/define';
 import { engineStatus, trainingSettings } from '../../shared/contract/training';
+import { exportManifest } from '../../shared/contract/reports';
 
 const float32 = z.custom<Float32Array>((value) => value instanceof Float32Array, 'Expected a Float32Array');
 const labelledImages = z.object({ paths: z.array(z.string()), labels: float32 });
@@ -26,6 +27,8 @@ const runNetwork = z.object({
   backbone: z.string(),
   weightsDir: z.string(),
   head: z.object({ weights: float32, bias: float32, featureSize: z.number().int(), classes: z.number().int().min(1) }),
+  /** Where the trunk ends when not at the backbone's own feature layer (an imported model). */
+  featureLayer: z.string().optional(),
 });
 
 /** The messages between the app and its engine process (TensorFlow.js runs there, never in the app). */
@@ -85,6 +88,18 @@ export const engineContract = {
         scores: z.array(z.number()),
         maps: z.array(z.object({ width: z.number().int(), height: z.number().int(), values: float32 })),
       }),
+    }),
+    exportModel: method({
+      summary:
+        "A run's whole network (trunk, pooling, dense sigmoid head) saved as a TensorFlow.js Layers folder with labels.json and a README.",
+      input: z.object({
+        network: runNetwork,
+        classes: z.array(z.string()).min(1),
+        threshold: z.number(),
+        source: exportManifest.shape.source,
+        outDir: z.string(),
+      }),
+      output: z.object({ outDir: z.string(), files: z.array(z.string()), bytes: z.number().int(), layers: z.number().int() }),
     }),
   },
 } as const;

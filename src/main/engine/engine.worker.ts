@@ -13,6 +13,7 @@ import { AppError } from '../../shared/contract/errors';
 import { loadBackbone } from './architectures/load-backbone';
 import { saveLayersFolder } from './layers-folder';
 import { exampleAugmentation } from './preprocess';
+import { exportModel } from './export-model';
 import { gradCamOfImage, scoreImages } from './run-network';
 import { trainFinetune, type FinetuneCheckpoint } from './train-finetune';
 import type { IterationReport } from './train-head';
@@ -100,6 +101,10 @@ serveContract(parentProtocol(), engineContract, {
     gradCam: async ({ network, path, classIndices }) => {
       const { tf } = await loadEngine();
       return gradCamOfImage(tf, network, path, classIndices);
+    },
+    exportModel: async (input) => {
+      const { tf } = await loadEngine();
+      return exportModel(tf, input);
     },
   },
 });

@@ -13,17 +13,23 @@ export interface RunNetwork {
   /** The backbone's weights: a Layers folder or a Keras .h5 file. */
   weightsDir: string;
   head: Head;
+  /**
+   * The layer the trunk ends at, where it is not the backbone's own (`featureLayer` of its spec): an
+   * imported model records it. Global average pooling follows it.
+   */
+  featureLayer?: string;
 }
 
 /** The trunk of a run's backbone, loaded once per engine process and kept for the next call. */
 let loaded: { key: string; spec: BackboneSpec; trunk: Tf.LayersModel; weightsKey: string; model: Tf.LayersModel } | null = null;
 
 async function trunkOf(tf: typeof Tf, network: RunNetwork) {
-  const key = `${network.backbone}\0${network.weightsDir}`;
+  const key = `${network.backbone}\0${network.weightsDir}\0${network.featureLayer ?? ''}`;
   if (loaded?.key === key) return loaded;
   loaded?.model.dispose();
   loaded = null;
-  const spec = backboneSpec(network.backbone);
+  const base = backboneSpec(network.backbone);
+  const spec = network.featureLayer === undefined ? base : { ...base, featureLayer: network.featureLayer };
   const { model, weightsKey } = await loadBackbone(tf, spec, network.weightsDir);
   const trunk = tf.model({ inputs: model.inputs, outputs: model.getLayer(spec.featureLayer).output as Tf.SymbolicTensor });
   if (network.head.featureSize !== spec.featureSize) {

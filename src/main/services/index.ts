@@ -5,6 +5,7 @@ import { AppService, type PathPicker } from './app-service';
 import { DatasetService } from './dataset-service';
 import { EvaluationService } from './evaluation-service';
 import { PredictionService } from './prediction-service';
+import { ReportService, type PdfPrinter } from './report-service';
 import { SettingsStore } from './settings-store';
 import { TrainingService } from './training-service';
 import type { EngineSpawner } from '../engine/engine-host';
@@ -23,6 +24,8 @@ export function createServices(options: {
   pickPath?: PathPicker;
   /** How the engine process is started (Electron passes utilityProcess). */
   spawnEngine?: EngineSpawner;
+  /** Prints an HTML report to PDF (the desktop app's printToPDF). */
+  printPdf?: PdfPrinter;
 }): Services {
   const db = openCache(options.dataDir);
   const settings = new SettingsStore(options.dataDir);
@@ -40,6 +43,14 @@ export function createServices(options: {
     }),
     evaluation,
     prediction: new PredictionService({ db, dataDir: options.dataDir, evaluation, ...spawn }),
+    reports: new ReportService({
+      db,
+      dataDir: options.dataDir,
+      evaluation,
+      gallery: (input, context) => handlers.prediction.gallery(input, context),
+      ...spawn,
+      ...(options.printPdf ? { printPdf: options.printPdf } : {}),
+    }),
   };
   return { handlers, db, dataDir: options.dataDir, close: () => db.close() };
 }

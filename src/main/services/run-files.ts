@@ -12,6 +12,8 @@ const headFile = z.object({
   featureSize: z.number().int().positive(),
   weights: z.array(z.number()),
   bias: z.array(z.number()),
+  /** Where the trunk ends when it is not the backbone's own layer (an imported model records it). */
+  featureLayer: z.string().min(1).optional(),
 });
 
 export interface RunRecord {
@@ -63,5 +65,6 @@ export async function readRunNetwork(run: RunRecord): Promise<RunNetwork & { cla
       featureSize: head.featureSize,
       classes: head.classes.length,
     },
+    ...(head.featureLayer === undefined ? {} : { featureLayer: head.featureLayer }),
   };
 }

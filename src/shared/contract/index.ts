@@ -2,6 +2,7 @@ import { appContract } from './app';
 import { datasetContract } from './dataset';
 import { evaluationContract } from './evaluation';
 import { predictionContract } from './prediction';
+import { reportsContract } from './reports';
 import { trainingContract } from './training';
 import type { ContractClient, ContractHandlers } from './define';
 
@@ -12,6 +13,7 @@ export const contract = {
   training: trainingContract,
   evaluation: evaluationContract,
   prediction: predictionContract,
+  reports: reportsContract,
 } as const;
 
 export type Contract = typeof contract;
@@ -25,3 +27,4 @@ export * from './dataset';
 export * from './training';
 export * from './evaluation';
 export * from './prediction';
+export * from './reports';

@@ -13,6 +13,7 @@ import { useRequest } from '../../rpc/use-request';
 import { ClassTable } from './class-table';
 import { ConfusionGrid } from './confusion-grid';
 import { ErrorGalleries } from './error-galleries';
+import { ExportReportButton } from './export-report-button';
 import { PrCurves } from './pr-curves';
 import { RunPicker } from './run-picker';
 import { SweepPlots } from './sweep-plots';
@@ -114,6 +115,7 @@ function Evaluation({ scores }: { scores: RunScores }): ReactNode {
         rows={model.matrix.rows}
         validation={scores.source.validation}
       />
+      <ExportReportButton runId={scores.runId} threshold={threshold} />
       <SweepPlots fine={model.fineSweep} example={model.exampleSweep} threshold={deferred.threshold} tuned={deferred.tuned} />
       <ConfusionGrid perClass={deferred.metrics.perClass} />
       <ClassTable perClass={deferred.metrics.perClass} />

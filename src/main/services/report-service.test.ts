@@ -1,0 +1,305 @@
+import type * as Tf from '@tensorflow/tfjs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeCocoFixture, type WrittenCocoFixture } from '../../../test/fixtures/coco-fixture';
+import { insertRunWithScores } from '../../../test/fixtures/run-fixture';
+import type { HandlerContext, Progress } from '../../shared/contract/define';
+import { evaluate } from '../../shared/domain/metrics';
+import { runCli } from '../cli/main';
+import { loadEngine } from '../engine/backend';
+import { readLayersFolder } from '../engine/layers-folder';
+import { decodeResized, normalise } from '../engine/preprocess';
+import { formatFigure } from '../reports/html';
+import { createServices, type Services } from './index';
+import { reportPaths } from './report-service';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const mobilenet = resolve(root, '../shared/models/mobilenet_v1_0.75_224');
+const hasModel = existsSync(join(mobilenet, 'model.json'));
+
+let dir: string;
+let services: Services;
+let fixture: WrittenCocoFixture;
+const classes = ['dog', 'cat', 'couch'];
+const context = (progress: (p: Progress) => void = () => undefined): HandlerContext => ({
+  signal: new AbortController().signal,
+  progress,
+});
+
+/** Every figure the report shows must come from this matrix (the run's stored validation scores). */
+const stored = {
+  imageIds: [9, 30, 34, 36, 49, 61],
+  labels: [
+    [1, 1, 0],
+    [0, 0, 1],
+    [1, 0, 0],
+    [0, 1, 1],
+    [1, 0, 0],
+    [1, 1, 0],
+  ],
+  scores: [
+    [0.91, 0.62, 0.05],
+    [0.12, 0.33, 0.71],
+    [0.55, 0.48, 0.2],
+    [0.4, 0.81, 0.45],
+    [0.77, 0.09, 0.52],
+    [0.66, 0.51, 0.1],
+  ],
+};
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const stream = (write: (s: string) => void) =>
+    ({ write: (s: string) => (write(s), true), isTTY: false }) as unknown as NodeJS.WriteStream;
+  const code = await runCli([...args, '--cache', join(dir, 'data')], {
+    stdout: stream((s) => (stdout += s)),
+    stderr: stream((s) => (stderr += s)),
+    rendererDir: join(root, 'out/renderer'),
+  });
+  return { code, stdout, stderr };
+}
+
+function noNetworkReferences(text: string): void {
+  expect(text).not.toMatch(/https?:\/\//i);
+  expect(text).not.toMatch(/\b(src|href)\s*=\s*["']?\s*(\/\/|ftp:|file:)/i);
+  expect(text).not.toMatch(/<script|<link|@import|url\(/i);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mlw-report-'));
+  services = createServices({ dataDir: join(dir, 'data'), host: 'test' });
+  fixture = await writeCocoFixture(join(dir, 'coco'), { images: true, imageScale: 2 });
+  await services.handlers.dataset.ingest({ path: fixture.annotationPath, imagesDir: fixture.imagesDir }, context());
+  for (const [runId, name] of [
+    ['run-a', 'Frozen <b>"run"</b> & friends, see https://example.org'],
+    ['run-b', 'The other run'],
+  ] as const) {
+    insertRunWithScores(services.db, {
+      runId,
+      classes,
+      ...stored,
+      scores: runId === 'run-a' ? stored.scores : stored.scores.map((row) => row.map((s) => 1 - s)),
+      valAnnotations: fixture.annotationPath,
+      valImages: fixture.imagesDir,
+    });
+    services.db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(name, runId);
+  }
+  const insert = services.db.prepare(
+    'INSERT INTO run_metrics (run_id, iteration, epoch, train_loss, train_rmse, val_loss, val_rmse) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  for (let i = 1; i <= 40; i++) {
+    insert.run(
+      'run-a',
+      i,
+      Math.ceil(i / 10),
+      0.7 / Math.sqrt(i),
+      0.4 / Math.sqrt(i),
+      i % 10 === 0 ? 0.8 / Math.sqrt(i) : null,
+      i % 10 === 0 ? 0.5 / Math.sqrt(i) : null,
+    );
+  }
+}, 120_000);
+
+afterAll(() => {
+  services.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('reports of a run with stored scores', () => {
+  it('writes a self-contained HTML report whose figures are those of evaluate(), with CSV and JSON beside it', async () => {
+    const out = join(dir, 'reports', 'run-a.html');
+    const phases: string[] = [];
+    const result = await services.handlers.reports.report(
+      { runId: 'run-a', compare: [], threshold: 0.5, outPath: out, gradcamTiles: 4 },
+      context((p) => phases.push(p.phase)),
+    );
+    expect(phases.length).toBeGreaterThan(2);
+    expect(result.files).toEqual(reportPaths(out));
+    expect(result.inline).toBeNull();
+    const html = readFileSync(out, 'utf8');
+    noNetworkReferences(html);
+
+    const expected = evaluate({ classes, rows: stored.imageIds.length, labels: stored.labels.flat(), scores: stored.scores.flat() }, 0.5);
+    expect(result.microF1).toBe(expected.microF1);
+    for (const key of ['microF1', 'jaccard', 'precision', 'recall', 'macroF1', 'sampleJaccard', 'mAP'] as const) {
+      expect(html).toContain(`data-metric="${key}">${formatFigure(expected[key])}<`);
+    }
+    for (const c of expected.perClass) {
+      expect(html).toContain(
+        `<tr data-class="${c.class}"><th scope="row">${c.class}</th><td>${c.positives}</td><td>${formatFigure(c.ap)}</td><td>${formatFigure(c.precision)}</td><td>${formatFigure(c.recall)}</td><td>${formatFigure(c.f1)}</td><td>${c.tp}</td><td>${c.fp}</td><td>${c.fn}</td><td>${c.tn}</td>`,
+      );
+    }
+    // The dataset's two charts (the training annotations are in the cache), the curves, the four sweep plots.
+    expect(html).toContain('aria-label="Class balance: images per class"');
+    expect(html).toContain('aria-label="Labels per image"');
+    expect(html).toContain('aria-label="Loss (binary cross-entropy)"');
+    for (const title of ['F1-score', 'Jaccard index', 'Precision', 'Recall']) expect(html).toContain(`aria-label="${title}"`);
+    expect(html.match(/class="tile"/g)).toHaveLength(classes.length);
+    // User text is escaped and never becomes a link.
+    expect(html).toContain('Frozen &lt;b&gt;&quot;run&quot;&lt;/b&gt; &amp; friends, see https&#58;//example.org');
+    // The fixture run has no trained network, so its Grad-CAM tiles are left out with a note.
+    expect(result.gradcamTiles).toBe(0);
+    expect(result.notes.join('\n')).toMatch(/Grad-CAM tiles were left out: Run run-a has no trained network/);
+
+    const csv = readFileSync(result.files!.csv, 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('scope,class,threshold,ap,precision,recall,f1,jaccard,tp,fp,fn,tn,positives');
+    expect(csv).toHaveLength(1 + classes.length + 3);
+    const dog = csv[1]!.split(',');
+    expect(dog.slice(0, 2)).toEqual(['class', 'dog']);
+    expect(Number(dog[6])).toBe(expected.perClass[0]!.f1);
+    const micro = csv.find((line) => line.startsWith('micro,'))!.split(',');
+    expect(Number(micro[6])).toBe(expected.microF1);
+
+    // FILE.metrics.json is exactly what `mlw evaluate --json` prints for the run and threshold.
+    const printed = await cli('evaluate', '--run', 'run-a', '--threshold', '0.5', '--json');
+    expect(printed.code).toBe(0);
+    expect(readFileSync(result.files!.json, 'utf8')).toBe(printed.stdout);
+  });
+
+  it('returns the documents inline without an outPath, and shows compared runs side by side', async () => {
+    const result = await services.handlers.reports.report(
+      { runId: 'run-a', compare: ['run-b'], threshold: 0.4, gradcamTiles: 0 },
+      context(),
+    );
+    expect(result.files).toBeNull();
+    const { html, csv, json } = result.inline!;
+    noNetworkReferences(html);
+    expect(html).toContain('Configuration, side by side');
+    expect(html).toContain('<tr data-run="run-b"><th scope="row">The other run</th>');
+    const other = evaluate(
+      { classes, rows: 6, labels: stored.labels.flat(), scores: stored.scores.flat().map((s) => Math.fround(1 - s)) },
+      0.4,
+    );
+    expect(html).toContain(`<tr data-run="run-b"><th scope="row">The other run</th><td>${formatFigure(other.microF1)}</td>`);
+    expect(csv.split('\n')[0]).toContain('scope,class');
+    expect(JSON.parse(json)).toMatchObject({ runId: 'run-a', threshold: 0.4 });
+  });
+
+  it('writes the report through mlw report, and says PDF needs the desktop app', async () => {
+    const out = join(dir, 'cli', 'report.html');
+    const printed = await cli('report', '--run', 'run-a', '--compare', 'run-b', '--gradcam', '0', '--out', out, '--json');
+    expect(printed.code).toBe(0);
+    const result = JSON.parse(printed.stdout) as { files: { html: string; csv: string; json: string } };
+    expect(result.files.html).toBe(out);
+    for (const path of Object.values(result.files)) expect(existsSync(path)).toBe(true);
+    await expect(services.handlers.reports.pdf({ htmlPath: out }, context())).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(
+      services.handlers.reports.report({ runId: 'run-zzz', compare: [], threshold: 0.5, gradcamTiles: 0 }, context()),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('prints to PDF with the host’s printer where it has one', async () => {
+    const printed: string[] = [];
+    const desktop = createServices({
+      dataDir: join(dir, 'data'),
+      host: 'test',
+      printPdf: async (htmlPath, pdfPath) => {
+        printed.push(htmlPath);
+        await import('node:fs/promises').then((fs) => fs.writeFile(pdfPath, '%PDF-1.4\n'));
+      },
+    });
+    try {
+      const out = join(dir, 'cli', 'report.html');
+      const pdf = await desktop.handlers.reports.pdf({ htmlPath: out }, context());
+      expect(printed).toEqual([out]);
+      expect(pdf).toEqual({ path: join(dir, 'cli', 'report.pdf'), bytes: 9 });
+    } finally {
+      desktop.close();
+    }
+  });
+});
+
+describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped because ../shared/models is absent', () => {
+  let runId: string;
+  let tf: typeof Tf;
+
+  beforeAll(async () => {
+    tf = (await loadEngine()).tf;
+    const trained = await services.handlers.training.train(
+      {
+        trainAnnotations: fixture.annotationPath,
+        trainImages: fixture.imagesDir,
+        valAnnotations: fixture.annotationPath,
+        valImages: fixture.imagesDir,
+        categories: classes,
+        weights: mobilenet,
+        mode: 'frozen',
+        backbone: 'mobilenet_v1_0.75',
+        augmentedViews: 0,
+        settings: { maxEpochs: 20, validationFrequency: 1 },
+      },
+      context(),
+    );
+    runId = trained.runId;
+  }, 300_000);
+
+  it('reports the run’s figures, curves and Grad-CAM tiles', async () => {
+    const out = join(dir, 'trained', 'report.html');
+    const result = await services.handlers.reports.report({ runId, compare: [], threshold: 0.3, outPath: out, gradcamTiles: 2 }, context());
+    const html = readFileSync(out, 'utf8');
+    noNetworkReferences(html);
+    const scores = await services.handlers.evaluation.scores({ runId }, context());
+    const expected = evaluate(
+      { classes: scores.classes, rows: scores.imageIds.length, labels: scores.labels.flat(), scores: scores.scores.flat() },
+      0.3,
+    );
+    for (const key of ['microF1', 'jaccard', 'precision', 'recall', 'macroF1', 'mAP'] as const) {
+      expect(html).toContain(`data-metric="${key}">${formatFigure(expected[key])}<`);
+    }
+    expect(html).toContain('aria-label="RMSE of the scores"');
+    expect(result.gradcamTiles).toBe(2);
+    expect(html.match(/<figure class="cam"/g)).toHaveLength(2);
+    expect(html).toContain('src="data:image/png;base64,');
+    expect(html).toContain('src="data:image/jpeg;base64,');
+  }, 180_000);
+
+  it('exports the whole network, which scores as the run does, and imports it back as a run that predicts the same', async () => {
+    const outDir = join(dir, 'exported');
+    const exported = await services.handlers.reports.exportModel({ runId, format: 'tfjs', outDir, threshold: 0.5 }, context());
+    expect(exported.files.sort()).toEqual(['README.md', 'labels.json', 'mlw-export.json', 'model.json', 'weights.bin']);
+    expect(JSON.parse(readFileSync(join(outDir, 'labels.json'), 'utf8'))).toEqual(classes);
+    expect(readFileSync(join(outDir, 'README.md'), 'utf8')).toContain('x / 127.5 - 1');
+
+    // Loaded back as any TensorFlow.js user would, fed as the README says.
+    const model = await tf.loadLayersModel(tf.io.fromMemory(await readLayersFolder(outDir)));
+    const validation = await services.handlers.evaluation.scores({ runId }, context());
+    const paths = validation.fileNames.map((name) => join(fixture.imagesDir, name));
+    const input = new Float32Array(paths.length * 224 * 224 * 3);
+    for (const [i, path] of paths.entries()) normalise(await decodeResized(path, 224), 'mobilenet', input, i * 224 * 224 * 3);
+    const got = tf.tidy(() => (model.predict(tf.tensor4d(input, [paths.length, 224, 224, 3])) as Tf.Tensor).arraySync()) as number[][];
+    model.dispose();
+    got.forEach((row, i) => row.forEach((score, j) => expect(Math.abs(score - validation.scores[i]![j]!)).toBeLessThan(1e-5)));
+
+    const imported = await services.handlers.reports.importModel({ dir: outDir, name: 'Imported again' }, context());
+    expect(imported).toMatchObject({ name: 'Imported again', backbone: 'mobilenet_v1_0.75', classes });
+    const runs = await services.handlers.training.runs({}, context());
+    expect(runs.find((r) => r.runId === imported.runId)).toMatchObject({ status: 'completed', mode: 'imported' });
+    const images = paths.slice(0, 3).map((path) => ({ path }));
+    const original = await services.handlers.prediction.predict({ runId, images, threshold: 0.5, perClassThresholds: false }, context());
+    const again = await services.handlers.prediction.predict(
+      { runId: imported.runId, images, threshold: 0.5, perClassThresholds: false },
+      context(),
+    );
+    again.results.forEach((r, i) => {
+      const o = original.results[i]!;
+      if (!r.ok || !o.ok) throw new Error('expected every image to be scored');
+      r.scores.forEach((score, j) => expect(Math.abs(score - o.scores[j]!)).toBeLessThan(1e-5));
+      expect(r.labels).toEqual(o.labels);
+    });
+    const cam = await services.handlers.prediction.gradcam({ runId: imported.runId, image: images[0]!, classes: ['dog'] }, context());
+    expect(cam.classes[0]!.map).toHaveLength(7);
+    await expect(
+      services.handlers.reports.report({ runId: imported.runId, compare: [], threshold: 0.5, gradcamTiles: 0 }, context()),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('imported from a model folder') });
+
+    // An export never replaces a folder of someone else's files, and only exports import.
+    await expect(
+      services.handlers.reports.exportModel({ runId, format: 'tfjs', outDir: fixture.imagesDir, threshold: 0.5 }, context()),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(services.handlers.reports.importModel({ dir: fixture.imagesDir }, context())).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  }, 300_000);
+});

@@ -1,0 +1,217 @@
+import Alert from '@mui/material/Alert';
+import Button from '@mui/material/Button';
+import Checkbox from '@mui/material/Checkbox';
+import Dialog from '@mui/material/Dialog';
+import DialogActions from '@mui/material/DialogActions';
+import DialogContent from '@mui/material/DialogContent';
+import DialogTitle from '@mui/material/DialogTitle';
+import FormControlLabel from '@mui/material/FormControlLabel';
+import Link from '@mui/material/Link';
+import Paper from '@mui/material/Paper';
+import Stack from '@mui/material/Stack';
+import TextField from '@mui/material/TextField';
+import Typography from '@mui/material/Typography';
+import { useRef, useState, type ReactNode } from 'react';
+import type { Progress } from '../../../../shared/contract/define';
+import { AppError } from '../../../../shared/contract/errors';
+import type { ReportResult } from '../../../../shared/contract/reports';
+import { useAppInfo } from '../../app/app-info-context';
+import { ErrorAlert } from '../../components/error-alert';
+import { FileIcon, FolderIcon } from '../../components/icons';
+import { ProgressLine } from '../../components/progress-line';
+import { useApi } from '../../rpc/api-context';
+
+/** Joins a folder and a file name with the folder's own separator (the services' machine may be Windows). */
+function joinPath(dir: string, name: string): string {
+  const separator = dir.includes('\\') && !dir.includes('/') ? '\\' : '/';
+  return dir.endsWith(separator) ? `${dir}${name}` : `${dir}${separator}${name}`;
+}
+
+function fileNameOf(runId: string, threshold: number): string {
+  return `report-${runId}-t${threshold.toFixed(2)}.html`;
+}
+
+function download(name: string, text: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * Writes the self-contained HTML report of a run at the workspace's threshold, with its metrics as CSV
+ * and JSON. On the desktop it asks where (and can print a PDF beside it); in the browser the service
+ * sends the documents back and the report downloads.
+ */
+export function ExportReportButton({ runId, threshold }: { runId: string; threshold: number }): ReactNode {
+  const api = useApi();
+  const info = useAppInfo();
+  const desktop = info.host === 'electron';
+  const [open, setOpen] = useState(false);
+  const [path, setPath] = useState('');
+  const [pdf, setPdf] = useState(true);
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<AppError | undefined>(undefined);
+  const [done, setDone] = useState<{ result: ReportResult; pdf: string | null } | null>(null);
+  const controller = useRef<AbortController | null>(null);
+
+  const run = async (outPath: string | undefined): Promise<void> => {
+    controller.current?.abort();
+    const abort = new AbortController();
+    controller.current = abort;
+    setBusy(true);
+    setError(undefined);
+    setDone(null);
+    setProgress(null);
+    try {
+      const result = await api.reports.report(
+        { runId, threshold, ...(outPath === undefined ? {} : { outPath }) },
+        { signal: abort.signal, onProgress: setProgress },
+      );
+      let printed: string | null = null;
+      if (result.inline !== null) {
+        const name = fileNameOf(runId, threshold);
+        download(name, result.inline.html, 'text/html');
+      } else if (desktop && pdf && result.files !== null) {
+        setProgress({ phase: 'Printing the PDF', done: 0, total: 0 });
+        printed = (await api.reports.pdf({ htmlPath: result.files.html }, { signal: abort.signal })).path;
+      }
+      setDone({ result, pdf: printed });
+    } catch (caught) {
+      const appError = AppError.from(caught);
+      if (appError.code !== 'CANCELLED') setError(appError);
+    } finally {
+      if (controller.current === abort) controller.current = null;
+      setBusy(false);
+      setProgress(null);
+    }
+  };
+
+  const start = (): void => {
+    if (!desktop) {
+      void run(undefined);
+      return;
+    }
+    setPath((current) => current || joinPath(joinPath(info.dataDir, 'reports'), fileNameOf(runId, threshold)));
+    setDone(null);
+    setError(undefined);
+    setOpen(true);
+  };
+
+  const chooseFolder = (): void => {
+    api.app.pickPath({ kind: 'directory', title: 'Folder for the report' }).then(
+      (picked) => {
+        if (picked !== null) setPath(joinPath(picked, path.split(/[\\/]/).pop() || fileNameOf(runId, threshold)));
+      },
+      (caught: unknown) => setError(AppError.from(caught)),
+    );
+  };
+
+  const status = (
+    <>
+      {busy && <ProgressLine estimate={progress === null ? null : { progress, etaSeconds: null }} label="Writing the report" />}
+      {error !== undefined && <ErrorAlert error={error} sx={{ mt: 1 }} data-testid="export-report-error" />}
+      {done !== null && (
+        <Alert severity="success" sx={{ mt: 1 }} data-testid="export-report-done">
+          {done.result.files === null ? (
+            <>
+              The report downloaded. Its metrics as{' '}
+              <Link
+                component="button"
+                onClick={() =>
+                  download(fileNameOf(runId, threshold).replace(/\.html$/, '.metrics.csv'), done.result.inline!.csv, 'text/csv')
+                }
+              >
+                CSV
+              </Link>{' '}
+              and{' '}
+              <Link
+                component="button"
+                onClick={() =>
+                  download(fileNameOf(runId, threshold).replace(/\.html$/, '.metrics.json'), done.result.inline!.json, 'application/json')
+                }
+              >
+                JSON
+              </Link>
+              .
+            </>
+          ) : (
+            <>
+              Wrote {done.result.files.html}, with the metrics in {done.result.files.csv} and {done.result.files.json}
+              {done.pdf !== null ? `, and the PDF ${done.pdf}` : ''}.
+            </>
+          )}
+          {done.result.notes.length > 0 && (
+            <Typography variant="body2" component="span" sx={{ display: 'block', mt: 0.5 }}>
+              Left out: {done.result.notes.join(' ')}
+            </Typography>
+          )}
+        </Alert>
+      )}
+    </>
+  );
+
+  return (
+    <Paper sx={{ p: 2 }} component="section" aria-labelledby="export-report-heading">
+      <Stack direction="row" spacing={2} sx={{ alignItems: 'center', flexWrap: 'wrap' }}>
+        <Button variant="outlined" startIcon={<FileIcon />} onClick={start} disabled={busy && !open} data-testid="export-report">
+          Export report
+        </Button>
+        <Typography variant="body2" color="text.secondary" id="export-report-heading">
+          This run&rsquo;s report at threshold {threshold.toFixed(2)}: one self-contained HTML file
+          {desktop ? ' (and a PDF)' : ''}, with its metrics as CSV and JSON.
+        </Typography>
+      </Stack>
+      {!desktop && status}
+      {desktop && (
+        <Dialog open={open} onClose={() => !busy && setOpen(false)} fullWidth maxWidth="sm" aria-labelledby="export-report-title">
+          <DialogTitle id="export-report-title">Export the report of {runId}</DialogTitle>
+          <DialogContent>
+            <Stack spacing={2} sx={{ pt: 1 }}>
+              <Typography variant="body2" color="text.secondary">
+                One HTML file with everything inside it (charts, Grad-CAM tiles), judged at threshold {threshold.toFixed(2)}; the metrics
+                are written beside it as CSV and JSON.
+              </Typography>
+              <Stack direction="row" spacing={1} sx={{ alignItems: 'flex-start' }}>
+                <TextField
+                  fullWidth
+                  size="small"
+                  label="Report file"
+                  value={path}
+                  disabled={busy}
+                  onChange={(event) => setPath(event.target.value)}
+                  slotProps={{ htmlInput: { 'data-testid': 'export-report-path', spellCheck: false } }}
+                />
+                {info.canPickPaths && (
+                  <Button onClick={chooseFolder} disabled={busy} startIcon={<FolderIcon />} sx={{ flexShrink: 0 }}>
+                    Folder…
+                  </Button>
+                )}
+              </Stack>
+              <FormControlLabel
+                control={<Checkbox checked={pdf} onChange={(event) => setPdf(event.target.checked)} disabled={busy} />}
+                label="Also save it as PDF"
+              />
+              {status}
+            </Stack>
+          </DialogContent>
+          <DialogActions>
+            {busy ? (
+              <Button onClick={() => controller.current?.abort()}>Cancel</Button>
+            ) : (
+              <Button onClick={() => setOpen(false)}>Close</Button>
+            )}
+            <Button variant="contained" disabled={busy || path.trim() === ''} onClick={() => void run(path.trim())}>
+              Export
+            </Button>
+          </DialogActions>
+        </Dialog>
+      )}
+    </Paper>
+  );
+}
