@@ -47,6 +47,21 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+describe('previews', () => {
+  it('makes an upright JPEG preview of an image on the service machine, with its own size', async () => {
+    const path = join(fixture.imagesDir, fixture.data.images[1]!.file_name);
+    const preview = await services.handlers.prediction.preview({ path, size: 64 }, context());
+    const meta = await sharp(path).metadata();
+    expect(preview).toMatchObject({ width: meta.width, height: meta.height });
+    const jpeg = await sharp(Buffer.from(preview.url.replace(/^data:image\/jpeg;base64,/, ''), 'base64')).metadata();
+    expect(jpeg.format).toBe('jpeg');
+    expect(Math.max(jpeg.width!, jpeg.height!)).toBeLessThanOrEqual(64);
+    await expect(services.handlers.prediction.preview({ path: join(dir, 'nothing.jpg'), size: 64 }, context())).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+  });
+});
+
 describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped because ../shared/models is absent', () => {
   it('scores another annotated set with its network exactly as its validation scores, and stores them', async () => {
     // The same images under another file name: a second annotated set with known answers.
@@ -85,10 +100,17 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     const broken = join(dir, 'broken.jpg');
     writeFileSync(broken, 'not an image');
     const sent = { name: 'sent.jpg', base64: readFileSync(first).toString('base64') };
+    const sentBroken = { name: 'holiday.jpg', base64: Buffer.from('not an image either').toString('base64') };
     const result = await services.handlers.prediction.predict(
-      { runId, images: [{ path: first }, { path: broken }, sent], threshold: 0.5, perClassThresholds: false },
+      { runId, images: [{ path: first }, { path: broken }, sent, sentBroken], threshold: 0.5, perClassThresholds: false },
       context(),
     );
+    // A sent file is named as the user knows it, not by its copy in the uploads folder.
+    expect(result.results[3]).toMatchObject({
+      ok: false,
+      image: 'holiday.jpg',
+      error: expect.stringMatching(/^holiday\.jpg cannot be read/),
+    });
     expect(result.classes).toEqual(classes);
     expect(result.thresholds).toEqual([0.5, 0.5, 0.5]);
     const [ok, bad, uploaded] = result.results;

@@ -25,6 +25,14 @@ type PredictionHandlers = ServiceHandlers<typeof predictionContract>;
 export class PredictionService implements PredictionHandlers {
   constructor(private readonly options: { db: Db; dataDir: string; evaluation: EvaluationService; spawnEngine?: EngineSpawner }) {}
 
+  preview: PredictionHandlers['preview'] = async ({ path, size }) => {
+    const base = await overlayBase(resolve(path), size);
+    const jpeg = await sharp(Buffer.from(base.rgb), { raw: { width: base.drawWidth, height: base.drawHeight, channels: 3 } })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+    return { url: `data:image/jpeg;base64,${jpeg.toString('base64')}`, width: base.width, height: base.height };
+  };
+
   predict: PredictionHandlers['predict'] = async (request, context) => {
     const run = requireRun(this.options.db, request.runId);
     const network = await readRunNetwork(run);
@@ -48,7 +56,11 @@ export class PredictionService implements PredictionHandlers {
     const results = await Promise.all(
       images.map(async (image, i) => {
         const row = rowOf.get(i);
-        if (row === undefined) return { ok: false as const, image: image.name, error: reasons.get(image.path) ?? 'It could not be read.' };
+        if (row === undefined) {
+          // A sent image was read from its copy in the uploads folder: name it as the user knows it.
+          const reason = (reasons.get(image.path) ?? 'It could not be read.').split(image.path).join(image.name);
+          return { ok: false as const, image: image.name, error: reason };
+        }
         const scores = Array.from(scored.scores.subarray(row * c, (row + 1) * c));
         const { width, height } = await orientedSize(image.path);
         return {

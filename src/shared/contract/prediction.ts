@@ -78,6 +78,11 @@ export const galleryResult = z.object({
 export type GalleryResult = z.infer<typeof galleryResult>;
 
 export const predictionContract = {
+  preview: method({
+    summary: 'A JPEG of an image on the service machine, upright and scaled to fit a square, to show beside its scores.',
+    input: z.object({ path: z.string().min(1), size: z.number().int().min(16).max(2048).default(512) }),
+    output: z.object({ url: z.string(), width: z.number().int(), height: z.number().int() }),
+  }),
   predict: method({
     summary: "Scores of every class for new images with a run's network (its own preprocessing), and the predicted labels.",
     input: z.object({

@@ -14,6 +14,7 @@ import { JobProgress } from './job-progress';
 import { shortName, type NewImage } from './new-images';
 import { OverlayFrame } from './overlay-frame';
 import type { Job } from './use-job';
+import { usePreviewUrl } from './use-preview-url';
 
 const tileHeight = 260;
 
@@ -133,12 +134,13 @@ export function GradCamPanel({
 
 function GradCamFigure({ outcome }: { outcome: CamOutcome }): ReactNode {
   const { image, result } = outcome;
+  const previewUrl = usePreviewUrl(image);
   const name = shortName(image);
   return (
     <Box data-testid="gradcam-figure" data-image={image.name}>
       <Box sx={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(300px, 1fr))', gap: 2 }}>
         <Tile title={name} subtitle={`${result.width} × ${result.height}`} testId="gradcam-original">
-          <OverlayFrame url={image.previewUrl} alt={name} width={result.width} height={result.height} maxHeight={tileHeight}>
+          <OverlayFrame url={previewUrl} alt={name} width={result.width} height={result.height} maxHeight={tileHeight}>
             <Box
               sx={{ height: '100%', display: 'flex', alignItems: 'center', justifyContent: 'center', p: 1, textAlign: 'center' }}
               data-testid="preview-unavailable"

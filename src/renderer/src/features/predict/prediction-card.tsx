@@ -15,6 +15,7 @@ import type { ImagePrediction } from '../../../../shared/contract/prediction';
 import { CloseIcon } from '../../components/icons';
 import { formatScore, formatThreshold } from '../evaluate/format-metric';
 import { ImagePreview } from './image-preview';
+import { usePreviewUrl } from './use-preview-url';
 import { messageFor, shortName, type NewImage } from './new-images';
 
 const imageHeight = 220;
@@ -50,6 +51,7 @@ export const PredictionCard = memo(function PredictionCard({
   disabled: boolean;
 }): ReactNode {
   const ok = result?.ok === true ? result : undefined;
+  const previewUrl = usePreviewUrl(image);
   const { labels, rows } = useMemo(() => {
     if (ok === undefined) return { labels: [], rows: [] };
     const predicted = thresholds === null ? ok.labels : predictedLabels(classes, ok.scores, thresholds);
@@ -73,7 +75,7 @@ export const PredictionCard = memo(function PredictionCard({
       aria-label={caption}
       sx={{ overflow: 'hidden', display: 'flex', flexDirection: 'column' }}
     >
-      <ImagePreview url={image.previewUrl} alt={caption} height={imageHeight} size={ok} />
+      <ImagePreview url={previewUrl} alt={caption} height={imageHeight} size={ok} />
       <Box sx={{ p: 1.5, pb: 1, display: 'flex', alignItems: 'flex-start', gap: 1 }}>
         <Box sx={{ flex: 1, minWidth: 0 }}>
           <Typography
