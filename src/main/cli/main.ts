@@ -12,6 +12,8 @@ import { formatBytes } from '../../shared/domain/format';
 import { evaluate, type Metrics } from '../../shared/domain/metrics';
 import { writeFileAtomic } from '../services/atomic-file';
 import { readMetricsInput } from './metrics-input';
+import type { CompareResult } from '../../shared/contract/runs';
+import { comparisonColumns, comparisonRows, delimitedTable, formatDiffCell } from '../../shared/domain/run-diff';
 
 interface GlobalOptions {
   json?: boolean;
@@ -275,18 +277,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       );
     });
 
-  program
+  const runsCommand = program
     .command('runs')
-    .description('list the recorded training runs')
+    .description('list the recorded training runs (rename or delete one with "mlw runs rename|delete")')
     .action(async (_options: unknown, command: Command) => {
       await withApi(
         command.optsWithGlobals<GlobalOptions>(),
-        (api, call) => api.training.runs({}, call),
+        async (api, call) => {
+          const [summaries, entries] = await Promise.all([api.training.runs({}, call), api.runs.list({}, call)]);
+          // The summaries as before, with the headline metrics at 0.5 from the run's validation scores.
+          const metrics = new Map(entries.map((e) => [e.runId, e.metrics]));
+          return summaries.map((r) => ({ ...r, metrics: metrics.get(r.runId) ?? null }));
+        },
         (rows) =>
           rows.length === 0
             ? 'No runs yet. Train one with "mlw train".'
             : table(
-                ['run', 'status', 'mode', 'backbone', 'backend', 'val loss', 'created'],
+                ['run', 'status', 'mode', 'backbone', 'backend', 'val loss', 'micro F1', 'mAP', 'created'],
                 rows.map((r) => [
                   r.runId,
                   r.status,
@@ -294,9 +301,84 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
                   r.backbone,
                   r.backend ?? '',
                   r.bestValidationLoss?.toFixed(4) ?? '',
+                  r.metrics?.microF1.toFixed(4) ?? '',
+                  r.metrics === null ? '' : (r.metrics.mAP?.toFixed(4) ?? '—'),
                   r.createdAt,
                 ]),
               ),
+      );
+    });
+  runsCommand
+    .command('rename')
+    .description('give a run another name')
+    .argument('<run-id>', 'the run, as "mlw runs" lists it')
+    .argument('<name>', 'its new name')
+    .action(async (runId: string, name: string, _options: unknown, command: Command) => {
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        (api, call) => api.runs.rename({ runId, name }, call),
+        (r) => `Run ${r.runId} is now named "${r.name}".`,
+      );
+    });
+  runsCommand
+    .command('delete')
+    .description('delete a run: its record, metric history and scores, and its folder (checkpoint, head, backbone, Grad-CAM cache)')
+    .argument('<run-id>', 'the run, as "mlw runs" lists it')
+    .option('--yes', 'do not ask for confirmation (needed where the terminal cannot ask)')
+    .action(async (runId: string, options: { yes?: boolean }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      await withApi(
+        globals,
+        async (api, call) => {
+          if (options.yes !== true) {
+            const run = (await api.runs.list({}, call)).find((r) => r.runId === runId);
+            if (run === undefined) throw new AppError('NOT_FOUND', `There is no run ${runId}. "mlw runs" lists them.`);
+            if (!process.stdin.isTTY) {
+              throw new AppError(
+                'INVALID_INPUT',
+                `Not deleting run ${runId} ("${run.name}") without confirmation: this terminal cannot ask. Add --yes to delete it and its folder ${run.runDir}.`,
+              );
+            }
+            const { createInterface } = await import('node:readline/promises');
+            const ask = createInterface({ input: process.stdin, output: io.stderr });
+            try {
+              const answer = await ask.question(
+                `Delete run ${runId} ("${run.name}"), its metric history and scores, and its folder ${run.runDir}? This cannot be undone. [y/N] `,
+              );
+              if (!/^y(es)?$/i.test(answer.trim())) throw new AppError('CANCELLED', 'The operation was cancelled.');
+            } finally {
+              ask.close();
+            }
+          }
+          return api.runs.delete({ runId }, call);
+        },
+        (r) =>
+          r.folder === null
+            ? `Deleted run ${r.runId} ("${r.name}"); it had no folder of its own to remove.`
+            : `Deleted run ${r.runId} ("${r.name}") and its folder ${r.folder} (${r.files} files, ${formatBytes(r.bytes)}).`,
+      );
+    });
+
+  program
+    .command('compare')
+    .description('compare runs side by side: the settings that differ, and the metrics of each run and class at its threshold')
+    .argument('<run-ids...>', '2 to 8 runs, as "mlw runs" lists them; deltas are against the first')
+    .option('--threshold <x[,x…]>', 'one threshold for every run, or one per run in the same order', '0.5')
+    .option('--csv <file>', 'also write the metrics table (a row per run, then per class) as CSV')
+    .action(async (runIds: string[], options: { threshold: string; csv?: string }, command: Command) => {
+      const thresholds = parseList(options.threshold).map(parseUnit);
+      if (thresholds.length === 0) throw new AppError('INVALID_INPUT', 'Give --threshold a value between 0 and 1, such as 0.5.');
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        async (api, call) => {
+          const { histories: _histories, ...result } = await api.runs.compare(
+            { runIds, thresholds: thresholds.length === 1 ? thresholds[0]! : thresholds },
+            call,
+          );
+          if (options.csv !== undefined) await writeFileAtomic(resolve(options.csv), comparisonCsv(result.runs, result.metrics));
+          return result;
+        },
+        (r) => formatComparison(r),
       );
     });
 
@@ -626,6 +708,70 @@ function formatMetrics(m: Metrics): string {
       ['class', 'AP', 'precision', 'recall', 'F1', 'TP', 'FP', 'FN', 'TN'],
       m.perClass.map((c) => [c.class, f(c.ap), f(c.precision), f(c.recall), f(c.f1), c.tp, c.fp, c.fn, c.tn]),
     ),
+  ].join('\n');
+}
+
+/** The metrics table of `mlw compare --csv` (and the Runs workspace's Save CSV). */
+function comparisonCsv(runs: CompareResult['runs'], metrics: CompareResult['metrics']): string {
+  const rows = comparisonRows(
+    runs.map((run, i) => ({ runId: run.runId, name: run.name, threshold: metrics[i]?.threshold ?? 0.5, metrics: metrics[i] ?? null })),
+  );
+  return delimitedTable(comparisonColumns, rows, 'csv');
+}
+
+/** The runs, the settings that differ, the metrics of each run, and each class's F1 with its change against the first run. */
+function formatComparison(r: Omit<CompareResult, 'histories'>): string {
+  const f = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : v.toFixed(4));
+  const delta = (v: number): string => (Number(v.toFixed(4)) === 0 ? '±0.0000' : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(4)}`);
+  const ids = r.runs.map((run) => run.runId);
+  const baseline = r.metrics[0];
+  const classes = [...new Set(r.metrics.flatMap((m) => m?.perClass.map((c) => c.class) ?? []))];
+  return [
+    table(
+      ['run', 'name', 'mode', 'backbone', 'backend', 'created'],
+      r.runs.map((run) => [run.runId, run.name, run.mode, run.backbone, run.backend ?? '', run.createdAt]),
+    ),
+    '',
+    r.diff.length === 0
+      ? `Identical settings: all ${r.settings} are the same.`
+      : [
+          `Settings that differ (${r.diff.length} of ${r.settings}):`,
+          table(
+            ['setting', ...ids],
+            r.diff.map((row) => [row.key, ...row.values.map(formatDiffCell)]),
+          ),
+        ].join('\n'),
+    '',
+    "Metrics at each run's threshold:",
+    table(
+      ['run', 'threshold', 'micro F1', 'Jaccard', 'precision', 'recall', 'mAP'],
+      r.runs.map((run, i) => {
+        const m = r.metrics[i];
+        return m === null || m === undefined
+          ? [run.runId, '—', '—', '—', '—', '—', 'no validation scores']
+          : [run.runId, String(m.threshold), f(m.microF1), f(m.jaccard), f(m.precision), f(m.recall), f(m.mAP)];
+      }),
+    ),
+    ...(classes.length === 0
+      ? []
+      : [
+          '',
+          `F1 per class (Δ against ${ids[0]}):`,
+          table(
+            ['class', ...r.runs.flatMap((run, i) => (i === 0 ? [run.runId] : [run.runId, 'Δ']))],
+            classes.map((name) => {
+              const base = baseline?.perClass.find((c) => c.class === name);
+              return [
+                name,
+                ...r.metrics.flatMap((m, i) => {
+                  const c = m?.perClass.find((p) => p.class === name);
+                  if (i === 0) return [f(c?.f1)];
+                  return [f(c?.f1), c === undefined || base === undefined ? '' : delta(c.f1 - base.f1)];
+                }),
+              ];
+            }),
+          ),
+        ]),
   ].join('\n');
 }
 

@@ -6,6 +6,7 @@ import { DatasetService } from './dataset-service';
 import { EvaluationService } from './evaluation-service';
 import { PredictionService } from './prediction-service';
 import { ReportService, type PdfPrinter } from './report-service';
+import { RunsService } from './runs-service';
 import { SettingsStore } from './settings-store';
 import { TrainingService } from './training-service';
 import type { EngineSpawner } from '../engine/engine-host';
@@ -51,6 +52,7 @@ export function createServices(options: {
       ...spawn,
       ...(options.printPdf ? { printPdf: options.printPdf } : {}),
     }),
+    runs: new RunsService({ db, evaluation }),
   };
   return { handlers, db, dataDir: options.dataDir, close: () => db.close() };
 }

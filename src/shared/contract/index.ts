@@ -3,6 +3,7 @@ import { datasetContract } from './dataset';
 import { evaluationContract } from './evaluation';
 import { predictionContract } from './prediction';
 import { reportsContract } from './reports';
+import { runsContract } from './runs';
 import { trainingContract } from './training';
 import type { ContractClient, ContractHandlers } from './define';
 
@@ -14,6 +15,7 @@ export const contract = {
   evaluation: evaluationContract,
   prediction: predictionContract,
   reports: reportsContract,
+  runs: runsContract,
 } as const;
 
 export type Contract = typeof contract;
@@ -28,3 +30,4 @@ export * from './training';
 export * from './evaluation';
 export * from './prediction';
 export * from './reports';
+export * from './runs';
