@@ -1,8 +1,9 @@
 import type { ReactNode } from 'react';
-import { DatasetIcon, EvaluateIcon, PredictIcon, TrainIcon } from '../components/icons';
+import { DatasetIcon, EvaluateIcon, PredictIcon, RunsIcon, TrainIcon } from '../components/icons';
 import { DatasetWorkspace } from '../features/dataset/dataset-workspace';
 import { EvaluateWorkspace } from '../features/evaluate/evaluate-workspace';
 import { PredictWorkspace } from '../features/predict/predict-workspace';
+import { RunsWorkspace } from '../features/runs/runs-workspace';
 import { TrainWorkspace } from '../features/train/train-workspace';
 
 /** One entry of the left navigation. */
@@ -19,4 +20,5 @@ export const workspaces: readonly Workspace[] = [
   { id: 'train', label: 'Train', icon: <TrainIcon />, render: () => <TrainWorkspace /> },
   { id: 'evaluate', label: 'Evaluate', icon: <EvaluateIcon />, render: () => <EvaluateWorkspace /> },
   { id: 'predict', label: 'Predict', icon: <PredictIcon />, render: () => <PredictWorkspace /> },
+  { id: 'runs', label: 'Runs', icon: <RunsIcon />, render: () => <RunsWorkspace /> },
 ];

@@ -77,3 +77,59 @@ export function UploadIcon(props: SvgIconProps): ReactNode {
     </SvgIcon>
   );
 }
+
+export function RunsIcon(props: SvgIconProps): ReactNode {
+  return (
+    <SvgIcon {...props}>
+      <path d="M13 3c-4.97 0-9 4.03-9 9H1l3.89 3.89.07.14L9 12H6c0-3.87 3.13-7 7-7s7 3.13 7 7-3.13 7-7 7c-1.93 0-3.68-.79-4.94-2.06l-1.42 1.42C8.27 19.99 10.51 21 13 21c4.97 0 9-4.03 9-9s-4.03-9-9-9m-1 5v5l4.28 2.54.72-1.21-3.5-2.08V8z" />
+    </SvgIcon>
+  );
+}
+
+export function CompareIcon(props: SvgIconProps): ReactNode {
+  return (
+    <SvgIcon {...props}>
+      <path d="M9.01 14H2v2h7.01v3L13 15l-3.99-4zm5.98-1v-3H22V8h-7.01V5L11 9z" />
+    </SvgIcon>
+  );
+}
+
+export function EditIcon(props: SvgIconProps): ReactNode {
+  return (
+    <SvgIcon {...props}>
+      <path d="M3 17.25V21h3.75L17.81 9.94l-3.75-3.75zM20.71 7.04c.39-.39.39-1.02 0-1.41l-2.34-2.34a.996.996 0 0 0-1.41 0l-1.83 1.83 3.75 3.75z" />
+    </SvgIcon>
+  );
+}
+
+export function DeleteIcon(props: SvgIconProps): ReactNode {
+  return (
+    <SvgIcon {...props}>
+      <path d="M6 19c0 1.1.9 2 2 2h8c1.1 0 2-.9 2-2V7H6zM19 4h-3.5l-1-1h-5l-1 1H5v2h14z" />
+    </SvgIcon>
+  );
+}
+
+export function CheckIcon(props: SvgIconProps): ReactNode {
+  return (
+    <SvgIcon {...props}>
+      <path d="M9 16.17 4.83 12l-1.42 1.41L9 19 21 7l-1.41-1.41z" />
+    </SvgIcon>
+  );
+}
+
+export function CopyIcon(props: SvgIconProps): ReactNode {
+  return (
+    <SvgIcon {...props}>
+      <path d="M16 1H4c-1.1 0-2 .9-2 2v14h2V3h12zm3 4H8c-1.1 0-2 .9-2 2v14c0 1.1.9 2 2 2h11c1.1 0 2-.9 2-2V7c0-1.1-.9-2-2-2m0 16H8V7h11z" />
+    </SvgIcon>
+  );
+}
+
+export function DownloadIcon(props: SvgIconProps): ReactNode {
+  return (
+    <SvgIcon {...props}>
+      <path d="M19 9h-4V3H9v6H5l7 7zM5 18v2h14v-2z" />
+    </SvgIcon>
+  );
+}
