@@ -64,11 +64,13 @@ export class EvaluationService implements EvaluationHandlers {
         'Give both --annotations and --images to score another annotated set, or neither for the validation images.',
       );
     }
-    const validation = this.load(request.runId, request.annotations === undefined);
+    // Thresholds are tuned on the run's validation images: for another set they are held out. An
+    // imported model has no validation images; it can still be judged on a set at one threshold.
+    const needValidation = request.annotations === undefined || request.perClassThresholds;
+    const validation = needValidation ? this.load(request.runId, request.annotations === undefined) : this.loadIfStored(request.runId);
     const loaded =
-      request.annotations === undefined ? validation : await this.scoreSet(request.runId, request.annotations, request.images!, context);
-    // Thresholds are tuned on the run's validation images: for another set they are held out.
-    const tuned = tunedThresholds(validation.matrix);
+      request.annotations === undefined ? validation! : await this.scoreSet(request.runId, request.annotations, request.images!, context);
+    const tuned = validation === null ? [] : tunedThresholds(validation.matrix);
     const metrics = evaluate(
       loaded.matrix,
       request.threshold,
@@ -155,11 +157,23 @@ export class EvaluationService implements EvaluationHandlers {
     };
   }
 
+  /** The run's validation scores where it has them, null otherwise. */
+  private loadIfStored(runId: string): LoadedScores | null {
+    const stored = this.options.db.prepare('SELECT 1 FROM run_scores WHERE run_id = ?').get(runId);
+    return stored === undefined ? null : this.load(runId);
+  }
+
   /** The run's validation scores, as stored when its training finished. */
   load(runId: string, forEvaluation = true): LoadedScores {
     const run = requireRun(this.options.db, runId);
     const stored = this.options.db.prepare('SELECT classes, image_ids, labels, scores FROM run_scores WHERE run_id = ?').get(runId) as
       StoredScores | undefined;
+    if (stored === undefined && run.mode === 'imported') {
+      throw new AppError(
+        'NOT_FOUND',
+        `Run ${runId} was imported from an exported model, so it has no validation images of its own. Judge it on an annotated set: "mlw evaluate --run ${runId} --annotations FILE --images DIR" (at one threshold; per-class thresholds need validation scores).`,
+      );
+    }
     if (stored === undefined) {
       const advice = run.status === 'running' ? 'Wait for it to finish.' : `Resume it with "mlw resume ${runId}" or train a new run.`;
       const what = forEvaluation ? 'validation scores' : 'validation scores to tune thresholds on';

@@ -295,6 +295,18 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     await expect(
       services.handlers.reports.report({ runId: imported.runId, compare: [], threshold: 0.5, gradcamTiles: 0 }, context()),
     ).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('imported from a model folder') });
+    // An imported model has no validation images: it is judged on an annotated set, with the same figures as its source run.
+    await expect(
+      services.handlers.evaluation.evaluate({ runId: imported.runId, threshold: 0.5, perClassThresholds: false }, context()),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('--annotations FILE --images DIR') });
+    const judged = await services.handlers.evaluation.evaluate(
+      { runId: imported.runId, threshold: 0.5, perClassThresholds: false, annotations: fixture.annotationPath, images: fixture.imagesDir },
+      context(),
+    );
+    const source = await services.handlers.evaluation.evaluate({ runId, threshold: 0.5, perClassThresholds: false }, context());
+    expect(judged.images).toBe(source.images);
+    expect(judged.metrics.microF1).toBeCloseTo(source.metrics.microF1, 6);
+    expect(judged.tunedThresholds).toEqual([]);
 
     // An export never replaces a folder of someone else's files, and only exports import.
     await expect(

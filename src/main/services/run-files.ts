@@ -19,16 +19,18 @@ const headFile = z.object({
 export interface RunRecord {
   id: string;
   status: string;
+  /** frozen, finetune, or imported (a model recorded by `mlw import-model`, without validation scores). */
+  mode: string;
   runDir: string;
   dataset: { train: { annotations: string; images: string }; val: { annotations: string; images: string }; categories: string[] };
 }
 
 /** A run's row, or NOT_FOUND saying how to list the runs. */
 export function requireRun(db: Db, runId: string): RunRecord {
-  const row = db.prepare('SELECT id, status, run_dir, dataset FROM runs WHERE id = ?').get(runId) as
-    { id: string; status: string; run_dir: string; dataset: string } | undefined;
+  const row = db.prepare('SELECT id, status, mode, run_dir, dataset FROM runs WHERE id = ?').get(runId) as
+    { id: string; status: string; mode: string; run_dir: string; dataset: string } | undefined;
   if (row === undefined) throw new AppError('NOT_FOUND', `There is no run ${runId}. "mlw runs" lists them.`);
-  return { id: row.id, status: row.status, runDir: row.run_dir, dataset: JSON.parse(row.dataset) as RunRecord['dataset'] };
+  return { id: row.id, status: row.status, mode: row.mode, runDir: row.run_dir, dataset: JSON.parse(row.dataset) as RunRecord['dataset'] };
 }
 
 /** The trained network of a completed run: its backbone weights and the head kept in head.json. */

@@ -32,7 +32,8 @@ export const runSummary = z.object({
   status: z.enum(['running', 'completed', 'cancelled', 'failed']),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
-  mode: z.enum(trainingModes),
+  /** frozen or finetune; imported for a model recorded by `mlw import-model`. */
+  mode: z.union([z.enum(trainingModes), z.literal('imported')]),
   backbone: z.string(),
   backend: z.string().nullable(),
   categories: z.array(z.string()),
