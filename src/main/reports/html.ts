@@ -62,6 +62,8 @@ export interface ReportData {
     labelsPerImage: { histogram: Record<string, number>; mean: number };
   } | null;
   history: HistoryPoint[];
+  /** The training histories of the compared runs, in `compare`'s order, to overlay on the run's. */
+  compareHistories: HistoryPoint[][];
   /** Exactly what `mlw evaluate` computes for the run at the threshold. */
   metrics: Metrics;
   images: number;
@@ -240,7 +242,51 @@ function training(data: ReportData): string {
     h.map((p) => p.trainRmse),
     h.map((p) => p.valRmse),
   )}</div>
-<p class="caption">Faint: each mini-batch; strong: smoothed (exponential moving average, weight 0.6); red points: validation.</p>`;
+<p class="caption">Faint: each mini-batch; strong: smoothed (exponential moving average, weight 0.6); red points: validation.</p>${overlaid(data)}`;
+}
+
+const runColours = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+/** With compared runs: every run's smoothed training loss and its validation points on one chart. */
+function overlaid(data: ReportData): string {
+  if (data.compare.length === 0) return '';
+  const runs = [
+    { run: data.run, history: data.history },
+    ...data.compare.map((run, i) => ({ run, history: data.compareHistories[i] ?? [] })),
+  ];
+  const series: Series[] = runs.flatMap(({ run, history }, i) => {
+    const colour = runColours[i % runColours.length]!;
+    const smoothed = smooth(history.map((p) => p.trainLoss));
+    return [
+      {
+        name: `${run.name} (training, smoothed)`,
+        points: thin(
+          history.map((p, k) => [p.iteration, smoothed[k]!] as const),
+          1200,
+        ),
+        color: colour,
+        lineWidth: 2,
+      },
+      {
+        name: `${run.name} (validation)`,
+        points: history.flatMap((p) => (p.valLoss === null ? [] : [[p.iteration, p.valLoss] as const])),
+        color: colour,
+        markers: 'circle' as const,
+        lineWidth: 1,
+        dash: '5 3',
+        hideInLegend: true,
+      },
+    ];
+  });
+  return `<div class="charts">${lineChart({
+    title: 'Loss of the compared runs',
+    xLabel: 'iteration',
+    yLabel: 'loss',
+    series,
+    width: 1120,
+    height: 360,
+  })}</div>
+<p class="caption">One colour per run: the line is its smoothed training loss, the dashed points its validation loss.</p>`;
 }
 
 const headlineFigures: [keyof Metrics, string][] = [

@@ -175,6 +175,9 @@ describe('reports of a run with stored scores', () => {
       0.4,
     );
     expect(html).toContain(`<tr data-run="run-b"><th scope="row">The other run</th><td>${formatFigure(other.microF1)}</td>`);
+    // The compared runs' training curves are overlaid on the run's.
+    expect(html).toContain('Loss of the compared runs');
+    expect(html).toContain('The other run (training, smoothed)');
     expect(csv.split('\n')[0]).toContain('scope,class');
     expect(JSON.parse(json)).toMatchObject({ runId: 'run-a', threshold: 0.4 });
   });

@@ -133,6 +133,7 @@ export class ReportService implements ReportsHandlers {
       compare,
       dataset,
       history,
+      compareHistories: compare.map((other) => this.history(other.runId)),
       metrics,
       images: evaluated.images,
       source: evaluated.source,
