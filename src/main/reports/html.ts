@@ -1,5 +1,6 @@
 import type { Metrics, ThresholdMetrics, TunedThreshold } from '../../shared/domain/metrics';
 import { smooth } from '../../shared/domain/smoothing';
+import type { HistoryPoint } from '../services/run-files';
 import { escapeText as e, safeImageUrl } from './escape';
 import { barChart, lineChart, thin, type Series } from './svg';
 
@@ -27,15 +28,6 @@ export interface ReportRun {
   weights: string | null;
   /** Its figures at the report's threshold, null where it has no validation scores. */
   metrics: Metrics | null;
-}
-
-export interface HistoryPoint {
-  iteration: number;
-  epoch: number;
-  trainLoss: number;
-  trainRmse: number;
-  valLoss: number | null;
-  valRmse: number | null;
 }
 
 export interface GradCamTile {

@@ -14,11 +14,11 @@ import { checkExportTarget, exportManifestFile } from '../engine/export-model';
 import { readLayersFolder } from '../engine/layers-folder';
 import { backbones } from '../engine/zoo';
 import { metricsCsv } from '../reports/csv';
-import { renderReport, type GradCamTile, type HistoryPoint, type ReportData, type ReportRun } from '../reports/html';
+import { renderReport, type GradCamTile, type ReportData, type ReportRun } from '../reports/html';
 import { appVersion } from '../version';
 import { writeFileAtomic } from './atomic-file';
 import type { EvaluationService } from './evaluation-service';
-import { readRunNetwork, requireRun } from './run-files';
+import { readRunNetwork, requireRun, runHistory, type HistoryPoint } from './run-files';
 
 type ReportsHandlers = ServiceHandlers<typeof reportsContract>;
 type GalleryHandler = ServiceHandlers<typeof predictionContract>['gallery'];
@@ -301,25 +301,7 @@ export class ReportService implements ReportsHandlers {
   }
 
   private history(runId: string): HistoryPoint[] {
-    return (
-      this.options.db
-        .prepare('SELECT iteration, epoch, train_loss, train_rmse, val_loss, val_rmse FROM run_metrics WHERE run_id = ? ORDER BY iteration')
-        .all(runId) as {
-        iteration: number;
-        epoch: number;
-        train_loss: number;
-        train_rmse: number;
-        val_loss: number | null;
-        val_rmse: number | null;
-      }[]
-    ).map((r) => ({
-      iteration: r.iteration,
-      epoch: r.epoch,
-      trainLoss: r.train_loss,
-      trainRmse: r.train_rmse,
-      valLoss: r.val_loss,
-      valRmse: r.val_rmse,
-    }));
+    return runHistory(this.options.db, runId);
   }
 
   /** The class balance of the run's training annotations, from the cache. */

@@ -70,3 +70,35 @@ export async function readRunNetwork(run: RunRecord): Promise<RunNetwork & { cla
     ...(head.featureLayer === undefined ? {} : { featureLayer: head.featureLayer }),
   };
 }
+
+/** One iteration of a run's recorded history; validation figures only where it validated. */
+export interface HistoryPoint {
+  iteration: number;
+  epoch: number;
+  trainLoss: number;
+  trainRmse: number;
+  valLoss: number | null;
+  valRmse: number | null;
+}
+
+/** A run's metric history, in iteration order (empty for a run that recorded none). */
+export function runHistory(db: Db, runId: string): HistoryPoint[] {
+  const rows = db
+    .prepare('SELECT iteration, epoch, train_loss, train_rmse, val_loss, val_rmse FROM run_metrics WHERE run_id = ? ORDER BY iteration')
+    .all(runId) as {
+    iteration: number;
+    epoch: number;
+    train_loss: number;
+    train_rmse: number;
+    val_loss: number | null;
+    val_rmse: number | null;
+  }[];
+  return rows.map((r) => ({
+    iteration: r.iteration,
+    epoch: r.epoch,
+    trainLoss: r.train_loss,
+    trainRmse: r.train_rmse,
+    valLoss: r.val_loss,
+    valRmse: r.val_rmse,
+  }));
+}

@@ -14,6 +14,7 @@ import { readCheckpoint, readStateFile } from '../engine/checkpoint-file';
 import { downloadLayersModel, downloadWeightsFile } from '../engine/download';
 import { writeFileAtomic } from './atomic-file';
 import type { DatasetService } from './dataset-service';
+import { runHistory } from './run-files';
 import { subsetImages, type SubsetImages } from './subset-images';
 
 type TrainingHandlers = ServiceHandlers<typeof trainingContract>;
@@ -97,25 +98,7 @@ export class TrainingService implements TrainingHandlers {
 
   history: TrainingHandlers['history'] = async ({ runId }) => {
     this.requireRun(runId);
-    return (
-      this.options.db
-        .prepare('SELECT iteration, epoch, train_loss, train_rmse, val_loss, val_rmse FROM run_metrics WHERE run_id = ? ORDER BY iteration')
-        .all(runId) as {
-        iteration: number;
-        epoch: number;
-        train_loss: number;
-        train_rmse: number;
-        val_loss: number | null;
-        val_rmse: number | null;
-      }[]
-    ).map((r) => ({
-      iteration: r.iteration,
-      epoch: r.epoch,
-      trainLoss: r.train_loss,
-      trainRmse: r.train_rmse,
-      valLoss: r.val_loss,
-      valRmse: r.val_rmse,
-    }));
+    return runHistory(this.options.db, runId);
   };
 
   train: TrainingHandlers['train'] = async (input, context) => {
