@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeResized, exampleAugmentation, normalise } from './preprocess';
 import { rejection } from '../../../test/support/rejection';
@@ -177,6 +177,54 @@ describe('decodeResized', () => {
     }
   });
 
+  it('rotates clockwise about the centre, as sharp (libvips) rotates, after mirroring', async () => {
+    // A white square on black, up and right of the centre.
+    const size = 64;
+    const square = Buffer.alloc(size * size * 3);
+    for (let y = 10; y < 16; y++) for (let x = 40; x < 46; x++) square.fill(255, (y * size + x) * 3, (y * size + x) * 3 + 3);
+    const path = join(dir, 'square.png');
+    await sharp(square, raw(size, size)).png().toFile(path);
+    const centroid = (rgb: Uint8Array): [number, number] => {
+      let sx = 0;
+      let sy = 0;
+      let total = 0;
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) {
+          const v = rgb[(y * size + x) * 3]!;
+          sx += v * x;
+          sy += v * y;
+          total += v;
+        }
+      }
+      return [sx / total, sy / total];
+    };
+    for (const [angle, flip] of [
+      [30, false],
+      [-20, true],
+      [45, true],
+    ] as const) {
+      // The reference: sharp's flop, then rotate (which grows the canvas), then the centre crop.
+      let pipeline = sharp(square, raw(size, size));
+      if (flip) pipeline = pipeline.flop();
+      const rotated = await pipeline
+        .rotate(angle, { background: { r: 0, g: 0, b: 0 } })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const { width, height } = rotated.info;
+      const reference = await sharp(rotated.data, raw(width, height))
+        .extract({ left: Math.floor((width - size) / 2), top: Math.floor((height - size) / 2), width: size, height: size })
+        .raw()
+        .toBuffer();
+      const draws = [(angle / 45 + 1) / 2, flip ? 0.1 : 0.9];
+      let k = 0;
+      const ours = await decodeResized(path, size, { maxRotation: 45, horizontalFlip: true }, () => draws[k++]!);
+      const [ox, oy] = centroid(ours);
+      const [rx, ry] = centroid(reference);
+      // libvips crops the grown canvas to whole pixels: its centre can be off by a pixel.
+      expect(Math.hypot(ox - rx, oy - ry), `${angle}° ${flip ? 'mirrored' : ''}`).toBeLessThan(1.5);
+    }
+  });
+
   it('rotation by the maximum angle leaves black corners and keeps the centre', async () => {
     const path = join(dir, 'white.png');
     await sharp(stripes(48, 48, [white]), raw(48, 48))
@@ -203,6 +251,74 @@ describe('decodeResized', () => {
     // No rotation at all: no black anywhere.
     const plain = await decodeResized(path, size, { maxRotation: 45, horizontalFlip: false }, () => 0.5);
     expect(Math.min(...plain)).toBe(255);
+  });
+
+  it('decodes a large JPEG at a DCT scale (as Pillow draft mode) and gives what a full-size decode gives, bar resampling', async () => {
+    // 640×480 at 224: decoded at 320×240. Four stripes and a smooth vertical gradient.
+    const width = 640;
+    const height = 480;
+    const pixels = stripes(width, height, [red, green, blue, white]);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) pixels[(y * width + x) * 3 + 1] ||= Math.floor((y * 255) / height);
+    const path = join(dir, 'large.jpg');
+    await sharp(pixels, raw(width, height)).jpeg({ quality: 95 }).toFile(path);
+    const size = 224;
+    const rgb = await decodeResized(path, size);
+    const full = await sharp(path).resize(size, size, { fit: 'fill' }).raw().toBuffer();
+    let total = 0;
+    for (let i = 0; i < rgb.length; i++) total += Math.abs(rgb[i]! - full[i]!);
+    expect(total / rgb.length).toBeLessThan(2);
+    expect(near(pixel(rgb, size, 20, 5), [255, 2, 0])).toBe(true);
+    expect(near(pixel(rgb, size, 200, 200), white)).toBe(true);
+  });
+
+  it('honours the EXIF orientation of a JPEG decoded at a DCT scale', async () => {
+    const path = join(dir, 'exif-large.jpg');
+    await sharp(stripes(128, 64, [red, blue]), raw(128, 64))
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toFile(path);
+    // Shown 64 wide and 128 high: red on top, blue below.
+    const rgb = await decodeResized(path, 16);
+    expect(near(pixel(rgb, 16, 8, 2), red)).toBe(true);
+    expect(near(pixel(rgb, 16, 8, 13), blue)).toBe(true);
+  });
+
+  it('decodes JPEGs whose names have brackets or spaces, and ones far larger than the target', async () => {
+    const jpeg = await sharp(stripes(600, 600, [green, blue]), raw(600, 600))
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    // 600 is over 16 × 16: libvips picks the DCT scale itself.
+    for (const name of ['photo [1].jpg', 'scan[2]', 'plain name.jpg', 'huge.jpg']) {
+      const path = join(dir, name);
+      writeFileSync(path, jpeg);
+      const rgb = await decodeResized(path, name === 'huge.jpg' ? 16 : 64);
+      const size = name === 'huge.jpg' ? 16 : 64;
+      expect(near(pixel(rgb, size, 1, size / 2), green), name).toBe(true);
+      expect(near(pixel(rgb, size, size - 2, size / 2), blue), name).toBe(true);
+    }
+  });
+
+  it('brings colour-managed JPEGs to sRGB as libvips does: P3 converted, sRGB as it is, CMYK through libvips', async () => {
+    const size = 16;
+    const colour = { r: 220, g: 90, b: 40 };
+    const flat = (): Sharp => sharp({ create: { width: 64, height: 64, channels: 3, background: colour } });
+    const cases = [
+      { name: 'p3.jpg', image: flat().withIccProfile('p3'), tolerance: 2 },
+      { name: 'srgb.jpg', image: flat().withIccProfile('srgb'), tolerance: 1 },
+      { name: 'cmyk.jpg', image: flat().toColourspace('cmyk'), tolerance: 1 },
+    ];
+    for (const { name, image, tolerance } of cases) {
+      const path = join(dir, name);
+      await image.jpeg({ quality: 100 }).toFile(path);
+      const reference = await sharp(path).toColourspace('srgb').resize(size, size, { fit: 'fill' }).raw().toBuffer();
+      const rgb = await decodeResized(path, size);
+      expect(near(pixel(rgb, size, 8, 8), pixel(reference, size, 8, 8), tolerance), name).toBe(true);
+      // All near the colour we started from (CMYK goes through a printing profile and back).
+      expect(near(pixel(rgb, size, 8, 8), [colour.r, colour.g, colour.b], 30), name).toBe(true);
+    }
+    // The P3 file really holds other numbers than sRGB's.
+    const stored = await sharp(join(dir, 'p3.jpg'), { ignoreIcc: true }).raw().toBuffer();
+    expect(near([stored[0]!, stored[1]!, stored[2]!], [colour.r, colour.g, colour.b], 3)).toBe(false);
   });
 
   it('a corrupt file (random bytes named .jpg) → INVALID_INPUT naming the file', async () => {

@@ -1,0 +1,90 @@
+import sharp, { type Sharp } from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { draftShrink, readJpegHeader } from './decode-jpeg';
+
+function flat(width: number, height: number): Sharp {
+  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 100, b: 50 } } });
+}
+
+/** JPEG bytes made by hand from marker segments: SOI, the given segments, an SOF0 of 3×2 pixels, SOS. */
+function handMade(...segments: [marker: number, payload: number[]][]): Uint8Array {
+  const bytes = [0xff, 0xd8];
+  const sof = [8, 0, 2, 0, 3, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0];
+  for (const [marker, payload] of [...segments, [0xc0, sof] as [number, number[]]]) {
+    const length = payload.length + 2;
+    bytes.push(0xff, marker, length >> 8, length & 0xff, ...payload);
+  }
+  bytes.push(0xff, 0xda, 0, 2);
+  return Uint8Array.from(bytes);
+}
+
+function iccChunk(sequence: number, count: number, data: number[]): [number, number[]] {
+  return [0xe2, [...Buffer.from('ICC_PROFILE\0', 'latin1'), sequence, count, ...data]];
+}
+
+describe('readJpegHeader', () => {
+  it('reads the size and components of baseline, progressive, grey and CMYK JPEGs', async () => {
+    expect(readJpegHeader(await flat(64, 48).jpeg().toBuffer())).toEqual({ width: 64, height: 48, components: 3, icc: null });
+    expect(readJpegHeader(await flat(30, 70).jpeg({ progressive: true }).toBuffer())).toMatchObject({
+      width: 30,
+      height: 70,
+      components: 3,
+    });
+    expect(readJpegHeader(await flat(20, 10).toColourspace('b-w').jpeg().toBuffer())).toMatchObject({
+      width: 20,
+      height: 10,
+      components: 1,
+    });
+    expect(readJpegHeader(await flat(20, 10).toColourspace('cmyk').jpeg().toBuffer())).toMatchObject({ components: 4 });
+    // Markers may be preceded by fill bytes.
+    const padded = handMade([0xe0, [1, 2, 3]]);
+    const withFill = Uint8Array.from([...padded.subarray(0, 2), 0xff, 0xff, ...padded.subarray(2)]);
+    expect(readJpegHeader(withFill)).toMatchObject({ width: 3, height: 2, components: 3 });
+  });
+
+  it('returns the embedded ICC profile as libvips reads it, one APP2 segment or several', async () => {
+    for (const profile of ['p3', 'cmyk']) {
+      const base = flat(16, 16);
+      const jpeg = await (profile === 'cmyk' ? base.toColourspace('cmyk') : base).withIccProfile(profile).jpeg().toBuffer();
+      const { icc } = await sharp(jpeg).metadata();
+      expect(icc, profile).toBeDefined();
+      // The CMYK profile is near 1 MB: 15 segments of at most 64 KiB.
+      expect(Buffer.from(readJpegHeader(jpeg)!.icc!)).toEqual(icc);
+    }
+    // Segments in any order are put back in sequence.
+    expect(Array.from(readJpegHeader(handMade(iccChunk(2, 2, [3, 4]), iccChunk(1, 2, [1, 2])))!.icc!)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('gives an empty profile when its segments do not add up (libvips then decides what to do)', () => {
+    expect(readJpegHeader(handMade(iccChunk(1, 2, [1, 2])))!.icc).toEqual(new Uint8Array(0));
+    expect(readJpegHeader(handMade(iccChunk(1, 1, [1]), iccChunk(1, 1, [2])))!.icc).toEqual(new Uint8Array(0));
+    expect(readJpegHeader(handMade(iccChunk(3, 2, [1])))!.icc).toEqual(new Uint8Array(0));
+  });
+
+  it('returns null for what is not a readable JPEG header', async () => {
+    const jpeg = await flat(64, 48).jpeg().toBuffer();
+    expect(readJpegHeader(await flat(8, 8).png().toBuffer())).toBeNull();
+    expect(readJpegHeader(Buffer.from(Array.from({ length: 256 }, (_, i) => (i * 7919 + 13) % 256)))).toBeNull();
+    expect(readJpegHeader(jpeg.subarray(0, 40))).toBeNull(); // cut off before the frame header
+    expect(readJpegHeader(new Uint8Array([0xff, 0xd8]))).toBeNull();
+    // Rubbish between segments, and a frame whose height comes later (DNL): no guessing.
+    expect(readJpegHeader(Uint8Array.from([0xff, 0xd8, 0x12, 0x34, ...handMade().subarray(2)]))).toBeNull();
+    const dnl = handMade();
+    dnl[7] = 0;
+    dnl[8] = 0;
+    expect(readJpegHeader(dnl)).toBeNull();
+  });
+});
+
+describe('draftShrink', () => {
+  it("picks Pillow draft mode's scale: the largest of 1, 2, 4, 8 that keeps both sides at least the target", () => {
+    expect(draftShrink(640, 480, 224)).toBe(2);
+    expect(draftShrink(480, 640, 224)).toBe(2);
+    expect(draftShrink(640, 447, 224)).toBe(1);
+    expect(draftShrink(224, 224, 224)).toBe(1);
+    expect(draftShrink(100, 50, 224)).toBe(1);
+    expect(draftShrink(1000, 900, 224)).toBe(4);
+    expect(draftShrink(4000, 3000, 224)).toBe(8);
+    expect(draftShrink(64, 64, 16)).toBe(4);
+  });
+});
