@@ -10,7 +10,7 @@ import { AppError } from '../../shared/contract/errors';
 import { loadEngine } from './backend';
 import { extractFeatures, featureExtractor, type FeatureExtractor, type FeatureRequest } from './features';
 import { loadLayersFolder } from './layers-folder';
-import { decodeResized, exampleAugmentation, normalise } from './preprocess';
+import { decodeResized, decoderVersion, exampleAugmentation, normalise } from './preprocess';
 import { backboneSpec } from './zoo';
 
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -116,6 +116,8 @@ describe.skipIf(!hasMobilenet)(`extractFeatures with the real MobileNet v1 0.75$
     // One cached row per readable (image, view), none for the corrupt image.
     const cached = readdirSync(join(cacheDir, 'features'), { recursive: true }).filter((f) => String(f).endsWith('.f32'));
     expect(cached).toHaveLength(6);
+    // Keyed by how the pixels were decoded too: another decoder's features are never reused.
+    expect(readdirSync(join(cacheDir, 'features'))[0]).toMatch(new RegExp(`-${decoderVersion}$`));
 
     const second = await extractFeatures(tf, extractor, request(cacheDir));
     expect(second.fromCache).toBe(6);

@@ -5,7 +5,7 @@ import type * as Tf from '@tensorflow/tfjs';
 import type { Progress } from '../../shared/contract/define';
 import { AppError, cancelled } from '../../shared/contract/errors';
 import { writeFileAtomic } from '../services/atomic-file';
-import { decodeResized, normalise, type Augmentation } from './preprocess';
+import { decodeResized, decoderVersion, normalise, type Augmentation } from './preprocess';
 import { seededRandom } from './train-head';
 import type { BackboneSpec } from './zoo';
 
@@ -73,7 +73,7 @@ export async function extractFeatures(tf: typeof Tf, extractor: FeatureExtractor
   const cacheRoot = join(
     request.cacheDir,
     'features',
-    `${spec.id}-${extractor.weightsKey.slice(0, 16)}-${spec.preprocessing.normalisation}${size}`,
+    `${spec.id}-${extractor.weightsKey.slice(0, 16)}-${spec.preprocessing.normalisation}${size}-${decoderVersion}`,
   );
   await mkdir(cacheRoot, { recursive: true });
   let fromCache = 0;

@@ -21,6 +21,13 @@ export interface Augmentation {
 /** The example's augmentation: RandRotation [-45, 45] and RandXReflection. */
 export const exampleAugmentation: Augmentation = { maxRotation: 45, horizontalFlip: true };
 
+/**
+ * Names how `decodeResized` makes its pixels. Caches of anything computed from them (backbone
+ * features) include it, so a change of decoder (scale-on-load, resize filter, colour handling) never
+ * mixes old and new values: bump it whenever the pixels can change.
+ */
+export const decoderVersion = 'draft-bilinear-2';
+
 const caffeMeanBgr = [103.939, 116.779, 123.68] as const;
 
 /**
