@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -148,6 +149,40 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     await expect(
       services.handlers.prediction.gradcam({ runId, image: { path: image }, classes: ['zebra'] }, context()),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('has no class "zebra"') });
+  });
+
+  it('answers mlw predict and mlw gradcam --json with the documented shapes', async () => {
+    const validation = await services.handlers.evaluation.scores({ runId }, context());
+    const image = join(fixture.imagesDir, validation.fileNames[0]!);
+    const mlw = (...args: string[]) => {
+      const result = spawnSync(process.execPath, [join(root, 'bin/mlw.mjs'), ...args, '--json', '--cache', join(dir, 'data')], {
+        encoding: 'utf8',
+      });
+      expect(result.status, result.stderr).toBe(0);
+      return JSON.parse(result.stdout) as Record<string, unknown>;
+    };
+    const predicted = mlw('predict', '--run', runId, image) as {
+      classes: string[];
+      results: { ok: boolean; image: string; scores: Record<string, number>; labels: string[] }[];
+    };
+    expect(predicted.classes).toEqual(classes);
+    expect(Object.keys(predicted.results[0]!.scores)).toEqual(classes);
+    classes.forEach((name, j) => expect(predicted.results[0]!.scores[name]).toBeCloseTo(validation.scores[0]![j]!, 5));
+    const out = join(dir, 'cli-cams');
+    const cams = mlw('gradcam', '--run', runId, image, '--classes', 'dog,cat', '--out', out) as {
+      image: string;
+      width: number;
+      height: number;
+      classes: { class: string; score: number; png: string; peak: [number, number]; map: number[][] }[];
+    };
+    expect(Object.keys(cams).sort()).toEqual(['classes', 'height', 'image', 'width']);
+    expect(cams.classes.map((c) => c.class)).toEqual(['dog', 'cat']);
+    for (const c of cams.classes) {
+      expect(Object.keys(c).sort()).toEqual(['class', 'map', 'peak', 'png', 'score']);
+      expect(existsSync(c.png)).toBe(true);
+      expect(c.png.startsWith(out)).toBe(true);
+      expect(c.map).toHaveLength(7);
+    }
   });
 
   it('builds a Grad-CAM gallery of a class’s most confident true positives once, then serves it from the run’s cache', async () => {
