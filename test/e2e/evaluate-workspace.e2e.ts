@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { openCache } from '../../src/main/db/connection';
 import {
   confusion,
@@ -13,10 +13,8 @@ import {
 } from '../../src/shared/domain/metrics';
 import { referenceExampleCategories } from '../../src/shared/domain/presets';
 import { insertRunWithScores, type FixtureRun } from '../fixtures/run-fixture';
-import { coco128, hasCoco128, projectRoot, startServedApp, type ServedApp } from './serve-harness';
+import { hasCoco128, hasModel, projectRoot, startServedApp, trainCoco128Run, type ServedApp } from './serve-harness';
 
-const mobilenet = resolve(projectRoot, '../shared/models/mobilenet_v1_0.75_224');
-const hasModel = existsSync(join(mobilenet, 'model.json'));
 // MLW_E2E_FIXTURE_RUN=1 takes the fixture path even where the real data is present (what machines without it run).
 const useRealRun = hasCoco128 && hasModel && process.env.MLW_E2E_FIXTURE_RUN !== '1';
 const screenshots = join(projectRoot, 'test-results');
@@ -53,30 +51,8 @@ function fixtureRun(): FixtureRun {
 /** A run with scores: trained on coco128 with the real MobileNet when this machine has them, a fixture otherwise. */
 function recordRun(): { runId: string; source: string } {
   if (useRealRun) {
-    const result = app.mlwJson<{ runId: string }>(
-      'train',
-      '--train-annotations',
-      coco128.annotations,
-      '--train-images',
-      coco128.images,
-      '--val-annotations',
-      coco128.annotations,
-      '--val-images',
-      coco128.images,
-      '--categories',
-      referenceExampleCategories.join(','),
-      '--weights',
-      mobilenet,
-      '--mode',
-      'frozen',
-      '--views',
-      '0',
-      // At 30 epochs the new layer fits these 35 images perfectly and there is no mistake to look at;
-      // 8 leaves some at 0.3 (and trains in about 20 s).
-      '--epochs',
-      '8',
-    );
-    return { runId: result.runId, source: 'a frozen-backbone run trained on coco128 with the real MobileNet' };
+    const runId = trainCoco128Run(app);
+    return { runId, source: 'a frozen-backbone run trained on coco128 with the real MobileNet' };
   }
   const run = fixtureRun();
   const db = openCache(app.dataDir);

@@ -1,12 +1,9 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { referenceExampleCategories } from '../../src/shared/domain/presets';
-import { coco128, hasCoco128, projectRoot, startServedApp, type ServedApp } from './serve-harness';
+import { join } from 'node:path';
+import { coco128, hasCoco128, hasModel, projectRoot, startServedApp, trainCoco128Run, type ServedApp } from './serve-harness';
 
-const mobilenet = resolve(projectRoot, '../shared/models/mobilenet_v1_0.75_224');
-const hasModel = existsSync(join(mobilenet, 'model.json'));
 const screenshots = join(projectRoot, 'test-results');
 
 /** What `mlw predict --json` prints: scores by class name. */
@@ -29,31 +26,6 @@ test.afterEach(async () => {
   await app.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
-
-/** A frozen-backbone run on coco128 with the real MobileNet: scoring and Grad-CAM need its head and weights. */
-function trainRun(): string {
-  return app.mlwJson<{ runId: string }>(
-    'train',
-    '--train-annotations',
-    coco128.annotations,
-    '--train-images',
-    coco128.images,
-    '--val-annotations',
-    coco128.annotations,
-    '--val-images',
-    coco128.images,
-    '--categories',
-    referenceExampleCategories.join(','),
-    '--weights',
-    mobilenet,
-    '--mode',
-    'frozen',
-    '--views',
-    '0',
-    '--epochs',
-    '8',
-  ).runId;
-}
 
 function card(page: Page, image: string): Locator {
   return page.locator(`[data-testid="prediction-card"][data-image="${image}"]`);
@@ -80,7 +52,7 @@ test('predicts new images as mlw predict does, explains one with Grad-CAM, shows
   );
   test.setTimeout(180_000);
   const started = Date.now();
-  const runId = trainRun();
+  const runId = trainCoco128Run(app);
   const trained = Date.now();
 
   const byPath = [join(coco128.images, '000000000042.jpg'), join(coco128.images, '000000000599.jpg')];

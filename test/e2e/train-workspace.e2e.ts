@@ -1,10 +1,8 @@
 import { expect, test } from '@playwright/test';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { coco128, hasCoco128, projectRoot, startServedApp, type ServedApp } from './serve-harness';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { coco128, hasCoco128, hasModel, mobilenet, projectRoot, startServedApp, type ServedApp } from './serve-harness';
 
-const mobilenet = resolve(projectRoot, '../shared/models/mobilenet_v1_0.75_224');
-const hasModel = existsSync(join(mobilenet, 'model.json'));
 const screenshots = join(projectRoot, 'test-results');
 let app: ServedApp;
 
