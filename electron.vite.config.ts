@@ -11,6 +11,8 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/app/index.ts'),
           // The engine process's entry, forked beside the main bundle.
           'engine-worker': resolve(__dirname, 'src/main/engine/engine.worker.ts'),
+          // The engine's decode threads, started from a file beside the engine's bundle.
+          'decode-worker': resolve(__dirname, 'src/main/engine/decode.worker.ts'),
         },
       },
     },

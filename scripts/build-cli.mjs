@@ -12,6 +12,8 @@ await build({
     index: join(root, 'src/main/cli/index.ts'),
     // The engine runs in its own process; it is forked from this file beside the bundle.
     'engine-worker': join(root, 'src/main/engine/engine.worker.ts'),
+    // The engine's decode threads; started from a file beside the engine's bundle.
+    'decode-worker': join(root, 'src/main/engine/decode.worker.ts'),
   },
   outdir: join(root, 'out/cli'),
   outExtension: { '.js': '.mjs' },

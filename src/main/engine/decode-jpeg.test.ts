@@ -1,6 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { draftShrink, readJpegHeader } from './decode-jpeg';
+import { draftShrink, eighthsScale, readJpegHeader } from './decode-jpeg';
 
 function flat(width: number, height: number): Sharp {
   return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 100, b: 50 } } });
@@ -23,8 +23,15 @@ function iccChunk(sequence: number, count: number, data: number[]): [number, num
 }
 
 describe('readJpegHeader', () => {
-  it('reads the size and components of baseline, progressive, grey and CMYK JPEGs', async () => {
-    expect(readJpegHeader(await flat(64, 48).jpeg().toBuffer())).toEqual({ width: 64, height: 48, components: 3, icc: null });
+  it('reads the size, precision and components of baseline, progressive, grey and CMYK JPEGs', async () => {
+    expect(readJpegHeader(await flat(64, 48).jpeg().toBuffer())).toEqual({
+      width: 64,
+      height: 48,
+      components: 3,
+      precision: 8,
+      orientation: 1,
+      icc: null,
+    });
     expect(readJpegHeader(await flat(30, 70).jpeg({ progressive: true }).toBuffer())).toMatchObject({
       width: 30,
       height: 70,
@@ -40,6 +47,42 @@ describe('readJpegHeader', () => {
     const padded = handMade([0xe0, [1, 2, 3]]);
     const withFill = Uint8Array.from([...padded.subarray(0, 2), 0xff, 0xff, ...padded.subarray(2)]);
     expect(readJpegHeader(withFill)).toMatchObject({ width: 3, height: 2, components: 3 });
+  });
+
+  it('reads the EXIF orientation as libvips does, little- and big-endian, and 1 where there is none or it is unreadable', async () => {
+    for (const orientation of [1, 3, 6, 8]) {
+      const jpeg = await flat(32, 16).withMetadata({ orientation }).jpeg().toBuffer();
+      expect((await sharp(jpeg).metadata()).orientation).toBe(orientation);
+      expect(readJpegHeader(jpeg)!.orientation, `orientation ${orientation}`).toBe(orientation);
+    }
+    // IFD0 with one entry: the Orientation tag (0x0112), type SHORT, count 1, value 6.
+    const tiff = (little: boolean): number[] => {
+      const u16 = (v: number): number[] => (little ? [v & 0xff, v >> 8] : [v >> 8, v & 0xff]);
+      const u32 = (v: number): number[] =>
+        little ? [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24] : [v >>> 24, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff];
+      return [
+        ...Buffer.from(little ? 'II' : 'MM'),
+        ...u16(42),
+        ...u32(8),
+        ...u16(1),
+        ...u16(0x0112),
+        ...u16(3),
+        ...u32(1),
+        ...u16(6),
+        0,
+        0,
+        ...u32(0),
+      ];
+    };
+    const exif = (body: number[]): [number, number[]] => [0xe1, [...Buffer.from('Exif\0\0', 'latin1'), ...body]];
+    expect(readJpegHeader(handMade(exif(tiff(true))))!.orientation).toBe(6);
+    expect(readJpegHeader(handMade(exif(tiff(false))))!.orientation).toBe(6);
+    // Cut short, a bad byte order, an out-of-range value: upright, not an exception.
+    expect(readJpegHeader(handMade(exif(tiff(true).slice(0, 12))))!.orientation).toBe(1);
+    expect(readJpegHeader(handMade(exif([0x41, 0x41, ...tiff(true).slice(2)])))!.orientation).toBe(1);
+    const nine = tiff(true);
+    nine[18] = 9;
+    expect(readJpegHeader(handMade(exif(nine)))!.orientation).toBe(1);
   });
 
   it('returns the embedded ICC profile as libvips reads it, one APP2 segment or several', async () => {
@@ -73,6 +116,21 @@ describe('readJpegHeader', () => {
     dnl[7] = 0;
     dnl[8] = 0;
     expect(readJpegHeader(dnl)).toBeNull();
+  });
+});
+
+describe('eighthsScale', () => {
+  it('picks the smallest DCT scale in eighths that keeps both sides at least the target, as libjpeg rounds them (up)', () => {
+    expect(eighthsScale(640, 480, 224)).toBe(4); // 320×240
+    expect(eighthsScale(640, 427, 224)).toBe(5); // 400×267; 4/8 would give 214 rows
+    expect(eighthsScale(427, 640, 224)).toBe(5);
+    expect(eighthsScale(500, 375, 224)).toBe(5); // 313×235
+    expect(eighthsScale(448, 448, 224)).toBe(4);
+    expect(eighthsScale(447, 447, 224)).toBe(4); // 4/8 of 447 is 223.5, which libjpeg rounds up to 224
+    expect(eighthsScale(445, 445, 224)).toBe(5); // 222.5 → 223: too few
+    expect(eighthsScale(4000, 3000, 224)).toBe(1);
+    expect(eighthsScale(224, 224, 224)).toBe(8);
+    expect(eighthsScale(100, 50, 224)).toBe(8); // smaller than the target: full size, then enlarged
   });
 });
 

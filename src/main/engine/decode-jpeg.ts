@@ -1,7 +1,7 @@
 /**
- * What decoding needs to know about a JPEG before libvips opens it, read from the marker segments
- * in a few microseconds: its size (to pick a DCT scale, as Pillow's draft mode does) and its
- * embedded colour profile (see decode-icc.ts for why).
+ * What decoding needs to know about a JPEG before it is opened, read from the marker segments in a
+ * few microseconds: its size (to pick a DCT scale), sample precision and components, EXIF
+ * orientation, and embedded colour profile (see decode-icc.ts for why).
  */
 
 export interface JpegHeader {
@@ -9,6 +9,10 @@ export interface JpegHeader {
   height: number;
   /** 1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK. */
   components: number;
+  /** Bits per sample: 8, or 12 for the rare 12-bit JPEG. */
+  precision: number;
+  /** The EXIF orientation (1 to 8; 1, upright, when there is none). */
+  orientation: number;
   /** The embedded ICC profile, reassembled from its APP2 segments; empty when those are inconsistent. */
   icc: Uint8Array | null;
 }
@@ -19,7 +23,8 @@ export interface JpegHeader {
  */
 export function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
-  let frame: Omit<JpegHeader, 'icc'> | null = null;
+  let frame: Omit<JpegHeader, 'icc' | 'orientation'> | null = null;
+  let orientation = 1;
   const iccChunks = new Map<number, Uint8Array>();
   let iccCount = 0;
   let iccMalformed = false;
@@ -36,7 +41,14 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
     if (length < 2 || i + length > bytes.length) return null;
     const segment = bytes.subarray(i + 2, i + length);
     if (isStartOfFrame(marker) && segment.length >= 6) {
-      frame = { height: (segment[1]! << 8) | segment[2]!, width: (segment[3]! << 8) | segment[4]!, components: segment[5]! };
+      frame = {
+        precision: segment[0]!,
+        height: (segment[1]! << 8) | segment[2]!,
+        width: (segment[3]! << 8) | segment[4]!,
+        components: segment[5]!,
+      };
+    } else if (marker === 0xe1 && segment.length >= 14 && ascii(segment, 0, 6) === 'Exif\0\0') {
+      orientation = exifOrientation(segment.subarray(6)) ?? orientation;
     } else if (marker === 0xe2 && segment.length >= 14 && ascii(segment, 0, 12) === 'ICC_PROFILE\0') {
       // A profile over 64 KiB is split across APP2 segments numbered 1..count.
       const sequence = segment[12]!;
@@ -49,8 +61,8 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
   }
   // A height of 0 means a DNL marker gives it after the first scan; no guessing then.
   if (frame === null || frame.width === 0 || frame.height === 0) return null;
-  if (iccChunks.size === 0) return { ...frame, icc: null };
-  if (iccMalformed || iccChunks.size !== iccCount) return { ...frame, icc: new Uint8Array(0) };
+  if (iccChunks.size === 0) return { ...frame, orientation, icc: null };
+  if (iccMalformed || iccChunks.size !== iccCount) return { ...frame, orientation, icc: new Uint8Array(0) };
   const parts = Array.from({ length: iccCount }, (_, k) => iccChunks.get(k + 1)!);
   const icc = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;
@@ -58,7 +70,39 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
     icc.set(part, offset);
     offset += part.length;
   }
-  return { ...frame, icc };
+  return { ...frame, orientation, icc };
+}
+
+/** The Orientation tag (0x0112) of IFD0 in a TIFF-structured EXIF block, or null where it cannot be read. */
+function exifOrientation(tiff: Uint8Array): number | null {
+  const view = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
+  const order = ascii(tiff, 0, 2);
+  if (order !== 'II' && order !== 'MM') return null;
+  const little = order === 'II';
+  if (view.getUint16(2, little) !== 42) return null;
+  const ifd = view.getUint32(4, little);
+  if (ifd + 2 > tiff.length) return null;
+  const entries = view.getUint16(ifd, little);
+  for (let k = 0; k < entries; k++) {
+    const at = ifd + 2 + k * 12;
+    if (at + 12 > tiff.length) return null;
+    if (view.getUint16(at, little) !== 0x0112) continue;
+    const value = view.getUint16(at + 8, little);
+    return value >= 1 && value <= 8 ? value : null;
+  }
+  return null;
+}
+
+/**
+ * The scale, in eighths (1 to 8), at which libjpeg's DCT scaling decodes the image for a square
+ * `size` input: the smallest that keeps both sides at least `size` (libjpeg rounds up), so the
+ * resize after it only ever reduces; 8 (full size) for an image smaller than that. Pillow's draft
+ * mode picks the same way among 1/8, 1/4 and 1/2 only: a 640×427 photo decodes at 5/8 here and in
+ * full there.
+ */
+export function eighthsScale(width: number, height: number, size: number): number {
+  for (let m = 1; m < 8; m++) if (Math.ceil((width * m) / 8) >= size && Math.ceil((height * m) / 8) >= size) return m;
+  return 8;
 }
 
 /**

@@ -12,7 +12,8 @@ import type { Progress } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
 import { loadBackbone } from './architectures/load-backbone';
 import { saveLayersFolder } from './layers-folder';
-import { exampleAugmentation } from './preprocess';
+import { DecodePool } from './decode-pool';
+import { exampleAugmentation, useDecodePool } from './preprocess';
 import { exportModel } from './export-model';
 import { gradCamOfImage, scoreImages } from './run-network';
 import { trainFinetune, type FinetuneCheckpoint } from './train-finetune';
@@ -23,6 +24,9 @@ import { backboneSpec, finetuneFits } from './zoo';
 console.log = console.error;
 console.info = console.error;
 console.warn = console.error;
+
+// Images are decoded on worker threads, on the cores TensorFlow.js leaves free (started on first use).
+useDecodePool(new DecodePool());
 
 interface ParentPort {
   postMessage(message: unknown): void;

@@ -3,6 +3,9 @@ import sharp from 'sharp';
 import { AppError } from '../../shared/contract/errors';
 import { srgbConversion, type ToSrgb } from './decode-icc';
 import { draftShrink, readJpegHeader, type JpegHeader } from './decode-jpeg';
+import type { DecodePool } from './decode-pool';
+import { decodeJpegSquare } from './decode-wasm';
+import { resizeRgb } from './resize-rgb';
 
 /** How a backbone wants its pixels: Keras MobileNet scales to [-1, 1]; Keras ResNet-50 is caffe-style BGR minus the ImageNet mean. */
 export type Normalisation = 'mobilenet' | 'caffe';
@@ -26,7 +29,7 @@ export const exampleAugmentation: Augmentation = { maxRotation: 45, horizontalFl
  * features) include it, so a change of decoder (scale-on-load, resize filter, colour handling) never
  * mixes old and new values: bump it whenever the pixels can change.
  */
-export const decoderVersion = 'draft-bilinear-2';
+export const decoderVersion = 'wasm-eighths-3';
 
 const caffeMeanBgr = [103.939, 116.779, 123.68] as const;
 
@@ -35,6 +38,10 @@ const caffeMeanBgr = [103.939, 116.779, 123.68] as const;
  * square input, stretching as MATLAB's augmentedImageDatastore does. Returns RGB bytes, HWC.
  * With `augment`, the image is rotated about its centre (corners filled with black, size kept, as
  * imageDataAugmenter does) and maybe mirrored; `random` gives numbers in [0, 1).
+ *
+ * The work runs on the decode pool's threads where one is in use (the engine process starts one:
+ * see useDecodePool), and on this thread otherwise. The augmentation is drawn here either way, so
+ * seeded runs give the same images wherever they are decoded.
  */
 export async function decodeResized(
   path: string,
@@ -42,21 +49,36 @@ export async function decodeResized(
   augment?: Augmentation,
   random: () => number = Math.random,
 ): Promise<Uint8Array> {
-  const rgb = await decodeToSquare(path, size);
-  if (augment === undefined) return rgb;
-  const angle = (random() * 2 - 1) * augment.maxRotation;
-  const flip = augment.horizontalFlip && random() < 0.5;
-  return rotateAndFlip(rgb, size, angle, flip);
+  const angle = augment === undefined ? 0 : (random() * 2 - 1) * augment.maxRotation;
+  const flip = augment !== undefined && augment.horizontalFlip && random() < 0.5;
+  return decodePool !== null ? decodePool.decode({ path, size, angle, flip }) : decodeSquare(path, size, angle, flip);
+}
+
+let decodePool: DecodePool | null = null;
+
+/** Sends decodeResized's work to `pool` from now on (null: back to this thread); returns the pool it replaced. */
+export function useDecodePool(pool: DecodePool | null): DecodePool | null {
+  const previous = decodePool;
+  decodePool = pool;
+  return previous;
+}
+
+/** decodeResized's work for one image, with its augmentation drawn: on whichever thread calls it. */
+export async function decodeSquare(path: string, size: number, angle: number, flip: boolean): Promise<Uint8Array> {
+  return rotateAndFlip(await decodeToSquare(path, size), size, angle, flip);
 }
 
 /**
- * One libvips pipeline per image. Where the time went before (640×480 COCO JPEGs, 224 target, one
+ * JPEGs (nearly all of a photo data set) go through the WebAssembly decoder (decode-wasm.ts), the
+ * rest through libvips. Where the time went with libvips alone (640×480 COCO JPEGs, 224 target, one
  * core): a full-size decode, because sharp's own shrink-on-load backs off for reductions between 2
- * and 3 (its guard against libjpeg rounding); and, for the half of the photos that embed an ICC
- * profile, a new lcms transform per image (see decode-icc.ts).
+ * and 3 (its guard against libjpeg rounding); for the half of the photos that embed an ICC profile,
+ * a new lcms transform per image (see decode-icc.ts); libvips' resize, whose set-up costs more than
+ * the little resizing left after a DCT scaling (see resize-rgb.ts); and about a millisecond per
+ * image of handing the work to libvips and back.
  */
-async function decodeToSquare(path: string, size: number): Promise<Buffer> {
-  let rgb: Buffer;
+async function decodeToSquare(path: string, size: number): Promise<Uint8Array> {
+  let rgb: Uint8Array | null;
   // Set when the embedded profile is converted here rather than by libvips.
   let toSrgb: ToSrgb | null = null;
   try {
@@ -64,18 +86,12 @@ async function decodeToSquare(path: string, size: number): Promise<Buffer> {
     // close) for a file the page cache usually holds, which costs more than reading it here.
     const bytes = readFileSync(path);
     const jpeg = readJpegHeader(bytes);
-    const conversion = jpeg?.icc && jpeg.components === 3 ? srgbConversion(jpeg.icc) : null;
-    if (typeof conversion === 'function') toSrgb = conversion;
-    rgb = await sharp(jpegInput(path, bytes, jpeg, size), { failOn: 'error', ignoreIcc: conversion !== null })
-      .autoOrient()
-      .removeAlpha()
-      .toColourspace('srgb')
-      // Bilinear (torchvision's and Keras' default), its support widened by the reduction so that it
-      // averages rather than skips pixels. After a DCT scaling less than 2× is left to reduce, and
-      // it takes about a seventh fewer instructions for the whole decode than bicubic or Lanczos.
-      .resize(size, size, { fit: 'fill', kernel: 'linear' })
-      .raw()
-      .toBuffer();
+    // How a JPEG's embedded profile is honoured: 'identity' (none, or sRGB's), a conversion here,
+    // or null: only lcms can, through libvips (grey and CMYK profiles, table-based ones).
+    const colour = jpeg === null || jpeg.icc === null ? 'identity' : jpeg.components === 3 ? srgbConversion(jpeg.icc) : null;
+    if (typeof colour === 'function') toSrgb = colour;
+    rgb = jpeg !== null && colour !== null ? decodeJpegSquare(bytes, jpeg, size) : null;
+    rgb ??= await decodeWithLibvips(path, bytes, jpeg, size, jpeg !== null && colour !== null);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const missing = /no such file|not found|ENOENT|file is missing/i.test(message);
@@ -90,22 +106,47 @@ async function decodeToSquare(path: string, size: number): Promise<Buffer> {
   return rgb;
 }
 
+/** One libvips pipeline: autorotated, alpha dropped, in sRGB (lcms for a profile unless `ignoreIcc`), resized. */
+async function decodeWithLibvips(
+  path: string,
+  bytes: Buffer,
+  jpeg: JpegHeader | null,
+  size: number,
+  ignoreIcc: boolean,
+): Promise<Uint8Array> {
+  const input = jpegInput(path, bytes, jpeg, size);
+  const decoded = sharp(input.source, { failOn: 'error', ignoreIcc }).autoOrient().removeAlpha().toColourspace('srgb');
+  if (input.resizeHere) {
+    const { data, info } = await decoded.raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels instead of RGB`);
+    return resizeRgb(data, info.width, info.height, size, size);
+  }
+  // Bilinear (torchvision's and Keras' default), its support widened by the reduction so that it
+  // averages rather than skips pixels, as resizeRgb does. Copied out of sharp's buffer, so that a
+  // decode worker can hand it over whole.
+  return new Uint8Array(await decoded.resize(size, size, { fit: 'fill', kernel: 'linear' }).raw().toBuffer());
+}
+
+/** Decoded images up to this many pixels are resized by resizeRgb; larger ones stream through libvips. */
+const maxPixelsResizedHere = 4 * 1024 * 1024;
+
 /**
- * What to hand sharp. A JPEG at least twice the target on both sides is decoded at 1/2, 1/4 or 1/8
- * scale by libjpeg's DCT scaling, as Pillow's draft mode does; sharp has no input option for that,
- * but libvips reads load options from the end of a file name (`photo.jpg[shrink=2]`). Everything
- * else goes as the bytes already read.
+ * What to hand sharp, and who resizes. A JPEG at least twice the target on both sides is decoded
+ * at 1/2, 1/4 or 1/8 scale by libjpeg's DCT scaling, as Pillow's draft mode does; sharp has no
+ * input option for that, but libvips reads load options from the end of a file name
+ * (`photo.jpg[shrink=2]`). Such a JPEG, and one too small to scale, is then resized by resizeRgb.
+ * Everything else (other formats, names with brackets, JPEGs far over the target) goes as the bytes
+ * already read, and libvips resizes it, shrinking on load where it can.
  */
-function jpegInput(path: string, bytes: Buffer, jpeg: JpegHeader | null, size: number): string | Buffer {
-  if (jpeg === null) return bytes;
+function jpegInput(path: string, bytes: Buffer, jpeg: JpegHeader | null, size: number): { source: string | Buffer; resizeHere: boolean } {
+  if (jpeg === null) return { source: bytes, resizeHere: false };
   const shrink = draftShrink(jpeg.width, jpeg.height, size);
-  if (shrink === 1) return bytes;
+  const pixels = Math.ceil(jpeg.width / shrink) * Math.ceil(jpeg.height / shrink);
+  if (pixels > maxPixelsResizedHere) return { source: bytes, resizeHere: false };
+  if (shrink === 1) return { source: bytes, resizeHere: true };
   // A name with brackets of its own would be misread as options.
-  if (path.includes('[') || path.includes(']')) return bytes;
-  // If sharp still wanted to shrink on load after ours (only past 8×: images over 16× the target),
-  // it would reopen the file by a name that now carries options and fail; it picks 8 by itself there.
-  if (Math.min(jpeg.width, jpeg.height) / shrink >= 2 * size) return bytes;
-  return `${path}[shrink=${shrink}]`;
+  if (path.includes('[') || path.includes(']')) return { source: bytes, resizeHere: false };
+  return { source: `${path}[shrink=${shrink}]`, resizeHere: true };
 }
 
 /**
