@@ -44,7 +44,11 @@ export class DecodePool {
   private nextId = 1;
   private closed = false;
 
-  constructor(readonly threads: number = defaultDecodeThreads()) {
+  constructor(
+    readonly threads: number = defaultDecodeThreads(),
+    /** Starts a worker (tests give their own). */
+    private readonly startWorker: () => Worker = startDecodeWorker,
+  ) {
     if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`A decode pool needs at least one thread, not ${threads}.`);
     this.slots = Array.from({ length: threads }, () => null);
   }
@@ -84,7 +88,7 @@ export class DecodePool {
   }
 
   private start(index: number): Slot {
-    const worker = startDecodeWorker();
+    const worker = this.startWorker();
     const slot: Slot = { worker, pending: new Map() };
     worker.unref();
     worker.on('message', (reply: DecodeReply) => {
@@ -118,7 +122,7 @@ export function defaultDecodeThreads(): number {
 }
 
 /** The worker's entry: the bundled `decode-worker` beside this module, or the TypeScript source through tsx. */
-function startDecodeWorker(): Worker {
+export function startDecodeWorker(): Worker {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) return new Worker(join(dirname(here), 'decode-worker-tsx.mjs'));
   for (const name of ['decode-worker.mjs', 'decode-worker.js']) {

@@ -37,7 +37,9 @@ export function decodeJpegSquare(bytes: Uint8Array, jpeg: JpegHeader, size: numb
       calls.adopt(pixels);
       const [width, height, warnings] = calls.int32s(info, 3);
       if (warnings !== 0) return null;
-      const square = resizeInModule(calls, pixels, width!, height!, size, size);
+      // libjpeg rounds the scaled size up; the picture itself ends a fraction of a pixel earlier.
+      const extent = { width: (jpeg.width * scale) / 8, height: (jpeg.height * scale) / 8 };
+      const square = resizeInModule(calls, pixels, width!, height!, size, size, extent);
       return calls.bytes(square, size * size * 3).slice();
     });
   } catch (error) {

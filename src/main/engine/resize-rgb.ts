@@ -26,7 +26,9 @@ export function resizeRgb(src: Uint8Array, width: number, height: number, outWid
 
 /**
  * Resizes RGB pixels already in the decoder module's memory (at `src`, with 16 bytes of room after
- * them) into a block allocated for the run; returns its address.
+ * them) into a block allocated for the run; returns its address. `extent` is how much of the source
+ * the picture covers, where its last row or column holds only part of a pixel of it (see
+ * triangleTaps).
  */
 export function resizeInModule(
   calls: DecoderCalls,
@@ -35,9 +37,10 @@ export function resizeInModule(
   height: number,
   outWidth: number,
   outHeight: number,
+  extent: { width: number; height: number } = { width, height },
 ): number {
-  const vertical = filterFor(height, outHeight).taps;
-  const horizontal = filterFor(width, outWidth).pairs;
+  const vertical = filterFor(height, outHeight, extent.height).taps;
+  const horizontal = filterFor(width, outWidth, extent.width).pairs;
   // The horizontal pass may read a tap pair's worth of pixels past a row's last one (with zero
   // weights), and both write a vector past the end.
   const mid = calls.alloc(width * outHeight * 3 * 2, (horizontal.pairStride * 2 + 3) * 3 * 2);
@@ -70,9 +73,15 @@ export interface AxisTaps {
  * at `(o + 0.5) * scale` in source coordinates (pixel `i` covering [i, i + 1)), and a source pixel
  * weighs `1 - |distance| / support` with `support = max(1, scale)`. Weights are rounded to fixed
  * point and the rounding error given to the largest, so each position's weights sum exactly to one.
+ *
+ * `extent` (at most `inSize`) is where the picture ends in source coordinates, when that is not a
+ * whole pixel: libjpeg decodes a 426-row photo at 5/8 to 267 rows, of which the picture fills
+ * 266.25. Scaling by `extent / outSize` keeps the output's rows where they are in the picture;
+ * by 267 / 224 they would drift by most of a pixel towards the bottom.
  */
-export function triangleTaps(inSize: number, outSize: number): AxisTaps {
-  const scale = inSize / outSize;
+export function triangleTaps(inSize: number, outSize: number, extent: number = inSize): AxisTaps {
+  if (!(extent > inSize - 1 && extent <= inSize)) throw new RangeError(`An extent of ${extent} does not fit ${inSize} pixels.`);
+  const scale = extent / outSize;
   const support = Math.max(1, scale);
   const one = 1 << weightBits;
   const start = new Int32Array(outSize);
@@ -137,11 +146,11 @@ export function pairTaps(taps: AxisTaps): PairedTaps {
 /** Filters are the same for every image of a size; the last few pairs of sizes are kept. */
 const filterCache = new Map<string, { taps: AxisTaps; pairs: PairedTaps }>();
 
-function filterFor(inSize: number, outSize: number): { taps: AxisTaps; pairs: PairedTaps } {
-  const key = `${inSize}>${outSize}`;
+function filterFor(inSize: number, outSize: number, extent: number = inSize): { taps: AxisTaps; pairs: PairedTaps } {
+  const key = `${inSize}>${outSize}@${extent}`;
   let filter = filterCache.get(key);
   if (filter === undefined) {
-    const taps = triangleTaps(inSize, outSize);
+    const taps = triangleTaps(inSize, outSize, extent);
     filter = { taps, pairs: pairTaps(taps) };
     if (filterCache.size >= 64) filterCache.delete(filterCache.keys().next().value!);
     filterCache.set(key, filter);
