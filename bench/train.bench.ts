@@ -1,7 +1,7 @@
 /**
  * `npm run bench:train`: throughput of the training pipeline on this machine's active backend.
  *
- * - Decoding and resizing the coco128 images to 224×224 with sharp (our `decodeResized`), on one
+ * - Decoding and resizing the coco128 images to 224×224 (our `decodeResized`: WebAssembly libjpeg-turbo), on one
  *   core and on all cores, against Pillow with its JPEG draft mode on the same images in the same
  *   run (Debian's python3-pil, run by /usr/bin/python3); target: at least Pillow's rate.
  * - Backbone feature extraction (MobileNet v1 0.75 from ../shared/models), images per second.
