@@ -49,40 +49,44 @@ describe('readJpegHeader', () => {
     expect(readJpegHeader(withFill)).toMatchObject({ width: 3, height: 2, components: 3 });
   });
 
-  it('reads the EXIF orientation as libvips does, little- and big-endian, and 1 where there is none or it is unreadable', async () => {
+  it('reads the EXIF orientation as libvips does (SHORT or LONG, little- or big-endian): 1 without one, 0 where it cannot be read', async () => {
     for (const orientation of [1, 3, 6, 8]) {
       const jpeg = await flat(32, 16).withMetadata({ orientation }).jpeg().toBuffer();
       expect((await sharp(jpeg).metadata()).orientation).toBe(orientation);
       expect(readJpegHeader(jpeg)!.orientation, `orientation ${orientation}`).toBe(orientation);
     }
-    // IFD0 with one entry: the Orientation tag (0x0112), type SHORT, count 1, value 6.
-    const tiff = (little: boolean): number[] => {
+    // IFD0 with one entry: the Orientation tag (0x0112), type SHORT (or LONG), count 1, value 6.
+    const tiff = (little: boolean, long = false, tag = 0x0112): number[] => {
       const u16 = (v: number): number[] => (little ? [v & 0xff, v >> 8] : [v >> 8, v & 0xff]);
       const u32 = (v: number): number[] =>
         little ? [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24] : [v >>> 24, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff];
+      const value = long ? u32(6) : [...u16(6), 0, 0];
       return [
         ...Buffer.from(little ? 'II' : 'MM'),
         ...u16(42),
         ...u32(8),
         ...u16(1),
-        ...u16(0x0112),
-        ...u16(3),
+        ...u16(tag),
+        ...u16(long ? 4 : 3),
         ...u32(1),
-        ...u16(6),
-        0,
-        0,
+        ...value,
         ...u32(0),
       ];
     };
     const exif = (body: number[]): [number, number[]] => [0xe1, [...Buffer.from('Exif\0\0', 'latin1'), ...body]];
     expect(readJpegHeader(handMade(exif(tiff(true))))!.orientation).toBe(6);
     expect(readJpegHeader(handMade(exif(tiff(false))))!.orientation).toBe(6);
-    // Cut short, a bad byte order, an out-of-range value: upright, not an exception.
-    expect(readJpegHeader(handMade(exif(tiff(true).slice(0, 12))))!.orientation).toBe(1);
-    expect(readJpegHeader(handMade(exif([0x41, 0x41, ...tiff(true).slice(2)])))!.orientation).toBe(1);
+    // A LONG, as some writers store it: big-endian puts the value in the last two bytes.
+    expect(readJpegHeader(handMade(exif(tiff(true, true))))!.orientation).toBe(6);
+    expect(readJpegHeader(handMade(exif(tiff(false, true))))!.orientation).toBe(6);
+    // An EXIF block without the tag: upright.
+    expect(readJpegHeader(handMade(exif(tiff(true, false, 0x0110))))!.orientation).toBe(1);
+    // Cut short, a bad byte order, an out-of-range value: unknown (0), not an exception.
+    expect(readJpegHeader(handMade(exif(tiff(true).slice(0, 12))))!.orientation).toBe(0);
+    expect(readJpegHeader(handMade(exif([0x41, 0x41, ...tiff(true).slice(2)])))!.orientation).toBe(0);
     const nine = tiff(true);
     nine[18] = 9;
-    expect(readJpegHeader(handMade(exif(nine)))!.orientation).toBe(1);
+    expect(readJpegHeader(handMade(exif(nine)))!.orientation).toBe(0);
   });
 
   it('returns the embedded ICC profile as libvips reads it, one APP2 segment or several', async () => {

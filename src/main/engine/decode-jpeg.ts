@@ -11,7 +11,10 @@ export interface JpegHeader {
   components: number;
   /** Bits per sample: 8, or 12 for the rare 12-bit JPEG. */
   precision: number;
-  /** The EXIF orientation (1 to 8; 1, upright, when there is none). */
+  /**
+   * The EXIF orientation: 1 to 8; 1 (upright) when there is none; 0 when an EXIF block is there but
+   * cannot be read (libvips then decides).
+   */
   orientation: number;
   /** The embedded ICC profile, reassembled from its APP2 segments; empty when those are inconsistent. */
   icc: Uint8Array | null;
@@ -48,7 +51,7 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
         components: segment[5]!,
       };
     } else if (marker === 0xe1 && segment.length >= 14 && ascii(segment, 0, 6) === 'Exif\0\0') {
-      orientation = exifOrientation(segment.subarray(6)) ?? orientation;
+      orientation = exifOrientation(segment.subarray(6));
     } else if (marker === 0xe2 && segment.length >= 14 && ascii(segment, 0, 12) === 'ICC_PROFILE\0') {
       // A profile over 64 KiB is split across APP2 segments numbered 1..count.
       const sequence = segment[12]!;
@@ -73,24 +76,29 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
   return { ...frame, orientation, icc };
 }
 
-/** The Orientation tag (0x0112) of IFD0 in a TIFF-structured EXIF block, or null where it cannot be read. */
-function exifOrientation(tiff: Uint8Array): number | null {
+/**
+ * The Orientation tag (0x0112) of IFD0 in a TIFF-structured EXIF block: 1 to 8, 1 when the block
+ * has no such tag, 0 when the block or the tag cannot be read. The tag is a SHORT by the standard;
+ * some writers store a LONG, whose value sits in the last two bytes when big-endian.
+ */
+function exifOrientation(tiff: Uint8Array): number {
   const view = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
   const order = ascii(tiff, 0, 2);
-  if (order !== 'II' && order !== 'MM') return null;
+  if (order !== 'II' && order !== 'MM') return 0;
   const little = order === 'II';
-  if (view.getUint16(2, little) !== 42) return null;
+  if (view.getUint16(2, little) !== 42) return 0;
   const ifd = view.getUint32(4, little);
-  if (ifd + 2 > tiff.length) return null;
+  if (ifd + 2 > tiff.length) return 0;
   const entries = view.getUint16(ifd, little);
   for (let k = 0; k < entries; k++) {
     const at = ifd + 2 + k * 12;
-    if (at + 12 > tiff.length) return null;
+    if (at + 12 > tiff.length) return 0;
     if (view.getUint16(at, little) !== 0x0112) continue;
-    const value = view.getUint16(at + 8, little);
-    return value >= 1 && value <= 8 ? value : null;
+    const type = view.getUint16(at + 2, little);
+    const value = type === 3 ? view.getUint16(at + 8, little) : type === 4 ? view.getUint32(at + 8, little) : 0;
+    return value >= 1 && value <= 8 ? value : 0;
   }
-  return null;
+  return 1;
 }
 
 /**

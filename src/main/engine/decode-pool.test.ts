@@ -98,23 +98,49 @@ describe('DecodePool', () => {
     expect(String(await rejection(pool.decode({ path: paths[0]!, size: 32, angle: 0, flip: false })))).toMatch(/has been closed/);
   });
 
-  it('fails the requests of a worker that dies, saying so, and starts a new one for the next', async () => {
+  it('sends the requests of a worker that dies once more to a new one; one that kills two workers fails, saying so', async () => {
     let started = 0;
-    const pool = new DecodePool(1, () => {
-      started++;
-      // The first worker dies on its first request, as one would on running out of memory.
-      return started === 1
-        ? new Worker("require('node:worker_threads').parentPort.on('message', () => process.exit(7));", { eval: true })
-        : startDecodeWorker();
-    });
+    // Workers that die on their first request, as on running out of memory, then real ones.
+    const dying = (): Worker =>
+      new Worker("require('node:worker_threads').parentPort.on('message', () => process.exit(7));", { eval: true });
+    const pool = new DecodePool(1, () => (++started <= 2 ? dying() : startDecodeWorker()));
     try {
-      const lost = await rejection(pool.decode({ path: paths[0]!, size: 32, angle: 0, flip: false }));
-      expect(lost.message).toMatch(/decode worker stopped \(exit code 7\).*a\.jpg/);
+      // Both requests wait on the first worker, which dies; both go to the second, which dies too:
+      // each has now been tried twice and fails.
+      const first = await Promise.allSettled([0, 1].map(() => pool.decode({ path: paths[0]!, size: 32, angle: 0, flip: false })));
+      for (const outcome of first) {
+        expect(outcome.status).toBe('rejected');
+        expect(String((outcome as PromiseRejectedResult).reason)).toMatch(/decode worker stopped \(exit code 7\).*a\.jpg/);
+      }
+      expect(started).toBe(2);
+      // The third worker is a real one: the pool goes on.
+      expect((await pool.decode({ path: paths[0]!, size: 32, angle: 0, flip: false })).length).toBe(32 * 32 * 3);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a request whose worker died decodes on the next worker', async () => {
+    let started = 0;
+    const pool = new DecodePool(1, () =>
+      ++started === 1
+        ? new Worker("require('node:worker_threads').parentPort.on('message', () => process.exit(9));", { eval: true })
+        : startDecodeWorker(),
+    );
+    try {
       expect((await pool.decode({ path: paths[0]!, size: 32, angle: 0, flip: false })).length).toBe(32 * 32 * 3);
       expect(started).toBe(2);
     } finally {
       await pool.close();
     }
+  });
+
+  it('rejects, rather than throws, when a worker cannot be started', async () => {
+    const pool = new DecodePool(1, () => {
+      throw new AppError('INTERNAL', 'The decode worker is missing.');
+    });
+    expect((await rejection(pool.decode({ path: paths[0]!, size: 32, angle: 0, flip: false }))).message).toMatch(/missing/);
+    await pool.close();
   });
 
   it('needs at least one thread', () => {

@@ -22,6 +22,8 @@ interface Pending {
   request: DecodeRequest;
   resolve: (rgb: Uint8Array) => void;
   reject: (error: Error) => void;
+  /** Workers it has been sent to: a request whose worker died is sent once more. */
+  attempts: number;
 }
 
 interface Slot {
@@ -37,7 +39,8 @@ interface Slot {
  * decoded on every core the backbone leaves free. Each worker owns its WebAssembly instance.
  *
  * Requests go to the worker with the fewest waiting. A worker that dies (out of memory on a huge
- * image, say) fails its waiting requests with a sentence and is replaced on the next request.
+ * image, say) is replaced, and its waiting requests are sent once more, to the new one: the image
+ * that killed it fails there again, with a sentence, rather than taking the others with it.
  */
 export class DecodePool {
   private readonly slots: (Slot | null)[];
@@ -54,16 +57,24 @@ export class DecodePool {
   }
 
   decode(request: DecodeRequest): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new AppError('INTERNAL', 'The decode pool has been closed.'));
-    const index = this.leastBusy();
-    const slot = (this.slots[index] ??= this.start(index));
+    return new Promise((resolve, reject) => this.send({ request, resolve, reject, attempts: 0 }));
+  }
+
+  private send(pending: Pending): void {
+    if (this.closed) return pending.reject(new AppError('INTERNAL', 'The decode pool has been closed.'));
+    let slot: Slot;
+    try {
+      const index = this.leastBusy();
+      slot = this.slots[index] ??= this.start(index);
+    } catch (error) {
+      return pending.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      // A worker with work keeps the process alive (a promise alone does not); an idle one does not.
-      if (slot.pending.size === 0) slot.worker.ref();
-      slot.pending.set(id, { request, resolve, reject });
-      slot.worker.postMessage({ id, ...request });
-    });
+    pending.attempts++;
+    // A worker with work keeps the process alive (a promise alone does not); an idle one does not.
+    if (slot.pending.size === 0) slot.worker.ref();
+    slot.pending.set(id, pending);
+    slot.worker.postMessage({ id, ...pending.request });
   }
 
   /** Ends the workers; waiting requests fail. */
@@ -73,7 +84,7 @@ export class DecodePool {
       this.slots.map(async (slot, index) => {
         if (slot === null) return;
         this.slots[index] = null;
-        this.fail(slot, 'The decode pool was closed before the image was decoded.');
+        this.fail(slot, 'The decode pool was closed before the image was decoded.', false);
         await slot.worker.terminate();
       }),
     );
@@ -101,17 +112,20 @@ export class DecodePool {
     });
     const gone = (why: string): void => {
       if (this.slots[index] === slot) this.slots[index] = null;
-      this.fail(slot, why);
+      this.fail(slot, why, true);
     };
     worker.on('error', (error) => gone(`A decode worker failed: ${error.message}`));
     worker.on('exit', (code) => gone(`A decode worker stopped (exit code ${code}), probably out of memory on a very large image.`));
     return slot;
   }
 
-  private fail(slot: Slot, why: string): void {
-    for (const [id, pending] of slot.pending) {
-      slot.pending.delete(id);
-      pending.reject(new AppError('INTERNAL', `${why} (${pending.request.path})`, { path: pending.request.path }));
+  /** Ends a slot's waiting requests: each is sent once more where `retry` allows, and fails otherwise. */
+  private fail(slot: Slot, why: string, retry: boolean): void {
+    const waiting = [...slot.pending.values()];
+    slot.pending.clear();
+    for (const pending of waiting) {
+      if (retry && pending.attempts < 2 && !this.closed) this.send(pending);
+      else pending.reject(new AppError('INTERNAL', `${why} (${pending.request.path})`, { path: pending.request.path }));
     }
   }
 }

@@ -1,6 +1,6 @@
 import { eighthsScale, type JpegHeader } from './decode-jpeg';
 import { resizeInModule } from './resize-rgb';
-import { runDecoder } from './wasm/decoder-module';
+import { DecoderMemoryError, runDecoder } from './wasm/decoder-module';
 
 /** Larger JPEGs go to libvips, which streams them; the module would hold their whole coefficients. */
 const maxPixels = 50_000_000;
@@ -43,7 +43,8 @@ export function decodeJpegSquare(bytes: Uint8Array, jpeg: JpegHeader, size: numb
       return calls.bytes(square, size * size * 3).slice();
     });
   } catch (error) {
-    if (error instanceof WebAssembly.RuntimeError) return null;
+    // libjpeg gave up (a trap), or the image needs more memory than the module's heap can give.
+    if (error instanceof WebAssembly.RuntimeError || error instanceof DecoderMemoryError) return null;
     throw error;
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeResized, exampleAugmentation, normalise } from './preprocess';
+import { resizeRgb } from './resize-rgb';
 import { rejection } from '../../../test/support/rejection';
 
 let dir: string;
@@ -281,6 +282,32 @@ describe('decodeResized', () => {
     const rgb = await decodeResized(path, 16);
     expect(near(pixel(rgb, 16, 8, 2), red)).toBe(true);
     expect(near(pixel(rgb, 16, 8, 13), blue)).toBe(true);
+  });
+
+  it('turns an EXIF-oriented JPEG decoded at a DCT scale as libvips turns it, for orientations 2 to 8', async () => {
+    // 900 × 455 stored: decoded at 1/2 by libvips (EXIF-oriented JPEGs go its way), resized as
+    // stored and then turned (orientSquare), against libvips turning it first.
+    const [width, height] = [900, 455];
+    const stored = Buffer.alloc(width * height * 3);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = (y * width + x) * 3;
+        stored[i] = Math.round(127.5 + 120 * Math.sin(x / 11));
+        stored[i + 1] = Math.round(127.5 + 120 * Math.sin(y / 17));
+        stored[i + 2] = x < width / 3 && y < height / 3 ? 250 : 20; // a marked corner
+      }
+    }
+    // (Orientation 1 goes through WebAssembly instead, tested against libvips in decode-wasm.test.ts.)
+    for (let orientation = 2; orientation <= 8; orientation++) {
+      const path = join(dir, `oriented-${orientation}.jpg`);
+      await sharp(stored, raw(width, height)).jpeg({ quality: 95 }).withMetadata({ orientation }).toFile(path);
+      const { data, info } = await sharp(`${path}[shrink=2]`).autoOrient().raw().toBuffer({ resolveWithObject: true });
+      const expected = resizeRgb(data, info.width, info.height, 224, 224);
+      const actual = await decodeResized(path, 224);
+      let total = 0;
+      for (let i = 0; i < actual.length; i++) total += Math.abs(actual[i]! - expected[i]!);
+      expect(total / actual.length, `orientation ${orientation}`).toBeLessThan(0.5);
+    }
   });
 
   it('decodes JPEGs whose names have brackets or spaces, and ones far larger than the target', async () => {

@@ -29,7 +29,7 @@ export const exampleAugmentation: Augmentation = { maxRotation: 45, horizontalFl
  * features) include it, so a change of decoder (scale-on-load, resize filter, colour handling) never
  * mixes old and new values: bump it whenever the pixels can change.
  */
-export const decoderVersion = 'wasm-eighths-3';
+export const decoderVersion = 'wasm-eighths-4';
 
 const caffeMeanBgr = [103.939, 116.779, 123.68] as const;
 
@@ -115,16 +115,67 @@ async function decodeWithLibvips(
   ignoreIcc: boolean,
 ): Promise<Uint8Array> {
   const input = jpegInput(path, bytes, jpeg, size);
-  const decoded = sharp(input.source, { failOn: 'error', ignoreIcc }).autoOrient().removeAlpha().toColourspace('srgb');
-  if (input.resizeHere) {
-    const { data, info } = await decoded.raw().toBuffer({ resolveWithObject: true });
+  const opened = sharp(input.source, { failOn: 'error', ignoreIcc });
+  if (input.resizeHere && jpeg !== null && jpeg.orientation >= 1) {
+    // Resized as stored, where the part-pixel libjpeg's rounding leaves is the last column and row
+    // (see pictureExtent), then turned as the EXIF orientation says: the same as turning first.
+    const { data, info } = await opened.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels instead of RGB`);
-    return resizeRgb(data, info.width, info.height, size, size);
+    return orientSquare(
+      resizeRgb(data, info.width, info.height, size, size, pictureExtent(jpeg, input.shrink, info)),
+      size,
+      jpeg.orientation,
+    );
   }
   // Bilinear (torchvision's and Keras' default), its support widened by the reduction so that it
   // averages rather than skips pixels, as resizeRgb does. Copied out of sharp's buffer, so that a
   // decode worker can hand it over whole.
-  return new Uint8Array(await decoded.resize(size, size, { fit: 'fill', kernel: 'linear' }).raw().toBuffer());
+  const square = await opened
+    .autoOrient()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .resize(size, size, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer();
+  return new Uint8Array(square);
+}
+
+/**
+ * Where the picture ends in a JPEG libjpeg decoded at 1/shrink, as stored: it rounds the size up,
+ * so the last column and row may hold only part of a pixel of it (see triangleTaps).
+ */
+function pictureExtent(jpeg: JpegHeader, shrink: number, decoded: { width: number; height: number }): { width: number; height: number } {
+  const [across, down] = [jpeg.width / shrink, jpeg.height / shrink];
+  return decoded.width === Math.ceil(across) && decoded.height === Math.ceil(down) ? { width: across, height: down } : decoded;
+}
+
+/**
+ * Turns a square RGB image as EXIF orientation `orientation` says (1 upright; 2 mirrored; 3 turned
+ * 180°; 4 flipped; 5 transposed; 6 turned 90° clockwise; 7 transversed; 8 turned 90° anticlockwise).
+ */
+export function orientSquare(rgb: Uint8Array, size: number, orientation: number): Uint8Array {
+  if (orientation === 1) return rgb;
+  const last = size - 1;
+  // For each shown pixel (x, y), the stored one.
+  const source: Record<number, (x: number, y: number) => [number, number]> = {
+    2: (x, y) => [last - x, y],
+    3: (x, y) => [last - x, last - y],
+    4: (x, y) => [x, last - y],
+    5: (x, y) => [y, x],
+    6: (x, y) => [y, last - x],
+    7: (x, y) => [last - y, last - x],
+    8: (x, y) => [last - y, x],
+  };
+  const from = source[orientation];
+  if (from === undefined) throw new RangeError(`EXIF orientation ${orientation} is not one of 1 to 8.`);
+  const out = new Uint8Array(rgb.length);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const [sx, sy] = from(x, y);
+      out.set(rgb.subarray((sy * size + sx) * 3, (sy * size + sx) * 3 + 3), (y * size + x) * 3);
+    }
+  }
+  return out;
 }
 
 /** Decoded images up to this many pixels are resized by resizeRgb; larger ones stream through libvips. */
@@ -138,15 +189,20 @@ const maxPixelsResizedHere = 4 * 1024 * 1024;
  * Everything else (other formats, names with brackets, JPEGs far over the target) goes as the bytes
  * already read, and libvips resizes it, shrinking on load where it can.
  */
-function jpegInput(path: string, bytes: Buffer, jpeg: JpegHeader | null, size: number): { source: string | Buffer; resizeHere: boolean } {
-  if (jpeg === null) return { source: bytes, resizeHere: false };
+function jpegInput(
+  path: string,
+  bytes: Buffer,
+  jpeg: JpegHeader | null,
+  size: number,
+): { source: string | Buffer; resizeHere: boolean; shrink: number } {
+  if (jpeg === null) return { source: bytes, resizeHere: false, shrink: 1 };
   const shrink = draftShrink(jpeg.width, jpeg.height, size);
   const pixels = Math.ceil(jpeg.width / shrink) * Math.ceil(jpeg.height / shrink);
-  if (pixels > maxPixelsResizedHere) return { source: bytes, resizeHere: false };
-  if (shrink === 1) return { source: bytes, resizeHere: true };
+  if (pixels > maxPixelsResizedHere) return { source: bytes, resizeHere: false, shrink: 1 };
+  if (shrink === 1) return { source: bytes, resizeHere: true, shrink };
   // A name with brackets of its own would be misread as options.
-  if (path.includes('[') || path.includes(']')) return { source: bytes, resizeHere: false };
-  return { source: `${path}[shrink=${shrink}]`, resizeHere: true };
+  if (path.includes('[') || path.includes(']')) return { source: bytes, resizeHere: false, shrink: 1 };
+  return { source: `${path}[shrink=${shrink}]`, resizeHere: true, shrink };
 }
 
 /**

@@ -60,6 +60,9 @@ describe('triangleTaps', () => {
       [7, 3],
       [1, 5],
       [5, 1],
+      // Thousands of taps for one output: rounding each would leave a large remainder to put somewhere.
+      [20000, 1],
+      [65535, 2],
     ] as const) {
       const taps = triangleTaps(from, to);
       expect(weightSums(taps), `${from} → ${to}`).toEqual(Array(to).fill(1 << weightBits));
@@ -156,6 +159,29 @@ describe('resizeRgb', () => {
     // Away from the edges every output mixes both colours alike.
     for (let y = 2; y < size / 2 - 2; y++)
       for (let x = 2; x < size / 2 - 2; x++) expect(Math.abs(out[(y * (size / 2) + x) * 3]! - 128)).toBeLessThanOrEqual(20);
+  });
+
+  it('keeps its weights right at extreme reductions (a gradient to one or two pixels), as the filter in floating point', () => {
+    for (const [width, outWidth] of [
+      [20000, 1],
+      [65535, 2],
+    ] as const) {
+      const value = (i: number): number => Math.floor(i * (256 / width));
+      const gradient = Uint8Array.from({ length: width * 3 }, (_, i) => value((i / 3) | 0));
+      const out = resizeRgb(gradient, width, 1, outWidth, 1);
+      const scale = width / outWidth;
+      for (let x = 0; x < outWidth; x++) {
+        // The triangle cut at the image's edges and renormalised, as triangleTaps defines it.
+        let sum = 0;
+        let weights = 0;
+        for (let i = 0; i < width; i++) {
+          const w = Math.max(0, 1 - Math.abs(i + 0.5 - (x + 0.5) * scale) / scale);
+          sum += w * value(i);
+          weights += w;
+        }
+        expect(Math.abs(out[x * 3]! - sum / weights), `${width} → ${outWidth}, pixel ${x}`).toBeLessThanOrEqual(1);
+      }
+    }
   });
 
   it('refuses sizes that are not positive whole numbers, and pixels that do not match the size', () => {

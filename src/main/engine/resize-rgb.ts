@@ -12,14 +12,22 @@ import { runDecoder, type DecoderCalls } from './wasm/decoder-module';
  * multiply-adds run in WebAssembly (wasm/pixels.c), synchronously on the calling thread, in a
  * fraction of that (about 0.3 ms for 320×240).
  */
-export function resizeRgb(src: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Uint8Array {
+export function resizeRgb(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  outWidth: number,
+  outHeight: number,
+  /** Where the picture ends, when inside its last column or row (see triangleTaps). */
+  extent: { width: number; height: number } = { width, height },
+): Uint8Array {
   if (![width, height, outWidth, outHeight].every((n) => Number.isInteger(n) && n >= 1)) {
     throw new RangeError(`Cannot resize ${width}×${height} to ${outWidth}×${outHeight}.`);
   }
   if (src.length !== width * height * 3)
     throw new RangeError(`Expected ${width * height * 3} bytes of RGB for ${width}×${height}, got ${src.length}.`);
   return runDecoder((calls) => {
-    const dst = resizeInModule(calls, calls.put(src), width, height, outWidth, outHeight);
+    const dst = resizeInModule(calls, calls.put(src), width, height, outWidth, outHeight, extent);
     return calls.bytes(dst, outWidth * outHeight * 3).slice();
   });
 }
@@ -72,7 +80,7 @@ export interface AxisTaps {
  * The triangle filter from `inSize` to `outSize` samples, Pillow's way: output pixel `o` is centred
  * at `(o + 0.5) * scale` in source coordinates (pixel `i` covering [i, i + 1)), and a source pixel
  * weighs `1 - |distance| / support` with `support = max(1, scale)`. Weights are rounded to fixed
- * point and the rounding error given to the largest, so each position's weights sum exactly to one.
+ * point by their running sums, so each position's weights are never negative and sum exactly to one.
  *
  * `extent` (at most `inSize`) is where the picture ends in source coordinates, when that is not a
  * whole pixel: libjpeg decodes a 426-row photo at 5/8 to 267 rows, of which the picture fills
@@ -95,11 +103,18 @@ export function triangleTaps(inSize: number, outSize: number, extent: number = i
     while (last > first && weightOf(last) === 0) last--;
     const raw = Array.from({ length: last - first + 1 }, (_, k) => weightOf(first + k));
     const total = raw.reduce((sum, w) => sum + w, 0);
-    // Only a lone pixel can weigh nothing (a one-pixel source); it takes the whole weight.
-    const fixed = total > 0 ? raw.map((w) => Math.round((w / total) * one)) : raw.map(() => one);
-    let largest = 0;
-    for (let k = 1; k < fixed.length; k++) if (fixed[k]! > fixed[largest]!) largest = k;
-    fixed[largest]! += one - fixed.reduce((sum, w) => sum + w, 0);
+    // Rounded cumulatively: each weight is the step between rounded running sums, so none is
+    // negative and they add up to exactly one however many there are. (Only a lone pixel can weigh
+    // nothing, from a one-pixel source; it takes the whole weight.)
+    let running = 0;
+    let rounded = 0;
+    const fixed = raw.map((w, k) => {
+      running += w;
+      const next = k === raw.length - 1 || total === 0 ? one : Math.round((running / total) * one);
+      const step = next - rounded;
+      rounded = next;
+      return step;
+    });
     start[o] = first;
     perPosition.push(fixed);
   }

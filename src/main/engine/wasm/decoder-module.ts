@@ -43,8 +43,11 @@ export interface DecoderCalls {
   convertRgb(rgb: number, pixels: number, terms: number, encode: number, top: number): void;
 }
 
+/** The module's heap could not give the memory a call asked for (an image too large for it). */
+export class DecoderMemoryError extends Error {}
+
 /** Memory an instance may keep between images; past this it is dropped after the call. */
-export const keptMemoryBytes = 256 * 1024 * 1024;
+export const keptMemoryBytes = 64 * 1024 * 1024;
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -82,7 +85,7 @@ export function runDecoder<T>(body: (calls: DecoderCalls) => T): T {
   const owned: number[] = [];
   const alloc = (bytes: number, slack = 16): number => {
     const address = wasm.malloc(bytes + slack);
-    if (address === 0) throw new RangeError(`The image decoder could not allocate ${bytes + slack} bytes.`);
+    if (address === 0) throw new DecoderMemoryError(`The image decoder could not allocate ${bytes + slack} bytes.`);
     owned.push(address);
     return address;
   };
