@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { smallTrunk } from '../../../test/fixtures/small-trunk';
 import { normaliseMap, peakOf, resample } from '../../shared/domain/heatmap';
 import { loadEngine } from './backend';
 import { gradCam } from './gradcam';
@@ -69,26 +70,7 @@ describe('gradCam', () => {
   it('points inside the object’s box for at least 90% of true classes once a network is trained', async () => {
     const train = await writeImages(160, 21, 'train');
     const test = await writeImages(40, 22, 'test');
-    const trunk = tf.sequential({
-      layers: [
-        tf.layers.conv2d({
-          inputShape: [size, size, 3],
-          filters: 16,
-          kernelSize: 3,
-          padding: 'same',
-          activation: 'relu',
-          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
-        }),
-        tf.layers.depthwiseConv2d({
-          kernelSize: 3,
-          strides: 2,
-          padding: 'same',
-          activation: 'relu',
-          depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }),
-        }),
-        tf.layers.conv2d({ filters: 16, kernelSize: 1, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
-      ],
-    });
+    const trunk = smallTrunk(tf, size, 16);
     const trained = await trainFinetune(
       tf,
       { trunk, featureSize: 16, preprocessing: { size, normalisation: 'mobilenet' } },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { smallTrunk } from '../../../test/fixtures/small-trunk';
 import { loadEngine } from './backend';
 import { trainFinetune, type FinetuneCheckpoint } from './train-finetune';
 import { exampleTraining, seededRandom } from './train-head';
@@ -55,27 +56,7 @@ describe('trainFinetune', () => {
     const train = await writeImages(160, 11, 'train');
     const val = await writeImages(48, 12, 'val');
     writeFileSync(train.paths[5]!, 'not an image');
-    const trunk = tf.sequential({
-      layers: [
-        // Seeded initialisers, so the test does not depend on the draw.
-        tf.layers.conv2d({
-          inputShape: [size, size, 3],
-          filters: 8,
-          kernelSize: 3,
-          padding: 'same',
-          activation: 'relu',
-          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
-        }),
-        tf.layers.depthwiseConv2d({
-          kernelSize: 3,
-          strides: 2,
-          padding: 'same',
-          activation: 'relu',
-          depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }),
-        }),
-        tf.layers.conv2d({ filters: 16, kernelSize: 1, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
-      ],
-    });
+    const trunk = smallTrunk(tf, size, 8);
     const result = await trainFinetune(
       tf,
       { trunk, featureSize: 16, preprocessing: { size, normalisation: 'mobilenet' } },

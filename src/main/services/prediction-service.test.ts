@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCocoFixture, type WrittenCocoFixture } from '../../../test/fixtures/coco-fixture';
+import { trainFrozenFixtureRun } from '../../../test/fixtures/trained-run';
 import type { HandlerContext } from '../../shared/contract/define';
 import { createServices, type Services } from './index';
 
@@ -25,22 +26,7 @@ beforeAll(async () => {
   services = createServices({ dataDir: join(dir, 'data'), host: 'test' });
   fixture = await writeCocoFixture(join(dir, 'coco'), { images: true, imageScale: 2 });
   if (!hasModel) return;
-  const trained = await services.handlers.training.train(
-    {
-      trainAnnotations: fixture.annotationPath,
-      trainImages: fixture.imagesDir,
-      valAnnotations: fixture.annotationPath,
-      valImages: fixture.imagesDir,
-      categories: classes,
-      weights: mobilenet,
-      mode: 'frozen',
-      backbone: 'mobilenet_v1_0.75',
-      augmentedViews: 0,
-      settings: { maxEpochs: 20, validationFrequency: 1 },
-    },
-    context(),
-  );
-  runId = trained.runId;
+  runId = await trainFrozenFixtureRun(services, fixture, classes, mobilenet);
 }, 300_000);
 
 afterAll(() => {

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCocoFixture, type WrittenCocoFixture } from '../../../test/fixtures/coco-fixture';
+import { trainFrozenFixtureRun } from '../../../test/fixtures/trained-run';
 import { insertRunWithScores } from '../../../test/fixtures/run-fixture';
 import type { HandlerContext, Progress } from '../../shared/contract/define';
 import { evaluate } from '../../shared/domain/metrics';
@@ -222,22 +223,7 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
 
   beforeAll(async () => {
     tf = (await loadEngine()).tf;
-    const trained = await services.handlers.training.train(
-      {
-        trainAnnotations: fixture.annotationPath,
-        trainImages: fixture.imagesDir,
-        valAnnotations: fixture.annotationPath,
-        valImages: fixture.imagesDir,
-        categories: classes,
-        weights: mobilenet,
-        mode: 'frozen',
-        backbone: 'mobilenet_v1_0.75',
-        augmentedViews: 0,
-        settings: { maxEpochs: 20, validationFrequency: 1 },
-      },
-      context(),
-    );
-    runId = trained.runId;
+    runId = await trainFrozenFixtureRun(services, fixture, classes, mobilenet);
   }, 300_000);
 
   it('reports the run’s figures, curves and Grad-CAM tiles', async () => {

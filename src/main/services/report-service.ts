@@ -18,31 +18,13 @@ import { renderReport, type GradCamTile, type ReportData, type ReportRun } from 
 import { appVersion } from '../version';
 import { writeFileAtomic } from './atomic-file';
 import type { EvaluationService } from './evaluation-service';
-import { readRunNetwork, requireRun, runHistory, type HistoryPoint } from './run-files';
+import { readRunNetwork, requireRun, runHistory, type HistoryPoint, type RunRow } from './run-files';
 
 type ReportsHandlers = ServiceHandlers<typeof reportsContract>;
 type GalleryHandler = ServiceHandlers<typeof predictionContract>['gallery'];
 
 /** Prints an HTML file to a PDF file; only the desktop app has one (Electron's printToPDF). */
 export type PdfPrinter = (htmlPath: string, pdfPath: string) => Promise<void>;
-
-interface RunRow {
-  id: string;
-  name: string;
-  status: string;
-  created_at: string;
-  finished_at: string | null;
-  mode: string;
-  backbone: string;
-  backend: string | null;
-  config: string;
-  dataset: string;
-  run_dir: string;
-  best_validation_loss: number | null;
-  best_iteration: number | null;
-  iterations: number | null;
-  seconds_total: number | null;
-}
 
 interface StoredDataset {
   train?: { annotations?: string; images?: string; count?: number };

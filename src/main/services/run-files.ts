@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../../shared/contract/errors';
 import type { Db } from '../db/connection';
 import type { RunNetwork } from '../engine/run-network';
+import type { RunSummary } from '../../shared/contract/training';
 
 const headFile = z.object({
   backbone: z.string(),
@@ -15,6 +16,28 @@ const headFile = z.object({
   /** Where the trunk ends when it is not the backbone's own layer (an imported model records it). */
   featureLayer: z.string().min(1).optional(),
 });
+
+/** A row of the runs table, as `SELECT *` gives it. */
+export interface RunRow {
+  id: string;
+  name: string;
+  status: RunSummary['status'];
+  created_at: string;
+  finished_at: string | null;
+  mode: RunSummary['mode'];
+  backbone: string;
+  backend: string | null;
+  /** JSON: the training request's settings. */
+  config: string;
+  /** JSON: annotation files, image folders and counts, categories. */
+  dataset: string;
+  run_dir: string;
+  best_validation_loss: number | null;
+  best_iteration: number | null;
+  iterations: number | null;
+  seconds_total: number | null;
+  error: string | null;
+}
 
 export interface RunRecord {
   id: string;

@@ -10,27 +10,9 @@ import { configDiff, flattenConfig, type JsonValue } from '../../shared/domain/r
 import { smooth } from '../../shared/domain/smoothing';
 import type { Db } from '../db/connection';
 import type { EvaluationService } from './evaluation-service';
+import type { RunRow } from './run-files';
 
 type RunsHandlers = ServiceHandlers<typeof runsContract>;
-
-interface RunRow {
-  id: string;
-  name: string;
-  status: RunEntry['status'];
-  created_at: string;
-  finished_at: string | null;
-  mode: RunEntry['mode'];
-  backbone: string;
-  backend: string | null;
-  config: string;
-  dataset: string;
-  run_dir: string;
-  best_validation_loss: number | null;
-  best_iteration: number | null;
-  iterations: number | null;
-  seconds_total: number | null;
-  error: string | null;
-}
 
 interface MetricRow {
   iteration: number;

@@ -14,7 +14,7 @@ import { readCheckpoint, readStateFile } from '../engine/checkpoint-file';
 import { downloadLayersModel, downloadWeightsFile } from '../engine/download';
 import { writeFileAtomic } from './atomic-file';
 import type { DatasetService } from './dataset-service';
-import { runHistory } from './run-files';
+import { runHistory, type RunRow } from './run-files';
 import { subsetImages, type SubsetImages } from './subset-images';
 
 type TrainingHandlers = ServiceHandlers<typeof trainingContract>;
@@ -26,21 +26,6 @@ interface Prepared {
   train: SubsetImages;
   val: SubsetImages;
   settings: TrainingSettings;
-}
-
-interface RunRow {
-  id: string;
-  name: string;
-  status: RunSummary['status'];
-  created_at: string;
-  finished_at: string | null;
-  mode: RunSummary['mode'];
-  backbone: string;
-  backend: string | null;
-  dataset: string;
-  best_validation_loss: number | null;
-  seconds_total: number | null;
-  error: string | null;
 }
 
 /**

@@ -1,5 +1,4 @@
 import Alert from '@mui/material/Alert';
-import Button from '@mui/material/Button';
 import LinearProgress from '@mui/material/LinearProgress';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
@@ -18,7 +17,7 @@ import { PrCurves } from './pr-curves';
 import { RunPicker } from './run-picker';
 import { SweepPlots } from './sweep-plots';
 import { ThresholdPanel } from './threshold-panel';
-import { useRememberedRun } from './use-remembered-run';
+import { CompletedRunsStatus, useCompletedRuns } from './completed-runs';
 import { buildScoreModel } from './score-model';
 
 /**
@@ -29,13 +28,9 @@ import { buildScoreModel } from './score-model';
  */
 export function EvaluateWorkspace(): ReactNode {
   const api = useApi();
-  const runs = useRequest('training.runs', (signal) => api.training.runs({}, { signal }));
-  const [remembered, remember] = useRememberedRun();
-  const completed = useMemo(
-    () => (runs.data ?? []).filter((r) => r.status === 'completed').sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
-    [runs.data],
-  );
-  const runId = completed.find((r) => r.runId === remembered)?.runId ?? completed[0]?.runId ?? null;
+  const runs = useCompletedRuns();
+  const { completed, choose: remember } = runs;
+  const runId = runs.run?.runId ?? null;
   const scores = useRequest(runId === null ? null : `evaluation.scores:${runId}`, (signal) =>
     api.evaluation.scores({ runId: runId ?? '' }, { signal }),
   );
@@ -48,21 +43,11 @@ export function EvaluateWorkspace(): ReactNode {
         <Typography variant="h6" id="evaluate-heading" gutterBottom>
           Evaluate a run
         </Typography>
-        {runs.error !== undefined && <ErrorAlert error={runs.error} action={<Button onClick={runs.reload}>Retry</Button>} />}
-        {runs.data === undefined && runs.error === undefined && <LinearProgress aria-label="Loading runs" />}
-        {runs.data !== undefined && completed.length === 0 && (
-          <Alert
-            severity="info"
-            data-testid="evaluate-no-runs"
-            action={
-              <Button color="inherit" href="#train">
-                Train
-              </Button>
-            }
-          >
-            No completed runs yet. Train one in the Train workspace; when it finishes, its validation scores are judged here.
-          </Alert>
-        )}
+        <CompletedRunsStatus
+          {...runs}
+          testId="evaluate-no-runs"
+          whenNone="No completed runs yet. Train one in the Train workspace; when it finishes, its validation scores are judged here."
+        />
         {runId !== null && <RunPicker runs={completed} runId={runId} onChange={remember} scores={current} />}
         {runId !== null && scores.loading && <LinearProgress aria-label="Loading the run's scores" sx={{ mt: 2 }} />}
         {scores.error !== undefined && <ErrorAlert error={scores.error} sx={{ mt: 2 }} data-testid="evaluate-scores-error" />}

@@ -2,7 +2,6 @@ import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import FormControlLabel from '@mui/material/FormControlLabel';
-import LinearProgress from '@mui/material/LinearProgress';
 import Paper from '@mui/material/Paper';
 import Slider from '@mui/material/Slider';
 import Stack from '@mui/material/Stack';
@@ -11,12 +10,10 @@ import Typography from '@mui/material/Typography';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { ImagePrediction } from '../../../../shared/contract/prediction';
 import type { RunSummary } from '../../../../shared/contract/training';
-import { ErrorAlert } from '../../components/error-alert';
 import { countOf } from '../../components/format';
 import { useApi } from '../../rpc/api-context';
-import { useRequest } from '../../rpc/use-request';
 import { RunPicker } from '../evaluate/run-picker';
-import { useRememberedRun } from '../evaluate/use-remembered-run';
+import { CompletedRunsStatus, useCompletedRuns } from '../evaluate/completed-runs';
 import { GalleryPanel } from './gallery-panel';
 import { GradCamPanel, type CamOutcome, type CamSelection } from './gradcam-panel';
 import { ImageInputs } from './image-inputs';
@@ -33,14 +30,8 @@ const marks = [0, 0.25, 0.5, 0.75, 1].map((value) => ({ value, label: value.toFi
  * Grad-CAM galleries of a class's most confident hits and mistakes on the run's validation images.
  */
 export function PredictWorkspace(): ReactNode {
-  const api = useApi();
-  const runs = useRequest('training.runs', (signal) => api.training.runs({}, { signal }));
-  const [remembered, remember] = useRememberedRun();
-  const completed = useMemo(
-    () => (runs.data ?? []).filter((r) => r.status === 'completed').sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
-    [runs.data],
-  );
-  const run = completed.find((r) => r.runId === remembered) ?? completed[0];
+  const runs = useCompletedRuns();
+  const { completed, run, choose: remember } = runs;
 
   return (
     <Stack spacing={2} data-run-id={run?.runId ?? ''}>
@@ -48,21 +39,11 @@ export function PredictWorkspace(): ReactNode {
         <Typography variant="h6" id="predict-heading" gutterBottom>
           Predict new images
         </Typography>
-        {runs.error !== undefined && <ErrorAlert error={runs.error} action={<Button onClick={runs.reload}>Retry</Button>} />}
-        {runs.data === undefined && runs.error === undefined && <LinearProgress aria-label="Loading runs" />}
-        {runs.data !== undefined && completed.length === 0 && (
-          <Alert
-            severity="info"
-            data-testid="predict-no-runs"
-            action={
-              <Button color="inherit" href="#train">
-                Train
-              </Button>
-            }
-          >
-            No completed runs yet. Train one in the Train workspace; when it finishes, its network scores new images here.
-          </Alert>
-        )}
+        <CompletedRunsStatus
+          {...runs}
+          testId="predict-no-runs"
+          whenNone="No completed runs yet. Train one in the Train workspace; when it finishes, its network scores new images here."
+        />
         {run !== undefined && <RunPicker runs={completed} runId={run.runId} onChange={remember} scores={undefined} testId="predict-run" />}
       </Paper>
       {run !== undefined && <Predictor key={run.runId} run={run} />}

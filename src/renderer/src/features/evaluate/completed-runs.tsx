@@ -1,0 +1,82 @@
+import Alert from '@mui/material/Alert';
+import Button from '@mui/material/Button';
+import LinearProgress from '@mui/material/LinearProgress';
+import { useCallback, useMemo, useState, type ReactNode } from 'react';
+import type { RunSummary } from '../../../../shared/contract/training';
+import { ErrorAlert } from '../../components/error-alert';
+import { useApi } from '../../rpc/api-context';
+import { useRequest, type RequestResult } from '../../rpc/use-request';
+
+const storageKey = 'mlw.evaluate.runId';
+
+function read(): string | null {
+  try {
+    return window.localStorage.getItem(storageKey);
+  } catch {
+    return null;
+  }
+}
+
+/** The run last picked in the Evaluate or Predict workspace (they share it), kept across switches and reloads (null: none picked yet). */
+function useRememberedRun(): [string | null, (runId: string) => void] {
+  const [runId, setRunId] = useState<string | null>(read);
+  const choose = useCallback((id: string) => {
+    setRunId(id);
+    try {
+      window.localStorage.setItem(storageKey, id);
+    } catch {
+      // Storage may be disabled; the choice then lasts as long as the workspace is open.
+    }
+  }, []);
+  return [runId, choose];
+}
+
+export interface CompletedRuns {
+  runs: RequestResult<RunSummary[]>;
+  /** Completed runs, newest first. */
+  completed: RunSummary[];
+  /** The remembered run if it is still there, else the newest; undefined when there is none. */
+  run: RunSummary | undefined;
+  choose: (runId: string) => void;
+}
+
+/** The completed runs the Evaluate and Predict workspaces pick from, and the one picked. */
+export function useCompletedRuns(): CompletedRuns {
+  const api = useApi();
+  const runs = useRequest('training.runs', (signal) => api.training.runs({}, { signal }));
+  const [remembered, choose] = useRememberedRun();
+  const completed = useMemo(
+    () => (runs.data ?? []).filter((r) => r.status === 'completed').sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
+    [runs.data],
+  );
+  const run = completed.find((r) => r.runId === remembered) ?? completed[0];
+  return { runs, completed, run, choose };
+}
+
+/**
+ * What stands in for the run picker while there is none: the runs' error with Retry, a progress bar
+ * while they load, or, with no completed run, `whenNone` and a way to the Train workspace.
+ */
+export function CompletedRunsStatus({
+  runs,
+  completed,
+  whenNone,
+  testId,
+}: CompletedRuns & { whenNone: string; testId: string }): ReactNode {
+  if (runs.error !== undefined) return <ErrorAlert error={runs.error} action={<Button onClick={runs.reload}>Retry</Button>} />;
+  if (runs.data === undefined) return <LinearProgress aria-label="Loading runs" />;
+  if (completed.length > 0) return null;
+  return (
+    <Alert
+      severity="info"
+      data-testid={testId}
+      action={
+        <Button color="inherit" href="#train">
+          Train
+        </Button>
+      }
+    >
+      {whenNone}
+    </Alert>
+  );
+}
