@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildCocoFixture, serializeCoco, trickyRleCounts, type CocoFile } from '../../../test/fixtures/coco-fixture';
 import { AppError } from '../../shared/contract/errors';
 import { CocoFormatError, CocoJsonReader, type AnnotationRecord, type CategoryRecord, type ImageRecord } from './coco-json-reader';
@@ -526,5 +526,91 @@ describe('CocoJsonReader: BOM and whitespace', () => {
     const reader = new CocoJsonReader({ image: () => undefined, annotation: () => undefined, category: () => undefined });
     reader.push(Buffer.from(text));
     expect(() => reader.push(Buffer.from('  {}'))).toThrow(/more data after the end/);
+  });
+});
+
+/**
+ * Counts the bytes that native searches (`indexOf`, `includes`) examine while `run` runs: from the
+ * search's start to the byte found, or to the end of the array when nothing is found.
+ */
+function bytesSearchedDuring(run: () => void): number {
+  let examined = 0;
+  const count = (self: Uint8Array, from: unknown, found: number): void => {
+    const start = typeof from === 'number' ? (from < 0 ? Math.max(0, self.length + from) : from) : 0;
+    examined += found >= 0 ? found - start + 1 : Math.max(0, self.length - start);
+  };
+  type Search = (this: Uint8Array, ...args: unknown[]) => number | boolean;
+  // `includes` is measured with the matching `indexOf`, which finds the same byte.
+  const spy = (proto: Uint8Array, name: 'indexOf' | 'includes', indexOf: Search): void => {
+    const original = proto[name] as unknown as Search;
+    vi.spyOn(proto, name).mockImplementation(function (this: Uint8Array, ...args: unknown[]) {
+      count(this, args[1], indexOf.apply(this, args) as number);
+      return original.apply(this, args);
+    } as never);
+  };
+  const bufferIndexOf = Buffer.prototype.indexOf as unknown as Search;
+  const arrayIndexOf = Uint8Array.prototype.indexOf as unknown as Search;
+  spy(Buffer.prototype, 'indexOf', bufferIndexOf);
+  spy(Buffer.prototype, 'includes', bufferIndexOf);
+  spy(Uint8Array.prototype, 'indexOf', arrayIndexOf);
+  spy(Uint8Array.prototype, 'includes', arrayIndexOf);
+  try {
+    run();
+  } finally {
+    vi.restoreAllMocks();
+  }
+  return examined;
+}
+
+describe('CocoJsonReader: work grows linearly with the file', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /**
+   * Bytes searched per byte of input, for an input built at two sizes: it must stay small and must
+   * not grow with the input (a search per key or per chunk that runs to the end of the buffer makes
+   * it grow in proportion).
+   */
+  function searchedPerByte(build: (scale: number) => Buffer[], run: (chunks: Buffer[]) => void): { small: number; large: number } {
+    const perByte = (scale: number): number => {
+      const chunks = build(scale);
+      const total = chunks.reduce((sum, c) => sum + c.length, 0);
+      return bytesSearchedDuring(() => run(chunks)) / total;
+    };
+    return { small: perByte(1), large: perByte(4) };
+  }
+
+  function expectLinear({ small, large }: { small: number; large: number }): void {
+    expect(large).toBeLessThanOrEqual(16);
+    expect(large).toBeLessThanOrEqual(small * 1.5);
+  }
+
+  it('searches each byte a bounded number of times however many unknown keys the file has', () => {
+    // Real COCO images carry keys the reader does not keep (coco_url, date_captured, flickr_url).
+    const build = (scale: number): Buffer[] => {
+      const data = buildCocoFixture({ extraImages: 1000 * scale });
+      const images = data.images.map((im) => ({ ...im, flickr_url: `http://farm4.staticflickr.com/${im.id}.jpg`, note: 'x' }));
+      return [Buffer.from(serializeCoco({ ...data, images }))];
+    };
+    expectLinear(searchedPerByte(build, (chunks) => expect(readChunks(chunks).counts.images).toBeGreaterThan(1000)));
+  });
+
+  it('skips lists that mix numbers with objects, strings and lists in linear work', () => {
+    const build = (scale: number): Buffer[] => {
+      const mixed = Array.from({ length: 1000 * scale }, (_, i) => `${i}, {"k": ${i}}, "t${i}", -${i}.5`).join(', ');
+      return [Buffer.from(`{"info": [${mixed}], "images": [], "annotations": [], "categories": []}`)];
+    };
+    expectLinear(searchedPerByte(build, (chunks) => expect(readChunks(chunks).counts.images).toBe(0)));
+  });
+
+  it('re-reads a value that spans many chunks a bounded number of times', () => {
+    const build = (scale: number): Buffer[] => {
+      const polygon = Array.from({ length: 15_000 * scale }, (_, i) => (i * 1.25).toFixed(2)).join(', ');
+      const bytes = Buffer.from(`{"info": {"polygons": [[${polygon}], [${polygon}]]}, "images": [], "annotations": [], "categories": []}`);
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < bytes.length; at += 4096) chunks.push(bytes.subarray(at, at + 4096));
+      return chunks;
+    };
+    // Parsing again from the value's start at every chunk searches it once per chunk.
+    expectLinear(searchedPerByte(build, (chunks) => expect(readChunks(chunks).counts.annotations).toBe(0)));
   });
 });

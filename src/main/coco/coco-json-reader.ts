@@ -99,6 +99,15 @@ const enum Ch {
   CloseBrace = 0x7d,
 }
 
+const enum StopKind {
+  CloseBracket,
+  OpenBracket,
+  Quote,
+  OpenBrace,
+  CloseBrace,
+}
+const stopBytes = [Ch.CloseBracket, Ch.OpenBracket, Ch.Quote, Ch.OpenBrace, Ch.CloseBrace];
+
 /** Thrown (as this one object) when a unit being parsed runs past the bytes at hand. */
 const needMore = { needMore: true } as const;
 
@@ -158,9 +167,21 @@ export class CocoJsonReader {
   private pos = 0;
   private readonly seen = new Set<string>();
   private readonly counts = { images: 0, annotations: 0, categories: 0 };
-  private keyStart = 0;
-  private keyEnd = 0;
   private readonly stack = new Uint8Array(1024);
+  /** Whether the string `skipString` last passed over had a backslash in it. */
+  private stringHadEscape = false;
+  /**
+   * For the bytes that end a run of numbers in a skipped list ("]", "[", quote, "{", "}"): the offset
+   * of its next occurrence in `buf` at or after the last search, or -1 when not searched yet. Parsing
+   * only moves forward within one buffer, so each pointer crosses the buffer at most once: skipping
+   * stays linear in the buffer's size however the values are laid out.
+   */
+  private readonly nextStop = new Float64Array(5);
+  /** Chunks held back while a unit larger than the bytes at hand waits for enough of them (see `push`). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** How many bytes to gather before parsing again after a unit ran past the end; 0: parse every chunk. */
+  private retryAtBytes = 0;
 
   private readonly image: ImageRecord = { id: 0, fileName: '', width: 0, height: 0, license: null };
   private readonly annotation: AnnotationRecord = { id: 0, imageId: 0, categoryId: 0, x: 0, y: 0, w: 0, h: 0, area: 0, iscrowd: 0 };
@@ -170,29 +191,54 @@ export class CocoJsonReader {
 
   /** Feed the next chunk of the file. */
   push(chunk: Buffer): void {
-    if (this.carry !== null && this.carry.length > 0) {
-      this.buf = Buffer.concat([this.carry, chunk]);
+    if (this.retryAtBytes > 0) {
+      // A unit that ran past the end is parsed again only once the bytes at hand have doubled, so a
+      // value spanning many chunks costs a bounded number of passes, not one per chunk. Copy: the
+      // caller may reuse its chunk buffer.
+      this.pending.push(Buffer.from(chunk));
+      this.pendingBytes += chunk.length;
+      if ((this.carry?.length ?? 0) + this.pendingBytes < this.retryAtBytes) {
+        this.checkCarrySize((this.carry?.length ?? 0) + this.pendingBytes, this.base);
+        return;
+      }
+      this.setBuffer(Buffer.concat([...(this.carry === null ? [] : [this.carry]), ...this.pending]));
+      this.pending = [];
+      this.pendingBytes = 0;
+    } else if (this.carry !== null && this.carry.length > 0) {
+      this.setBuffer(Buffer.concat([this.carry, chunk]));
     } else {
-      this.buf = chunk;
+      this.setBuffer(chunk);
     }
-    this.end = this.buf.length;
-    this.pos = 0;
     this.run();
     const rest = this.end - this.pos;
-    if (rest > maxCarryBytes) {
-      throw new CocoFormatError(`A single value is larger than ${maxCarryBytes / 1024 / 1024} MB`, this.pathOf(''), this.base + this.pos);
-    }
+    this.checkCarrySize(rest, this.base + this.pos);
     // Copy the tail: the caller may reuse its chunk buffer.
     this.carry = rest > 0 ? Buffer.from(this.buf.subarray(this.pos, this.end)) : null;
+    this.retryAtBytes = rest > chunk.length ? 2 * rest : 0;
     this.base += this.pos;
+  }
+
+  private setBuffer(buf: Buffer): void {
+    this.buf = buf;
+    this.end = buf.length;
+    this.pos = 0;
+    this.nextStop.fill(-1);
+  }
+
+  /** `offset`: where the value that is too large begins in the file. */
+  private checkCarrySize(bytes: number, offset: number): void {
+    if (bytes > maxCarryBytes) {
+      throw new CocoFormatError(`A single value is larger than ${maxCarryBytes / 1024 / 1024} MB`, this.pathOf(''), offset);
+    }
   }
 
   /** Call once the whole file has been pushed; checks that the JSON is complete and has what COCO needs. */
   finish(): { images: number; annotations: number; categories: number } {
-    this.buf = this.carry ?? Buffer.alloc(0);
-    this.end = this.buf.length;
-    this.pos = 0;
+    this.setBuffer(Buffer.concat([...(this.carry === null ? [] : [this.carry]), ...this.pending]));
     this.carry = null;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.retryAtBytes = 0;
     const bom = this.base === 0 && this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf ? 3 : 0;
     if (this.state === State.BeforeRoot && this.base === 0 && this.onlyWhitespaceFrom(bom)) {
       throw new CocoFormatError('The file is empty', null, null, 'Choose a COCO instances annotation file; this one has no content.');
@@ -288,11 +334,12 @@ export class CocoJsonReader {
         const keyStart = this.pos + 1;
         this.pos = this.skipString(this.pos);
         const keyEnd = this.pos - 1;
+        const escaped = this.stringHadEscape;
         this.skipWsOrNeedMore();
         if (this.buf[this.pos] !== Ch.Colon) throw this.syntax('":" after a key', '');
         this.pos++;
         this.skipWsOrNeedMore();
-        const section = this.sectionOf(keyStart, keyEnd);
+        const section = this.sectionOf(keyStart, keyEnd, escaped);
         const key = this.buf.toString('utf8', keyStart, keyEnd);
         if (section !== null) {
           if (this.seen.has(section)) {
@@ -518,11 +565,12 @@ export class CocoJsonReader {
     const keyStart = this.pos + 1;
     this.pos = this.skipString(this.pos);
     const keyEnd = this.pos - 1;
+    const escaped = this.stringHadEscape;
     this.skipWsOrNeedMore();
     if (buf[this.pos] !== Ch.Colon) throw this.syntax('":" after a key', '');
     this.pos++;
     this.skipWsOrNeedMore();
-    return matchKey(buf, keyStart, keyEnd, table.bytes, table.names);
+    return matchKey(buf, keyStart, keyEnd, escaped, table.bytes, table.names);
   }
 
   /** After a member's value: true when "," follows (another member), false at the closing "}". */
@@ -745,20 +793,18 @@ export class CocoJsonReader {
       // Digits, commas, dots, spaces and minus signs (the bulk of polygon data) need no look.
       if (c < Ch.OpenBracket && c !== Ch.Quote) {
         if (stack[depth - 1] === Ch.OpenBracket && ((c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Minus)) {
-          // Inside a list of numbers (a polygon, RLE counts): jump to its "]" with a native search
-          // when nothing between could open or close another value.
-          const close = buf.indexOf(Ch.CloseBracket, i);
-          if (close < 0 || close >= end) throw needMore;
-          const run = buf.subarray(i, close);
-          if (
-            run.indexOf(Ch.OpenBracket) < 0 &&
-            run.indexOf(Ch.Quote) < 0 &&
-            run.indexOf(Ch.OpenBrace) < 0 &&
-            run.indexOf(Ch.CloseBrace) < 0
-          ) {
-            i = close;
-            continue;
-          }
+          // Inside a list of numbers (a polygon, RLE counts): jump with native searches to the next
+          // byte that could open or close a value; what lies before it needs no look.
+          const stop = Math.min(
+            this.nextOf(StopKind.CloseBracket, i),
+            this.nextOf(StopKind.OpenBracket, i),
+            this.nextOf(StopKind.Quote, i),
+            this.nextOf(StopKind.OpenBrace, i),
+            this.nextOf(StopKind.CloseBrace, i),
+          );
+          if (stop >= end) throw needMore;
+          i = stop;
+          continue;
         }
         i++;
         continue;
@@ -788,15 +834,32 @@ export class CocoJsonReader {
     throw needMore;
   }
 
+  /** The offset of the next stop byte of this kind at or after `from` (`end` when there is none). */
+  private nextOf(kind: StopKind, from: number): number {
+    const known = this.nextStop[kind]!;
+    if (known >= from) return known;
+    const found = this.buf.indexOf(stopBytes[kind]!, from);
+    const next = found < 0 || found >= this.end ? this.end : found;
+    this.nextStop[kind] = next;
+    return next;
+  }
+
   /** `at` is the opening quote; returns the offset after the closing one. */
   private skipString(at: number): number {
     const buf = this.buf;
     const end = this.end;
+    let escaped = false;
     let i = at + 1;
     while (i < end) {
       const c = buf[i]!;
-      if (c === Ch.Quote) return i + 1;
-      if (c === Ch.Backslash) i++;
+      if (c === Ch.Quote) {
+        this.stringHadEscape = escaped;
+        return i + 1;
+      }
+      if (c === Ch.Backslash) {
+        escaped = true;
+        i++;
+      }
       i++;
     }
     throw needMore;
@@ -812,11 +875,11 @@ export class CocoJsonReader {
     if (this.pos + bytes > this.end) throw needMore;
   }
 
-  private sectionOf(start: number, end: number): Section {
+  private sectionOf(start: number, end: number, escaped: boolean): Section {
     for (const section of ['images', 'annotations', 'categories'] as const) {
       if (bytesEqual(this.buf, start, end, sectionKeys[section])) return section;
     }
-    const decoded = this.buf.subarray(start, end).includes(Ch.Backslash) ? decodeKey(this.buf, start, end) : null;
+    const decoded = escaped ? decodeKey(this.buf, start, end) : null;
     return decoded === 'images' || decoded === 'annotations' || decoded === 'categories' ? decoded : null;
   }
 
@@ -860,14 +923,13 @@ function bytesEqual(buf: Uint8Array, start: number, end: number, key: Uint8Array
   return true;
 }
 
-function matchKey(buf: Uint8Array, start: number, end: number, keys: Uint8Array[], names: readonly string[]): number {
+/** The key's index in the table, or -1. `escaped`: the key has a backslash (known from scanning it). */
+function matchKey(buf: Uint8Array, start: number, end: number, escaped: boolean, keys: Uint8Array[], names: readonly string[]): number {
   for (let k = 0; k < keys.length; k++) if (bytesEqual(buf, start, end, keys[k]!)) return k;
+  if (!escaped) return -1;
   // A key written with escapes ("file\u005fname") is the same key once decoded.
-  if (buf.indexOf(Ch.Backslash, start) >= 0 && buf.indexOf(Ch.Backslash, start) < end) {
-    const decoded = decodeKey(buf, start, end);
-    return decoded === null ? -1 : names.indexOf(decoded);
-  }
-  return -1;
+  const decoded = decodeKey(buf, start, end);
+  return decoded === null ? -1 : names.indexOf(decoded);
 }
 
 function decodeKey(buf: Uint8Array, start: number, end: number): string | null {

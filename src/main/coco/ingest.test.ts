@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -376,6 +376,17 @@ describe('ingestCocoFile: bad input is refused with a message, and leaves no par
     );
   });
 
+  it('refuses a duplicate small annotation id, naming its second place', async () => {
+    await expectRefused(
+      coco({
+        images: `[${img(1)}]`,
+        annotations: `[${ann(7, 1, 1)},${ann(2232119, 1, 1)},${ann(8, 1, 1)},${ann(2232119, 1, 1)}]`,
+        categories: `[${cat(1, 'dog')}]`,
+      }),
+      { message: /Annotation id 2232119 is used twice/, jsonPath: '$.annotations[3].id' },
+    );
+  });
+
   it('refuses a duplicate category id', async () => {
     await expectRefused(coco({ images: '[]', annotations: '[]', categories: `[${cat(1, 'dog')},${cat(1, 'cat')}]` }), {
       message: /Category id 1 is used twice, first at \$\.categories\[0\]/,
@@ -517,6 +528,25 @@ describe('ingestCocoFile: transactions and caching', () => {
     expect(progress[0]!.done).toBeLessThan(statSync(path).size);
     expect(snapshot(db)).toEqual(old);
     expect(db.inTransaction).toBe(false);
+  });
+
+  it('a file that changes while it is imported is refused with a sentence, and the cache is unchanged', async () => {
+    await importVersion(buildCocoFixture());
+    const old = snapshot(db);
+    let appended = false;
+    const error = await ingestError(
+      importVersion(buildCocoFixture({ extraImages: 300 }), {
+        chunkBytes: 256,
+        onProgress: () => {
+          // Whatever is writing the file (a download still under way) adds to it mid-import.
+          if (!appended) appendFileSync(path, '\n');
+          appended = true;
+        },
+      }),
+    );
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toMatch(/changed while it was being imported.*import it again/);
+    expect(snapshot(db)).toEqual(old);
   });
 
   it('an import whose signal is already aborted rejects with CANCELLED and writes nothing', async () => {

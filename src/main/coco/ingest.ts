@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Progress } from '../../shared/contract/define';
@@ -7,6 +6,7 @@ import type { IngestResult } from '../../shared/contract/dataset';
 import type { Db } from '../db/connection';
 import { CocoFormatError, CocoJsonReader, type AnnotationRecord, type CategoryRecord, type ImageRecord } from './coco-json-reader';
 import { encodeImageIds, recordLength } from './annotation-records';
+import { sha256OfFileOnThread } from './file-digest';
 import { fileRowToImported, type FileRow } from './queries';
 
 export interface IngestOptions {
@@ -39,8 +39,11 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
 
   const started = performance.now();
   const writer = new CacheWriter(db);
-  const hash = createHash('sha256');
   const reader = new CocoJsonReader(writer);
+  // The digest is computed on another thread while this one parses; stopped if the import fails.
+  const stopHashing = new AbortController();
+  const digest = sha256OfFileOnThread(path, AbortSignal.any([stopHashing.signal, ...(options.signal ? [options.signal] : [])]));
+  digest.catch(() => undefined);
   // The commit would otherwise also copy ~100 MB from the WAL into the database before returning;
   // the copy happens later, when a connection next checkpoints or the last one closes.
   const autocheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
@@ -52,16 +55,15 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
     beginWrite(db);
     const fileId = writer.begin(existing?.id ?? null);
     const chunkBytes = options.chunkBytes ?? 4 * 1024 * 1024;
+    // One buffer for every read: the reader copies what it keeps between chunks.
+    const chunk = Buffer.allocUnsafe(chunkBytes);
     let done = 0;
     let lastProgress = 0;
     for (;;) {
       if (options.signal?.aborted) throw cancelled();
-      const chunk = Buffer.allocUnsafe(chunkBytes);
       const { bytesRead } = await handle.read(chunk, 0, chunkBytes, null);
       if (bytesRead === 0) break;
-      const bytes = bytesRead === chunkBytes ? chunk : chunk.subarray(0, bytesRead);
-      hash.update(bytes);
-      reader.push(bytes);
+      reader.push(bytesRead === chunkBytes ? chunk : chunk.subarray(0, bytesRead));
       done += bytesRead;
       const now = performance.now();
       if (options.onProgress && now - lastProgress >= progressIntervalMs) {
@@ -75,6 +77,8 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
     options.onProgress?.({ phase: 'Indexing labels', done: 0, total: 0 });
     if (options.signal?.aborted) throw cancelled();
     writer.finish();
+    const sha256 = await digest;
+    await requireUnchanged(path, info, done);
     const seconds = (performance.now() - started) / 1000;
     db.prepare(
       `INSERT INTO annotation_files (id, path, images_dir, size_bytes, mtime_ms, sha256, imported_at, image_count, annotation_count, category_count, seconds)
@@ -85,7 +89,7 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
       imagesDir,
       info.size,
       info.mtimeMs,
-      hash.digest('hex'),
+      sha256,
       new Date().toISOString(),
       counts.images,
       counts.annotations,
@@ -97,9 +101,25 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
     const row = db.prepare('SELECT * FROM annotation_files WHERE id = ?').get(fileId) as FileRow;
     return { ...fileRowToImported(row), cached: false };
   } finally {
+    stopHashing.abort();
     if (!committed && db.inTransaction) db.exec('ROLLBACK');
     db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
     await handle?.close();
+  }
+}
+
+/**
+ * The file was read twice (parsed here, hashed on another thread): both readings are the same
+ * bytes only if nothing wrote to it meanwhile.
+ */
+async function requireUnchanged(path: string, before: { size: number; mtimeMs: number }, bytesRead: number): Promise<void> {
+  const after = await statFile(path);
+  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || bytesRead !== before.size) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `${path} changed while it was being imported. Wait until whatever is writing it (a download, an editor) has finished, then import it again.`,
+      { path },
+    );
   }
 }
 
@@ -151,6 +171,36 @@ class GrowableFloat64 {
     next.set(this.values.subarray(0, this.length));
     this.values = next;
   }
+}
+
+/** A Uint32Array that grows by doubling: the ascending image ids of one category. */
+class GrowableUint32 {
+  values = new Uint32Array(256);
+  length = 0;
+
+  /** Appends `value` unless it is already the last one (an image with two boxes of a category). */
+  pushIfNotLast(value: number): void {
+    if (this.length > 0 && this.values[this.length - 1] === value) return;
+    if (this.length === this.values.length) {
+      const next = new Uint32Array(this.values.length * 2);
+      next.set(this.values);
+      this.values = next;
+    }
+    this.values[this.length++] = value;
+  }
+}
+
+/**
+ * Id to dense index (-1 when unknown) for `ids` (whose dense index is their position): a flat table
+ * when the ids are small, as COCO's are, else `map`.
+ */
+function denseLookup(ids: readonly number[], map: ReadonlyMap<number, number>): (id: number) => number {
+  let maxId = 0;
+  for (const id of ids) if (id > maxId) maxId = id;
+  if (maxId >= 1 << 24) return (id) => map.get(id) ?? -1;
+  const table = new Int32Array(maxId + 1).fill(-1);
+  ids.forEach((id, dense) => (table[id] = dense));
+  return (id) => (id >= 0 && id <= maxId ? table[id]! : -1);
 }
 
 /**
@@ -248,36 +298,56 @@ class CacheWriter {
     this.categoryNames.set(r.name, r.id);
   }
 
-  /** Duplicate annotation ids, found by sorting the ids once (a Set of 860k ids costs far more). */
+  /**
+   * Duplicate annotation ids. Ids below 2^27 (all of COCO's but crowd ones) are checked against a
+   * bitmap, the rest by sorting them: a Set of 860k ids, or sorting them all, costs far more.
+   */
   private checkAnnotationIdsUnique(count: number): void {
-    const ids = new Float64Array(count);
-    for (let a = 0; a < count; a++) ids[a] = this.records.values[a * recordLength]!;
-    ids.sort();
-    for (let i = 1; i < count; i++) {
-      if (ids[i] !== ids[i - 1]) continue;
-      const id = ids[i]!;
-      let seen = 0;
-      for (let a = 0; a < count; a++) {
-        if (this.records.values[a * recordLength] !== id) continue;
-        if (seen++ === 0) continue;
-        throw new CocoFormatError(
-          `Annotation id ${id} is used twice`,
-          `$.annotations[${a}].id`,
-          null,
-          'Each annotation needs its own id; the file may have been merged incorrectly.',
-        );
+    const values = this.records.values;
+    const bitmapLimit = 2 ** 27;
+    let maxSmall = 0;
+    let large = 0;
+    for (let a = 0; a < count; a++) {
+      const id = values[a * recordLength]!;
+      if (id < bitmapLimit) {
+        if (id > maxSmall) maxSmall = id;
+      } else {
+        large++;
       }
     }
-  }
-
-  /** Image id to dense index (-1 when unknown): a flat table when ids are small, as in COCO, else the map. */
-  private denseImageLookup(): (imageId: number) => number {
-    let maxId = 0;
-    for (const id of this.imageIds) if (id > maxId) maxId = id;
-    if (maxId >= 1 << 24) return (imageId) => this.imageIndex.get(imageId) ?? -1;
-    const table = new Int32Array(maxId + 1).fill(-1);
-    this.imageIds.forEach((id, dense) => (table[id] = dense));
-    return (imageId) => (imageId <= maxId ? table[imageId]! : -1);
+    const seen = new Uint8Array((maxSmall >>> 3) + 1);
+    const largeIds = new Float64Array(large);
+    let duplicate: number | null = null;
+    large = 0;
+    for (let a = 0; a < count && duplicate === null; a++) {
+      const id = values[a * recordLength]!;
+      if (id >= bitmapLimit) {
+        largeIds[large++] = id;
+        continue;
+      }
+      const bit = 1 << (id & 7);
+      if ((seen[id >>> 3]! & bit) !== 0) duplicate = id;
+      seen[id >>> 3]! |= bit;
+    }
+    if (duplicate === null) {
+      largeIds.sort();
+      for (let i = 1; i < largeIds.length && duplicate === null; i++) if (largeIds[i] === largeIds[i - 1]) duplicate = largeIds[i]!;
+    }
+    if (duplicate === null) return;
+    let seenOnce = false;
+    for (let a = 0; a < count; a++) {
+      if (values[a * recordLength] !== duplicate) continue;
+      if (!seenOnce) {
+        seenOnce = true;
+        continue;
+      }
+      throw new CocoFormatError(
+        `Annotation id ${duplicate} is used twice`,
+        `$.annotations[${a}].id`,
+        null,
+        'Each annotation needs its own id; the file may have been merged incorrectly.',
+      );
+    }
   }
 
   finish(): void {
@@ -286,13 +356,16 @@ class CacheWriter {
     const records = this.records.values;
     this.checkAnnotationIdsUnique(annotationCount);
 
-    // Check references and count annotations per image (dense image index).
-    const denseOf = this.denseImageLookup();
+    // Check references, and give each annotation its image's and its category's dense index.
+    const imageIndexOf = denseLookup(this.imageIds, this.imageIndex);
+    const categoryIds = [...this.categories.keys()].sort((a, b) => a - b);
+    const categoryIndexOf = denseLookup(categoryIds, new Map(categoryIds.map((id, index) => [id, index])));
     const imageOf = new Int32Array(annotationCount);
+    const categoryOf = new Int32Array(annotationCount);
     const perImage = new Int32Array(imageCount + 1);
     for (let a = 0; a < annotationCount; a++) {
       const imageId = this.annotationImages.values[a]!;
-      const dense = denseOf(imageId);
+      const dense = imageIndexOf(imageId);
       if (dense < 0) {
         throw new CocoFormatError(
           `An annotation refers to image ${imageId}, which is not in "images"`,
@@ -302,7 +375,8 @@ class CacheWriter {
         );
       }
       const categoryId = records[a * recordLength + 1]!;
-      if (!this.categories.has(categoryId)) {
+      const category = categoryIndexOf(categoryId);
+      if (category < 0) {
         throw new CocoFormatError(
           `An annotation refers to category ${categoryId}, which is not in "categories"`,
           `$.annotations[${a}].category_id`,
@@ -311,6 +385,7 @@ class CacheWriter {
         );
       }
       imageOf[a] = dense;
+      categoryOf[a] = category;
       perImage[dense + 1]!++;
     }
     // Group annotations by image, keeping file order within an image (a counting sort).
@@ -320,8 +395,9 @@ class CacheWriter {
     for (let a = 0; a < annotationCount; a++) byImage[start[imageOf[a]!]!++] = a;
 
     const imageOrder = Array.from({ length: imageCount }, (_, i) => i).sort((a, b) => this.imageIds[a]! - this.imageIds[b]!);
-    const labelLists = new Map<number, number[]>([...this.categories.keys()].map((id) => [id, []]));
-    const instances = new Map<number, number>();
+    // Per category (dense index): the images that contain it, ascending, and its instance count.
+    const labelLists = categoryIds.map(() => new GrowableUint32());
+    const instances = new Int32Array(categoryIds.length);
     const insertImage = this.db.prepare(
       'INSERT INTO images (file_id, id, file_name, width, height, license, annotation_count) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -345,10 +421,9 @@ class CacheWriter {
       for (let k = 0; k < count; k++) {
         const a = byImage[first + k]!;
         for (let f = 0; f < recordLength; f++) scratch[k * recordLength + f] = records[a * recordLength + f]!;
-        const categoryId = records[a * recordLength + 1]!;
-        instances.set(categoryId, (instances.get(categoryId) ?? 0) + 1);
-        const list = labelLists.get(categoryId)!;
-        if (list[list.length - 1] !== imageId) list.push(imageId);
+        const category = categoryOf[a]!;
+        instances[category]!++;
+        labelLists[category]!.pushIfNotLast(imageId);
       }
       // SQLite copies a bound blob, so one scratch buffer serves every image.
       insertRecords.run(this.fileId, imageId, Buffer.from(scratch.buffer, 0, count * recordLength * 8));
@@ -358,11 +433,11 @@ class CacheWriter {
       'INSERT INTO categories (file_id, id, name, supercategory, image_count, instance_count) VALUES (?, ?, ?, ?, ?, ?)',
     );
     const insertLabels = this.db.prepare('INSERT INTO category_images (file_id, category_id, image_ids) VALUES (?, ?, ?)');
-    for (const id of [...this.categories.keys()].sort((a, b) => a - b)) {
+    categoryIds.forEach((id, index) => {
       const c = this.categories.get(id)!;
-      const list = labelLists.get(id)!;
-      insertCategory.run(this.fileId, id, c.name, c.supercategory, list.length, instances.get(id) ?? 0);
-      insertLabels.run(this.fileId, id, encodeImageIds(Uint32Array.from(list)));
-    }
+      const list = labelLists[index]!;
+      insertCategory.run(this.fileId, id, c.name, c.supercategory, list.length, instances[index]!);
+      insertLabels.run(this.fileId, id, encodeImageIds(list.values.subarray(0, list.length)));
+    });
   }
 }
