@@ -13,7 +13,12 @@
  * The file is written in ~1 MiB pieces; nothing holds the whole document. Same generator version and
  * Node major => byte-identical output (the sidecar records its sha256).
  *
- *   npx tsx bench/generate-coco.ts [--force] [--out PATH]
+ * Smaller and leaner files of the same shape serve the quick guards and the full-scale UI test:
+ * `scale` takes a share of the images and annotations, `polygons: 'minimal'` keeps every record
+ * but writes each polygon as a triangle, and `separators: 'compact'` writes no space after "," and
+ * ":" (as JSON.stringify does) instead of Python's ", " and ": ".
+ *
+ *   npx tsx bench/generate-coco.ts [--force] [--out PATH] [--scale S] [--minimal-polygons] [--compact]
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -26,11 +31,50 @@ export const generatorVersion = 1;
 export const benchDataDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '.bench');
 export const defaultSyntheticPath = join(benchDataDir, 'instances_train2017_synthetic.json');
 
-const imageCount = 118_287;
-const annotationCount = 860_001;
+/** What a synthetic file holds; the default is the full train2017 scale as Python writes it. */
+export interface SyntheticShape {
+  /** Share of train2017's images, annotations and per-category counts, in (0, 1]. */
+  scale: number;
+  /** 'realistic': polygons of the genuine file's sizes; 'minimal': a triangle each (every record, little geometry). */
+  polygons: 'realistic' | 'minimal';
+  /** 'python': ", " and ": " as json.dump writes them; 'compact': "," and ":". */
+  separators: 'python' | 'compact';
+}
+
+export const fullShape: SyntheticShape = { scale: 1, polygons: 'realistic', separators: 'python' };
+
+/** Where a file of this shape is kept in `.bench/` (the full shape keeps its historical name). */
+export function syntheticPathFor(shape: SyntheticShape): string {
+  if (sameShape(shape, fullShape)) return defaultSyntheticPath;
+  return join(benchDataDir, `instances_synthetic_${shape.scale}_${shape.polygons}_${shape.separators}.json`);
+}
+
+function sameShape(a: SyntheticShape, b: SyntheticShape): boolean {
+  return a.scale === b.scale && a.polygons === b.polygons && a.separators === b.separators;
+}
+
+interface Counts {
+  images: number;
+  annotations: number;
+  unannotated: number;
+  crowd: number;
+}
+
+function countsFor(shape: SyntheticShape): Counts {
+  if (!(shape.scale > 0 && shape.scale <= 1)) throw new RangeError(`scale must be in (0, 1], not ${shape.scale}`);
+  const annotations = Math.round(fullAnnotationCount * shape.scale);
+  return {
+    images: Math.round(fullImageCount * shape.scale),
+    annotations,
+    unannotated: Math.round(fullUnannotatedImages * shape.scale),
+    crowd: Math.round(annotations * 0.01),
+  };
+}
+
+const fullImageCount = 118_287;
+const fullAnnotationCount = 860_001;
 /** train2017 images with no annotation at all. */
-const unannotatedImages = 1_021;
-const crowdAnnotations = Math.round(annotationCount * 0.01);
+const fullUnannotatedImages = 1_021;
 /** Largest image and (non-crowd) annotation ids in train2017: ids are sparse in these ranges. */
 const maxImageId = 581_929;
 const maxAnnotationId = 2_232_119;
@@ -152,6 +196,7 @@ const commonSizes: readonly (readonly [number, number, number])[] = [
 
 export interface SyntheticMeta {
   generatorVersion: number;
+  shape: SyntheticShape;
   bytes: number;
   sha256: string;
   images: number;
@@ -175,18 +220,31 @@ export function metaPathFor(path: string): string {
 }
 
 /** Returns the synthetic file, generating it when it is missing, incomplete or from another generator version. */
-export function ensureSyntheticCoco(options: { path?: string; force?: boolean; log?: (line: string) => void } = {}): EnsureResult {
-  const path = resolve(options.path ?? defaultSyntheticPath);
+export function ensureSyntheticCoco(
+  options: { path?: string; shape?: SyntheticShape; force?: boolean; log?: (line: string) => void } = {},
+): EnsureResult {
+  const shape = options.shape ?? fullShape;
+  const path = resolve(options.path ?? syntheticPathFor(shape));
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   if (!options.force) {
     const meta = readMeta(path);
-    if (meta !== null && meta.generatorVersion === generatorVersion && existsSync(path) && statSync(path).size === meta.bytes) {
+    if (
+      meta !== null &&
+      meta.generatorVersion === generatorVersion &&
+      sameShape(meta.shape ?? fullShape, shape) &&
+      existsSync(path) &&
+      statSync(path).size === meta.bytes
+    ) {
       return { path, meta, generated: false };
     }
   }
-  log(`generate: writing ${path} (generator v${generatorVersion}); this takes a minute or two`);
-  const meta = generate(path, log);
+  log(`generate: writing ${path} (generator v${generatorVersion}, ${describeShape(shape)})`);
+  const meta = generate(path, shape, log);
   return { path, meta, generated: true };
+}
+
+function describeShape(shape: SyntheticShape): string {
+  return `scale ${shape.scale}, ${shape.polygons} polygons, ${shape.separators} separators`;
 }
 
 function readMeta(path: string): SyntheticMeta | null {
@@ -307,7 +365,8 @@ interface Plan {
   meanLabelsPerImage: number;
 }
 
-function makePlan(): Plan {
+function makePlan(counts: Counts, scale: number): Plan {
+  const { images: imageCount, annotations: annotationCount, unannotated: unannotatedImages, crowd: crowdAnnotations } = counts;
   const rng = new Rng(2017);
   const imageIds = sparseIds(rng, imageCount, maxImageId);
   const widths = new Uint16Array(imageCount);
@@ -333,7 +392,8 @@ function makePlan(): Plan {
   const labelled = new Uint8Array(annotated);
   const perm = new Int32Array(annotated);
   for (let i = 0; i < annotated; i++) perm[i] = i;
-  categoryTable.forEach(([, , , , images], c) => {
+  categoryTable.forEach(([, , , , fullImages], c) => {
+    const images = Math.max(1, Math.round(fullImages * scale));
     // Partial Fisher-Yates: `images` distinct images for this category.
     for (let k = 0; k < images; k++) {
       const j = k + rng.below(annotated - k);
@@ -426,12 +486,19 @@ class ChunkedFile {
   private readonly hash = createHash('sha256');
   private readonly fd: number;
 
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly separators: SyntheticShape['separators'],
+  ) {
     this.fd = openSync(path, 'w');
   }
 
+  /**
+   * Compact separators are made by dropping the space after every ", " and ": ": no string value
+   * the generator writes (names, dates, URLs) contains either pair, so only separators change.
+   */
   write(text: string): void {
-    this.pending += text;
+    this.pending += this.separators === 'compact' ? text.replaceAll(', ', ',').replaceAll(': ', ':') : text;
     if (this.pending.length >= 1 << 20) this.flush();
   }
 
@@ -464,7 +531,15 @@ function imageJson(rng: Rng, plan: Plan, i: number): string {
 }
 
 /** A polygon annotation: one or more star-shaped rings inside a random box of the image. */
-function polygonJson(rng: Rng, width: number, height: number, imageId: number, categoryId: number, id: number): string {
+function polygonJson(
+  rng: Rng,
+  width: number,
+  height: number,
+  imageId: number,
+  categoryId: number,
+  id: number,
+  polygons: SyntheticShape['polygons'],
+): string {
   // Object size: log-uniform area share, as COCO's mix of small (~41%), medium and large objects.
   const share = Math.pow(10, -3.75 + 3.2 * rng.next());
   const aspect = Math.exp(0.5 * rng.normal());
@@ -473,8 +548,10 @@ function polygonJson(rng: Rng, width: number, height: number, imageId: number, c
   const x0 = rng.next() * (width - w);
   const y0 = rng.next() * (height - h);
   // Vertex count grows with object size; the tail reaches a few hundred coordinates like real masks.
-  const vertices = Math.min(220, 3 + Math.round(vertexScale * Math.pow(Math.sqrt(w * h), 0.6) * Math.exp(0.45 * rng.normal())));
-  const rings = rng.next() < 0.12 ? Math.min(7, 2 + Math.floor(-Math.log(1 - rng.next()) * 0.8)) : 1;
+  const realisticVertices = Math.min(220, 3 + Math.round(vertexScale * Math.pow(Math.sqrt(w * h), 0.6) * Math.exp(0.45 * rng.normal())));
+  const realisticRings = rng.next() < 0.12 ? Math.min(7, 2 + Math.floor(-Math.log(1 - rng.next()) * 0.8)) : 1;
+  const vertices = polygons === 'minimal' ? 3 : realisticVertices;
+  const rings = polygons === 'minimal' ? 1 : realisticRings;
   const longFloats = rng.next() < longFloatShare;
 
   let minX = Infinity;
@@ -586,13 +663,15 @@ function crowdJson(rng: Rng, width: number, height: number, imageId: number, cat
   );
 }
 
-function generate(path: string, log: (line: string) => void): SyntheticMeta {
+function generate(path: string, shape: SyntheticShape, log: (line: string) => void): SyntheticMeta {
   const started = performance.now();
   mkdirSync(dirname(path), { recursive: true });
-  const plan = makePlan();
+  const counts = countsFor(shape);
+  const { images: imageCount, annotations: annotationCount } = counts;
+  const plan = makePlan(counts, shape.scale);
   const rng = new Rng(118287);
   const tmp = `${path}.partial`;
-  const out = new ChunkedFile(tmp);
+  const out = new ChunkedFile(tmp, shape.separators);
 
   out.write(`{"info": ${infoJson}, "licenses": [`);
   out.write(licenses.map(([url, name], i) => `{"url": "${url}", "id": ${i + 1}, "name": "${name}"}`).join(', '));
@@ -616,7 +695,7 @@ function generate(path: string, log: (line: string) => void): SyntheticMeta {
       crowd++;
       json = crowdJson(rng, width, height, imageId, categoryId);
     } else {
-      json = polygonJson(rng, width, height, imageId, categoryId, plan.annotationIds[i]!);
+      json = polygonJson(rng, width, height, imageId, categoryId, plan.annotationIds[i]!, shape.polygons);
     }
     out.write((i === 0 ? '' : ', ') + json);
     if (i + 1 === step) {
@@ -635,6 +714,7 @@ function generate(path: string, log: (line: string) => void): SyntheticMeta {
 
   const meta: SyntheticMeta = {
     generatorVersion,
+    shape,
     bytes: statSync(path).size,
     sha256,
     images: imageCount,
@@ -651,10 +731,18 @@ function generate(path: string, log: (line: string) => void): SyntheticMeta {
 }
 
 function main(argv: readonly string[]): void {
-  const outAt = argv.indexOf('--out');
-  const path = outAt >= 0 ? argv[outAt + 1] : undefined;
-  if (outAt >= 0 && path === undefined) throw new Error('--out needs a path');
-  const result = ensureSyntheticCoco({ path, force: argv.includes('--force') });
+  const valueOf = (flag: string): string | undefined => {
+    const at = argv.indexOf(flag);
+    if (at >= 0 && argv[at + 1] === undefined) throw new Error(`${flag} needs a value`);
+    return at >= 0 ? argv[at + 1] : undefined;
+  };
+  const path = valueOf('--out');
+  const shape: SyntheticShape = {
+    scale: Number(valueOf('--scale') ?? 1),
+    polygons: argv.includes('--minimal-polygons') ? 'minimal' : 'realistic',
+    separators: argv.includes('--compact') ? 'compact' : 'python',
+  };
+  const result = ensureSyntheticCoco({ path, shape, force: argv.includes('--force') });
   if (!result.generated) process.stderr.write(`generate: ${result.path} is up to date (v${generatorVersion}); --force regenerates it\n`);
   process.stdout.write(`${JSON.stringify({ path: result.path, ...result.meta })}\n`);
 }
