@@ -12,9 +12,10 @@
  * - PyTorch on the CPU (Debian's python3-torch, and python3-torchvision for its ResNet-50) as the
  *   reference for the network rows, with the same batches, in the same run.
  *
- *   npx tsx bench/train.bench.ts [--json] [--decoding]
+ *   npx tsx bench/train.bench.ts [--json] [--decoding] [--quick]
  *
- * `--decoding` stops after the decoding rows (a minute instead of several).
+ * `--decoding` stops after the decoding rows (a minute instead of several). `--quick` runs only the
+ * quick guard's row instead (decoding-quick.ts): ours against sharp's plain resize, in seconds.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { loadEngine, type BackendName } from '../src/main/engine/backend';
 import { featureExtractor } from '../src/main/engine/features';
 import { loadLayersFolder } from '../src/main/engine/layers-folder';
 import { DecodePool } from '../src/main/engine/decode-pool';
+import { measureQuickDecoding, quickDecodingMinRatio } from './decoding-quick';
 import { decodeResized, normalise, useDecodePool } from '../src/main/engine/preprocess';
 import { frozenTraining, trainHead } from '../src/main/engine/train-head';
 import { backbones, backboneSpec, type BackboneSpec } from '../src/main/engine/zoo';
@@ -38,6 +40,7 @@ const modelDir = resolve(projectDir, '../shared/models/mobilenet_v1_0.75_224');
 const python = '/usr/bin/python3';
 const json = process.argv.includes('--json');
 const decodingOnly = process.argv.includes('--decoding');
+const quickOnly = process.argv.includes('--quick');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 interface Row {
@@ -62,6 +65,18 @@ async function main(): Promise<void> {
     .map((name) => join(imagesDir, name));
   const rows: Row[] = [];
   const threads = cpus().length;
+  if (quickOnly) {
+    const f = await measureQuickDecoding(images);
+    rows.push({
+      measure: 'decode + resize to 224, 1 core (images/s)',
+      value: f.ours.toFixed(0),
+      reference: `sharp resize ${f.sharp.toFixed(0)}`,
+      ratio: `${f.ratio.toFixed(2)} (limit ${quickDecodingMinRatio})`,
+    });
+    printTable(rows, 'Quick decoding guard, 1 core', threads);
+    if (f.ratio < quickDecodingMinRatio) process.exitCode = 1;
+    return;
+  }
 
   rows.push(...(await decodingRows(images, threads)));
   if (decodingOnly) {
