@@ -189,6 +189,11 @@ export class CocoJsonReader {
 
   constructor(private readonly sink: CocoSink) {}
 
+  /** The top-level list being read at the end of the bytes pushed so far, or null between them. */
+  get currentSection(): RequiredSection | null {
+    return this.section;
+  }
+
   /** Feed the next chunk of the file. */
   push(chunk: Buffer): void {
     if (this.retryAtBytes > 0) {

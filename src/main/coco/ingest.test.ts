@@ -530,6 +530,22 @@ describe('ingestCocoFile: transactions and caching', () => {
     expect(db.inTransaction).toBe(false);
   });
 
+  it('marks its progress as no base for a time-left estimate while it reads the image records at the head of the file', async () => {
+    const text = serializeCoco(buildCocoFixture({ extraImages: 400 }), { categories: 'last' });
+    const annotationsAt = Buffer.byteLength(text.slice(0, text.indexOf('"annotations"')));
+    const imagesAt = Buffer.byteLength(text.slice(0, text.indexOf('"images"')));
+    const progress: Progress[] = [];
+    await importVersion(text, { chunkBytes: 2048, progressIntervalMs: 0, onProgress: (p) => progress.push(p) });
+    const reading = progress.filter((p) => p.phase === 'Reading annotations');
+    // A report covers the bytes pushed so far: inside the images list, it is not estimable.
+    const insideImages = reading.filter((p) => p.done > imagesAt + 2048 && p.done < annotationsAt);
+    const afterImages = reading.filter((p) => p.done > annotationsAt + 2048);
+    expect(insideImages.length).toBeGreaterThan(5);
+    expect(afterImages.length).toBeGreaterThan(0);
+    expect(insideImages.every((p) => p.estimable === false)).toBe(true);
+    expect(afterImages.every((p) => p.estimable === true)).toBe(true);
+  });
+
   it('a file that changes while it is imported is refused with a sentence, and the cache is unchanged', async () => {
     await importVersion(buildCocoFixture());
     const old = snapshot(db);

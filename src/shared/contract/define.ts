@@ -33,6 +33,12 @@ export interface Progress {
   message?: string;
   /** Figures that go with this step, such as a training iteration's loss (named with their units). */
   metrics?: Record<string, number>;
+  /**
+   * False while the work done so far is not a fair sample of the rest, so that no time left is
+   * estimated from it (the image records at the head of a COCO file read slower per byte than the
+   * annotations after them). Absent: fair.
+   */
+  estimable?: boolean;
 }
 
 export interface CallOptions {

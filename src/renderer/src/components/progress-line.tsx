@@ -3,7 +3,7 @@ import LinearProgress from '@mui/material/LinearProgress';
 import Typography from '@mui/material/Typography';
 import type { ReactNode } from 'react';
 import { formatDuration, formatProgressAmount } from './format';
-import type { ProgressWithEstimate } from './progress-estimate';
+import type { ProgressWithEstimate } from '../../../shared/domain/progress-estimate';
 
 /** A progress bar with its phase, amount ("212 MB of 448 MB") and ETA; indeterminate while the total is unknown. */
 export function ProgressLine({
@@ -24,6 +24,7 @@ export function ProgressLine({
     parts.push(formatProgressAmount(progress.done, progress.total, progress.unit));
     if (known) parts.push(`${Math.floor(percent)}%`);
     if (estimate?.etaSeconds != null) parts.push(`about ${formatDuration(estimate.etaSeconds)} left`);
+    else if (estimate?.estimating === true) parts.push('estimating time left…');
   }
   return (
     <Box data-testid={testId} data-done={progress?.done} data-total={progress?.total} data-phase={progress?.phase}>

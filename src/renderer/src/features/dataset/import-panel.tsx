@@ -9,7 +9,7 @@ import { AppError } from '../../../../shared/contract/errors';
 import { useAppInfo } from '../../app/app-info-context';
 import { ErrorAlert } from '../../components/error-alert';
 import { baseName, countOf, formatDuration } from '../../components/format';
-import { createProgressEstimator, type ProgressWithEstimate } from '../../components/progress-estimate';
+import { createProgressEstimator, type ProgressWithEstimate } from '../../../../shared/domain/progress-estimate';
 import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
 import { PathField } from './path-field';

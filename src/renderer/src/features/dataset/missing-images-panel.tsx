@@ -9,7 +9,7 @@ import type { ImportedFile } from '../../../../shared/contract/dataset';
 import { ErrorAlert } from '../../components/error-alert';
 import { ExpandIcon } from '../../components/icons';
 import { formatCount } from '../../components/format';
-import { createProgressEstimator, type ProgressWithEstimate } from '../../components/progress-estimate';
+import { createProgressEstimator, type ProgressWithEstimate } from '../../../../shared/domain/progress-estimate';
 import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';

@@ -114,7 +114,9 @@ export function ExportReportButton({ runId, threshold }: { runId: string; thresh
 
   const status = (
     <>
-      {busy && <ProgressLine estimate={progress === null ? null : { progress, etaSeconds: null }} label="Writing the report" />}
+      {busy && (
+        <ProgressLine estimate={progress === null ? null : { progress, etaSeconds: null, estimating: false }} label="Writing the report" />
+      )}
       {error !== undefined && <ErrorAlert error={error} sx={{ mt: 1 }} data-testid="export-report-error" />}
       {done !== null && (
         <Alert severity="success" sx={{ mt: 1 }} data-testid="export-report-done">

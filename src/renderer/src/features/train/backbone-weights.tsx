@@ -4,7 +4,7 @@ import Stack from '@mui/material/Stack';
 import { useState, type ReactNode } from 'react';
 import { AppError } from '../../../../shared/contract/errors';
 import { ErrorAlert } from '../../components/error-alert';
-import { createProgressEstimator, type ProgressWithEstimate } from '../../components/progress-estimate';
+import { createProgressEstimator, type ProgressWithEstimate } from '../../../../shared/domain/progress-estimate';
 import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';

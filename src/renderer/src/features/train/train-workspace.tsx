@@ -17,7 +17,7 @@ import { AppError } from '../../../../shared/contract/errors';
 import type { TrainResult } from '../../../../shared/contract/training';
 import { ErrorAlert } from '../../components/error-alert';
 import { baseName, formatDuration } from '../../components/format';
-import { createProgressEstimator, type ProgressWithEstimate } from '../../components/progress-estimate';
+import { createProgressEstimator, type ProgressWithEstimate } from '../../../../shared/domain/progress-estimate';
 import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';
