@@ -249,6 +249,27 @@ describe('CocoJsonReader: chunking', () => {
     );
   });
 
+  it('gives the same records in chunks larger than the boundary join, with elements far larger than it', () => {
+    // Boundaries fall inside ordinary elements (joined with the first 64 KiB of the next chunk) and
+    // inside huge polygons (the join grows until it passes them, or the element carries over).
+    const data = buildCocoFixture({ extraImages: 3000 });
+    const huge = (n: number): number[][] => [Array.from({ length: n }, (_, i) => (i * 7.31) % 640)];
+    data.annotations[3]!.segmentation = huge(30_000);
+    data.annotations[500]!.segmentation = huge(300_000);
+    data.annotations[1500]!.segmentation = huge(80_000);
+    const bytes = Buffer.from(serializeCoco(data));
+    const all = read(bytes);
+    expect(all.annotations).toHaveLength(data.annotations.length);
+    fc.assert(
+      fc.property(fc.integer({ min: 70_000, max: 900_000 }), fc.integer({ min: 0, max: 60_000 }), (size, first) => {
+        const chunks = [bytes.subarray(0, first)];
+        for (let at = first; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+        expect(readChunks(chunks)).toEqual(all);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   it('accepts a chunk that is empty', () => {
     const got = readChunks([Buffer.alloc(0), text.subarray(0, 10), Buffer.alloc(0), text.subarray(10), Buffer.alloc(0)]);
     expect(got).toEqual(whole);

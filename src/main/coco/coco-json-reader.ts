@@ -152,6 +152,9 @@ const pow10 = [
   1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+/** How much of a new chunk is first joined to the carried tail to parse across the boundary. */
+const stitchBytes = 64 * 1024;
+
 /** The largest value kept between chunks: a single top-level value or element larger than this is refused. */
 const maxCarryBytes = 512 * 1024 * 1024;
 
@@ -210,16 +213,50 @@ export class CocoJsonReader {
       this.pending = [];
       this.pendingBytes = 0;
     } else if (this.carry !== null && this.carry.length > 0) {
-      this.setBuffer(Buffer.concat([this.carry, chunk]));
+      if (!this.stitch(chunk)) {
+        this.keepTail(chunk.length);
+        return;
+      }
     } else {
       this.setBuffer(chunk);
     }
     this.run();
+    this.keepTail(chunk.length);
+  }
+
+  /**
+   * Parses across the boundary between the carried tail and `chunk` in a small joined buffer, until
+   * it reaches a safe point inside `chunk`, and leaves `chunk` as the buffer with `pos` there: the
+   * rest of the chunk is parsed in place, not copied behind the tail. Returns false when the unit at
+   * the boundary runs past the end of `chunk` too (the buffer is then the tail and the whole chunk).
+   */
+  private stitch(chunk: Buffer): boolean {
+    let carry = this.carry!;
+    let take = Math.min(chunk.length, Math.max(stitchBytes, 2 * carry.length));
+    for (;;) {
+      this.setBuffer(Buffer.concat([carry, chunk.subarray(0, take)]));
+      this.run();
+      if (this.pos >= carry.length) {
+        const at = this.pos - carry.length;
+        this.base += carry.length;
+        this.setBuffer(chunk);
+        this.pos = at;
+        return true;
+      }
+      if (take === chunk.length) return false;
+      // Still inside the carried bytes: keep what was parsed, and join more of the chunk.
+      this.base += this.pos;
+      carry = carry.subarray(this.pos);
+      take = Math.min(chunk.length, 2 * take);
+    }
+  }
+
+  /** Keeps the unparsed end of the buffer for the next chunk. Copied: the caller may reuse its chunk buffer. */
+  private keepTail(chunkLength: number): void {
     const rest = this.end - this.pos;
     this.checkCarrySize(rest, this.base + this.pos);
-    // Copy the tail: the caller may reuse its chunk buffer.
     this.carry = rest > 0 ? Buffer.from(this.buf.subarray(this.pos, this.end)) : null;
-    this.retryAtBytes = rest > chunk.length ? 2 * rest : 0;
+    this.retryAtBytes = rest > chunkLength ? 2 * rest : 0;
     this.base += this.pos;
   }
 

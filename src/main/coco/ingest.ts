@@ -48,6 +48,8 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
   // the copy happens later, when a connection next checkpoints or the last one closes.
   const autocheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
   let handle: FileHandle | undefined;
+  /** The read in flight, settled before the file is closed. */
+  let next: Promise<Buffer> | undefined;
   let committed = false;
   try {
     handle = await open(path, 'r');
@@ -55,16 +57,22 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
     beginWrite(db);
     const fileId = writer.begin(existing?.id ?? null);
     const chunkBytes = options.chunkBytes ?? 4 * 1024 * 1024;
-    // One buffer for every read: the reader copies what it keeps between chunks.
-    const chunk = Buffer.allocUnsafe(chunkBytes);
+    // Two buffers: the next read runs on libuv's thread pool while this thread parses the last one
+    // (the reader copies what it keeps between chunks, so a buffer can be read into again).
+    const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)] as const;
+    const file = handle;
+    const readInto = (buffer: Buffer): Promise<Buffer> =>
+      file.read(buffer, 0, chunkBytes, null).then(({ bytesRead }) => buffer.subarray(0, bytesRead));
+    next = readInto(buffers[0]);
     let done = 0;
     let lastProgress = 0;
-    for (;;) {
+    for (let k = 1; ; k++) {
+      const chunk = await next;
+      if (chunk.length === 0) break;
       if (options.signal?.aborted) throw cancelled();
-      const { bytesRead } = await handle.read(chunk, 0, chunkBytes, null);
-      if (bytesRead === 0) break;
-      reader.push(bytesRead === chunkBytes ? chunk : chunk.subarray(0, bytesRead));
-      done += bytesRead;
+      next = readInto(buffers[k % 2]!);
+      reader.push(chunk);
+      done += chunk.length;
       const now = performance.now();
       if (options.onProgress && now - lastProgress >= (options.progressIntervalMs ?? 100)) {
         lastProgress = now;
@@ -107,6 +115,7 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
     stopHashing.abort();
     if (!committed && db.inTransaction) db.exec('ROLLBACK');
     db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
+    await next?.catch(() => undefined);
     await handle?.close();
   }
 }
