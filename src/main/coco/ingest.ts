@@ -7,6 +7,7 @@ import type { Db } from '../db/connection';
 import { CocoFormatError, CocoJsonReader, type AnnotationRecord, type CategoryRecord, type ImageRecord } from './coco-json-reader';
 import { encodeImageIds, recordLength } from './annotation-records';
 import { sha256OfFileOnThread } from './file-digest';
+import { BatchInsert } from '../db/batch-insert';
 import { fileRowToImported, type FileRow } from './queries';
 
 export interface IngestOptions {
@@ -410,16 +411,24 @@ class CacheWriter {
     // Per category (dense index): the images that contain it, ascending, and its instance count.
     const labelLists = categoryIds.map(() => new GrowableUint32());
     const instances = new Int32Array(categoryIds.length);
-    const insertImage = this.db.prepare(
-      'INSERT INTO images (file_id, id, file_name, width, height, license, annotation_count) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    const insertRecords = this.db.prepare('INSERT INTO image_annotations (file_id, image_id, records) VALUES (?, ?, ?)');
-    let scratch = new Float64Array(64 * recordLength);
+    const insertImages = new BatchInsert(this.db, 'images', [
+      'file_id',
+      'id',
+      'file_name',
+      'width',
+      'height',
+      'license',
+      'annotation_count',
+    ]);
+    const insertRecords = new BatchInsert(this.db, 'image_annotations', ['file_id', 'image_id', 'records']);
+    // The records of the images whose rows wait in `insertRecords`, one after the other.
+    let scratch = new Float64Array(1 << 16);
+    let used = 0;
     for (const dense of imageOrder) {
       const imageId = this.imageIds[dense]!;
       const first = perImage[dense]!;
       const count = perImage[dense + 1]! - first;
-      insertImage.run(
+      insertImages.add(
         this.fileId,
         imageId,
         this.imageFileNames[dense]!,
@@ -429,17 +438,24 @@ class CacheWriter {
         count,
       );
       if (count === 0) continue;
-      if (scratch.length < count * recordLength) scratch = new Float64Array(count * recordLength * 2);
+      if (insertRecords.pending === 0) used = 0;
+      // A new scratch when this one is full: the rows still waiting keep views of the old one.
+      if (used + count * recordLength > scratch.length) {
+        scratch = new Float64Array(Math.max(scratch.length, count * recordLength));
+        used = 0;
+      }
       for (let k = 0; k < count; k++) {
         const a = byImage[first + k]!;
-        for (let f = 0; f < recordLength; f++) scratch[k * recordLength + f] = records[a * recordLength + f]!;
+        for (let f = 0; f < recordLength; f++) scratch[used + k * recordLength + f] = records[a * recordLength + f]!;
         const category = categoryOf[a]!;
         instances[category]!++;
         labelLists[category]!.pushIfNotLast(imageId);
       }
-      // SQLite copies a bound blob, so one scratch buffer serves every image.
-      insertRecords.run(this.fileId, imageId, Buffer.from(scratch.buffer, 0, count * recordLength * 8));
+      insertRecords.add(this.fileId, imageId, Buffer.from(scratch.buffer, used * 8, count * recordLength * 8));
+      used += count * recordLength;
     }
+    insertImages.flush();
+    insertRecords.flush();
 
     const insertCategory = this.db.prepare(
       'INSERT INTO categories (file_id, id, name, supercategory, image_count, instance_count) VALUES (?, ?, ?, ?, ?, ?)',

@@ -20,6 +20,9 @@ export function openCache(dataDir: string, migrations: readonly Migration[] = de
   } catch (error) {
     throw wrapNativeError(error);
   }
+  // Takes effect only when the cache is created (a WAL database keeps its page size): 16 KiB pages
+  // make the import's commit a quarter cheaper than SQLite's default 4 KiB (bench:ingest).
+  db.pragma('page_size = 16384');
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
