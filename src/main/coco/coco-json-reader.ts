@@ -50,6 +50,12 @@ export interface CocoSink {
 
 export type RequiredSection = 'images' | 'annotations' | 'categories';
 
+/** What a reader begun inside the annotations list read (see `CocoJsonReader.insideAnnotations`). */
+export interface TailSummary {
+  counts: { images: number; annotations: number; categories: number };
+  seen: RequiredSection[];
+}
+
 /** A problem with the file's content, with the JSON path and byte offset where it was found. */
 export class CocoFormatError extends AppError {
   constructor(problem: string, jsonPath: string | null, offset: number | null, hint?: string) {
@@ -276,6 +282,68 @@ export class CocoJsonReader {
 
   /** Call once the whole file has been pushed; checks that the JSON is complete and has what COCO needs. */
   finish(): { images: number; annotations: number; categories: number } {
+    this.complete();
+    this.requireSections();
+    return { ...this.counts };
+  }
+
+  /**
+   * A reader for the part of a file that starts with an element of its "annotations" list, at
+   * `offset` (see tail-parse.ts): it reads that list's elements from there, and whatever follows to
+   * the end of the file. Element indices in its records and messages count from that element.
+   */
+  static insideAnnotations(sink: CocoSink, offset: number): CocoJsonReader {
+    const reader = new CocoJsonReader(sink);
+    reader.state = State.ArrayExpectElement;
+    reader.section = 'annotations';
+    reader.seen.add('annotations');
+    reader.base = offset;
+    return reader;
+  }
+
+  /** The end of a read begun by `insideAnnotations`: checks that the JSON is complete, not that every list was there. */
+  finishTail(): TailSummary {
+    this.complete();
+    return { counts: { ...this.counts }, seen: [...this.seen] as RequiredSection[] };
+  }
+
+  /**
+   * True when the bytes pushed so far end just before an element of the "annotations" list (but
+   * for whitespace): where a reader begun by `insideAnnotations` can take over.
+   */
+  atAnnotationElement(): boolean {
+    if (this.section !== 'annotations' || this.state !== State.ArrayExpectElement || this.pendingBytes > 0) return false;
+    const carry = this.carry;
+    if (carry === null) return true;
+    for (let i = 0; i < carry.length; i++) if (!isWs(carry[i]!)) return false;
+    return true;
+  }
+
+  /**
+   * Ends this read where another reader, begun by `insideAnnotations` at the offset this one has
+   * reached (`atAnnotationElement`), read the rest of the file; checks that the whole file has what
+   * COCO needs, and returns the counts of both parts together.
+   */
+  adoptTail(tail: TailSummary): { images: number; annotations: number; categories: number } {
+    if (!this.atAnnotationElement()) throw new Error('adoptTail: this reader has not stopped before an annotation.');
+    for (const section of tail.seen) {
+      if (section !== 'annotations' && this.seen.has(section)) {
+        throw new CocoFormatError(`The key "${section}" appears twice at the top level`, `$.${section}`, null);
+      }
+      this.seen.add(section);
+    }
+    this.counts.images += tail.counts.images;
+    this.counts.annotations += tail.counts.annotations;
+    this.counts.categories += tail.counts.categories;
+    this.state = State.Done;
+    this.section = null;
+    this.carry = null;
+    this.requireSections();
+    return { ...this.counts };
+  }
+
+  /** Parses what is left and checks that the JSON ended. */
+  private complete(): void {
     this.setBuffer(Buffer.concat([...(this.carry === null ? [] : [this.carry]), ...this.pending]));
     this.carry = null;
     this.pending = [];
@@ -294,6 +362,9 @@ export class CocoJsonReader {
         'Copy or download the file again; it was cut short.',
       );
     }
+  }
+
+  private requireSections(): void {
     for (const section of ['images', 'annotations', 'categories'] as const) {
       if (!this.seen.has(section)) {
         throw new CocoFormatError(
@@ -304,7 +375,6 @@ export class CocoJsonReader {
         );
       }
     }
-    return { ...this.counts };
   }
 
   private onlyWhitespaceFrom(p: number): boolean {
