@@ -9,7 +9,10 @@
  * `--quick` runs only the quick guard's measurement instead (ingest-quick.ts): a ~40 MB file of the
  * same shape, Python-spaced and compact, against JSON.parse in the same process; under a minute.
  *
- *   npx tsx bench/ingest.bench.ts [--json] [--profile] [--regenerate] [--no-python] [--quick]
+ * `--compact` measures the same records written without spaces after "," and ":" (as JSON.stringify
+ * writes them) instead of Python's json.dump separators.
+ *
+ *   npx tsx bench/ingest.bench.ts [--json] [--profile] [--regenerate] [--no-python] [--quick] [--compact]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync } from 'node:fs';
@@ -17,7 +20,7 @@ import { cpus, loadavg } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { benchDataDir, ensureSyntheticCoco, type SyntheticMeta } from './generate-coco';
+import { benchDataDir, ensureSyntheticCoco, fullShape, type SyntheticMeta } from './generate-coco';
 import type { IngestFigures, PhaseFigures, StatsFigures } from './ingest-child';
 import { measureQuickIngest, quickIngestMaxRatio } from './ingest-quick';
 
@@ -33,6 +36,7 @@ interface Options {
   regenerate: boolean;
   python: boolean;
   quick: boolean;
+  compact: boolean;
 }
 
 interface PythonFigures {
@@ -63,7 +67,7 @@ interface ProfileFigures {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const known = new Set(['--json', '--profile', '--regenerate', '--no-python', '--quick']);
+  const known = new Set(['--json', '--profile', '--regenerate', '--no-python', '--quick', '--compact']);
   for (const arg of argv) {
     if (!known.has(arg)) throw new Error(`Unknown option ${arg}. Options: ${[...known].join(', ')}`);
   }
@@ -73,6 +77,7 @@ function parseOptions(argv: readonly string[]): Options {
     regenerate: argv.includes('--regenerate'),
     python: !argv.includes('--no-python'),
     quick: argv.includes('--quick'),
+    compact: argv.includes('--compact'),
   };
 }
 
@@ -272,7 +277,11 @@ async function main(): Promise<number> {
     path: file,
     meta,
     generated,
-  } = ensureSyntheticCoco({ force: options.regenerate, log: (line) => process.stderr.write(`${line}\n`) });
+  } = ensureSyntheticCoco({
+    shape: options.compact ? { ...fullShape, separators: 'compact' } : fullShape,
+    force: options.regenerate,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   note(`${generated ? 'generated' : 'using'} ${describeFile(file, meta)}`);
   warmPageCache(file);
 
