@@ -546,6 +546,15 @@ describe('ingestCocoFile: transactions and caching', () => {
     expect(afterImages.every((p) => p.estimable === true)).toBe(true);
   });
 
+  it('gives the connection back with its own page cache and checkpoint settings, after a good import and a failed one', async () => {
+    db.pragma('cache_size = -4321');
+    db.pragma('wal_autocheckpoint = 777');
+    await importVersion(buildCocoFixture());
+    await ingestError(importVersion('{"images": [}'));
+    expect(db.pragma('cache_size', { simple: true })).toBe(-4321);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(777);
+  });
+
   it('a file that changes while it is imported is refused with a sentence, and the cache is unchanged', async () => {
     await importVersion(buildCocoFixture());
     const old = snapshot(db);
