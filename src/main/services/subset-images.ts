@@ -3,7 +3,8 @@ import type { HandlerContext } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
 import { getFile, subsetLabels } from '../coco/queries';
 import type { Db } from '../db/connection';
-import { imagePath, type DatasetService } from './dataset-service';
+import type { DatasetService } from './dataset-service';
+import { imagePath } from './image-path';
 
 /** The example's prepareData on one annotation file: the images with any of the classes, their files and multi-hot labels. */
 export interface SubsetImages {
