@@ -112,7 +112,11 @@ export function selectSubset(db: Db, fileId: number, names: readonly string[]): 
 }
 
 export function subsetStats(db: Db, fileId: number, names: readonly string[]): SubsetStats {
-  const { categories, lists, merged } = selectSubset(db, fileId, names);
+  return statsOf(selectSubset(db, fileId, names));
+}
+
+/** The statistics of a subset already selected. */
+export function statsOf({ categories, lists, merged }: SelectedSubset): SubsetStats {
   const perClass: Record<string, number> = {};
   categories.forEach((c, i) => (perClass[c.name] = lists[i]!.length));
   return { images: merged.imageIds.length, perClass, labelsPerImage: labelsPerImage(merged.labelCounts) };
@@ -187,18 +191,24 @@ export function imagePage(
   offset: number,
   limit: number,
 ): { total: number; items: ImageSummary[] } {
-  getFile(db, fileId);
-  const categories = resolveNamedCategories(db, fileId, names);
-  const ids = categories.map((c) => c.id);
-  const lists = categoryImageLists(db, fileId, ids);
-  let shown: Uint32Array;
+  return imagePageOf(db, fileId, selectSubset(db, fileId, names), filterCategory, offset, limit);
+}
+
+/** A page of a subset already selected, optionally only the images with `filterCategory`. */
+export function imagePageOf(
+  db: Db,
+  fileId: number,
+  { categories, lists, merged }: SelectedSubset,
+  filterCategory: string | undefined,
+  offset: number,
+  limit: number,
+): { total: number; items: ImageSummary[] } {
+  let shown = merged.imageIds;
   if (filterCategory !== undefined) {
     // Every image of the filter's list is in the subset: the list is the filtered subset.
     const filterId = resolveCategories(db, fileId, [filterCategory])[0]!;
-    const column = ids.indexOf(filterId);
+    const column = categories.findIndex((c) => c.id === filterId);
     shown = column < 0 ? new Uint32Array(0) : lists[column]!;
-  } else {
-    shown = mergeImageLists(lists).imageIds;
   }
   const imageRow = db.prepare('SELECT id, file_name, width, height FROM images WHERE file_id = ? AND id = ?');
   const items = Array.from(shown.subarray(offset, offset + limit), (id) => {

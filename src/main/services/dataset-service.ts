@@ -14,12 +14,13 @@ import {
   fileRowToImported,
   getFile,
   imageDetail,
-  imagePage,
+  imagePageOf,
   listCategories,
   listFiles,
   selectSubset,
+  statsOf,
   subsetMatrix,
-  subsetStats,
+  type SelectedSubset,
 } from '../coco/queries';
 import { ImageFolderIndex, type FolderListing } from './image-folder-index';
 import { imagePath } from './image-path';
@@ -52,6 +53,7 @@ export class DatasetService implements DatasetHandlers {
   /** Imports run one at a time; each waits for the previous one. */
   private ingestQueue: Promise<unknown> = Promise.resolve();
   private readonly folders: ImageFolderIndex;
+  private readonly subsets = new Map<string, SelectedSubset>();
   /** Per annotation file, its images matched with the latest listing of its folder. */
   private readonly presence = new Map<number, { listing: FolderListing; matched: Promise<ImagePresence> }>();
 
@@ -160,12 +162,12 @@ export class DatasetService implements DatasetHandlers {
 
   categories: DatasetHandlers['categories'] = async ({ fileId }) => listCategories(this.db, fileId);
 
-  stats: DatasetHandlers['stats'] = async ({ fileId, categories }) => subsetStats(this.db, fileId, categories);
+  stats: DatasetHandlers['stats'] = async ({ fileId, categories }) => statsOf(this.selected(fileId, categories));
 
   subset: DatasetHandlers['subset'] = async ({ fileId, categories }) => subsetMatrix(this.db, fileId, categories);
 
   images: DatasetHandlers['images'] = async ({ fileId, categories, filterCategory, offset, limit }) =>
-    imagePage(this.db, fileId, categories, filterCategory, offset, limit);
+    imagePageOf(this.db, fileId, this.selected(fileId, categories), filterCategory, offset, limit);
 
   image: DatasetHandlers['image'] = async ({ fileId, imageId, categories }) => {
     const dir = getFile(this.db, fileId).images_dir;
@@ -221,7 +223,7 @@ export class DatasetService implements DatasetHandlers {
   missingImages: DatasetHandlers['missingImages'] = async ({ fileId, categories, listLimit, recheck }, context) => {
     if (context.signal.aborted) throw cancelled();
     const file = getFile(this.db, fileId);
-    const subset = selectSubset(this.db, fileId, categories).merged.imageIds;
+    const subset = this.selected(fileId, categories).merged.imageIds;
     if (file.images_dir === null) {
       return { imagesDir: null, checked: 0, missing: 0, files: [], folder: null, fileImages: file.image_count, fileImagesPresent: 0 };
     }
@@ -248,12 +250,28 @@ export class DatasetService implements DatasetHandlers {
 
   missingImageNames: DatasetHandlers['missingImageNames'] = async ({ fileId, categories }, context) => {
     const file = getFile(this.db, fileId);
-    const subset = selectSubset(this.db, fileId, categories).merged.imageIds;
+    const subset = this.selected(fileId, categories).merged.imageIds;
     if (file.images_dir === null) return { imagesDir: null, names: [] };
     const presence = await unlessAborted(this.presenceOf(file.id, file.images_dir, false, context), context.signal);
     const { listed } = missingOf(presence, subset, subset.length);
     return { imagesDir: file.images_dir, names: fileNamesOf(this.db, fileId, listed) };
   };
+
+  /**
+   * A subset's categories, image lists and their union, kept for the last few subsets: one selection
+   * change asks for its statistics, its missing images and its first page of images at once.
+   */
+  private selected(fileId: number, names: readonly string[]): SelectedSubset {
+    const file = getFile(this.db, fileId);
+    // The digest and time of the import: an id that SQLite hands out again never finds another file's subset.
+    const key = JSON.stringify([fileId, file.sha256, file.imported_at, names]);
+    const known = this.subsets.get(key);
+    this.subsets.delete(key);
+    const selected = known ?? selectSubset(this.db, fileId, names);
+    this.subsets.set(key, selected);
+    while (this.subsets.size > 6) this.subsets.delete(this.subsets.keys().next().value!);
+    return selected;
+  }
 
   /**
    * Which images of the file are in its folder: matched once per listing of the folder (shared by
