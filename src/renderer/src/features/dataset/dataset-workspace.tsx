@@ -31,6 +31,13 @@ export function DatasetWorkspace(): ReactNode {
   const list = files.data;
   const file: ImportedFile | undefined = list?.find((f) => f.fileId === selection.fileId) ?? list?.[0];
 
+  const shownFileId = file?.fileId;
+  // Stable, so the (memoised) category picker renders only when its categories or selection change.
+  const onPickCategories = useCallback(
+    (categories: string[]) => shownFileId !== undefined && update({ fileId: shownFileId, categories }),
+    [shownFileId, update],
+  );
+
   const onImported = useCallback(
     (result: IngestResult) => {
       files.reload();
@@ -84,7 +91,7 @@ export function DatasetWorkspace(): ReactNode {
           key={file.fileId}
           file={file}
           selected={selection.categories}
-          onChange={(categories) => update({ fileId: file.fileId, categories })}
+          onChange={onPickCategories}
           onSetImagesDir={() => setImagesDirOpen(true)}
         />
       )}

@@ -94,7 +94,14 @@ export function ImageBrowser({
   const tileWidth = (width - gap * (columns - 1)) / columns;
 
   return (
-    <Paper sx={{ p: 2 }} component="section" aria-labelledby="images-heading" data-testid="image-browser" data-total={pages.total ?? ''}>
+    <Paper
+      sx={{ p: 2 }}
+      component="section"
+      aria-labelledby="images-heading"
+      data-testid="image-browser"
+      data-total={pages.stale ? '' : (pages.total ?? '')}
+      data-stale={pages.stale}
+    >
       <Stack direction="row" spacing={2} sx={{ alignItems: 'center', mb: 2, flexWrap: 'wrap', rowGap: 1 }}>
         <Typography variant="h6" id="images-heading">
           Images
@@ -142,7 +149,15 @@ export function ImageBrowser({
       )}
       <Box
         ref={attachScroller}
-        sx={{ height: 'min(70vh, 720px)', overflowY: 'auto', position: 'relative', display: pages.total === 0 ? 'none' : 'block' }}
+        sx={{
+          height: 'min(70vh, 720px)',
+          overflowY: 'auto',
+          position: 'relative',
+          display: pages.total === 0 ? 'none' : 'block',
+          opacity: pages.stale ? 0.6 : 1,
+          transition: 'opacity 150ms',
+        }}
+        aria-busy={pages.stale}
         role="list"
         aria-label="Images of the subset"
         tabIndex={0}

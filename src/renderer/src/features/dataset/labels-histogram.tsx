@@ -1,10 +1,16 @@
 import { useTheme } from '@mui/material/styles';
 import type { Data, Layout } from 'plotly.js';
-import { useMemo, type ReactNode } from 'react';
+import { memo, useMemo, type ReactNode } from 'react';
 import { Plot } from '../../components/plot';
 
 /** How many images have 1, 2, 3… of the selected labels, with the mean as a dashed line. */
-export function LabelsHistogram({ histogram, mean }: { histogram: Readonly<Record<string, number>>; mean: number }): ReactNode {
+export const LabelsHistogram = memo(function LabelsHistogram({
+  histogram,
+  mean,
+}: {
+  histogram: Readonly<Record<string, number>>;
+  mean: number;
+}): ReactNode {
   const theme = useTheme();
   const bins = useMemo(
     () =>
@@ -80,4 +86,4 @@ export function LabelsHistogram({ histogram, mean }: { histogram: Readonly<Recor
       aria-label={`Histogram of labels per image: ${bins.map((b) => `${b.labels} labels ${b.images} images`).join(', ')}; mean ${mean.toFixed(2)}`}
     />
   );
-}
+});

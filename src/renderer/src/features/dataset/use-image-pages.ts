@@ -12,6 +12,11 @@ export interface ImagesQuery {
 export interface ImagePages {
   /** Number of images of the query; null until the first page arrives. */
   total: number | null;
+  /**
+   * True while the pages shown are the previous query's, kept on screen until the new query's first
+   * page arrives (tens of milliseconds) so that a selection change does not blank the grid.
+   */
+  stale: boolean;
   /** The image at a position, or undefined while its page is loading. */
   at: (index: number) => ImageSummary | undefined;
   error: AppError | undefined;
@@ -27,7 +32,8 @@ interface Loaded {
 
 /**
  * Pages of `dataset.images`, fetched as the visible range [first, last] needs them. A new query
- * (or retry) drops every page and cancels requests still running for the old one.
+ * (or retry) drops every page and cancels requests still running for the old one; the old pages
+ * stay on screen (`stale`) until the new query's first page arrives.
  */
 export function useImagePages(query: ImagesQuery, visible: { first: number; last: number }, pageSize: number): ImagePages {
   const api = useApi();
@@ -86,9 +92,12 @@ export function useImagePages(query: ImagesQuery, visible: { first: number; last
     }
   }, [api, key, fileId, categories, filterCategory, pageSize, firstPage, lastPage, total]);
 
+  const stale = current.total === null && current.error === undefined && loaded.key !== key && loaded.total !== null;
+  const shown = stale ? loaded : current;
   return {
-    total: current.total,
-    at: (index) => current.pages.get(Math.floor(index / pageSize))?.[index % pageSize],
+    total: shown.total,
+    stale,
+    at: (index) => shown.pages.get(Math.floor(index / pageSize))?.[index % pageSize],
     error: current.error,
     retry: () => setGeneration((g) => g + 1),
   };
