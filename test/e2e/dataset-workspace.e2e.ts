@@ -73,7 +73,8 @@ test('the 12-category preset shows the same numbers as mlw stats, in the charts 
   const selection = referenceExampleCategories.filter((name) => available.includes(name));
   const expected = app.mlwJson<Stats>('stats', '--annotations', data.annotations, '--categories', selection.join(','));
 
-  await expect(page.getByTestId('subset-images')).toHaveText(String(expected.images));
+  await expect(page.getByTestId('subset-images')).toHaveAttribute('data-value', String(expected.images));
+  await expect(page.getByTestId('subset-images')).toHaveText(expected.images.toLocaleString('en-US'));
   await expect(page.getByTestId('labels-mean')).toHaveText(expected.labelsPerImage.mean.toFixed(4));
   await expect.poll(() => dataValues(page, 'class-balance-chart')).toEqual(expected.perClass);
   await expect.poll(() => dataValues(page, 'labels-histogram')).toEqual(expected.labelsPerImage.histogram);
@@ -89,7 +90,7 @@ test('the 12-category preset shows the same numbers as mlw stats, in the charts 
   // The selection survives a reload.
   await page.reload();
   await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
-  await expect(page.getByTestId('subset-images')).toHaveText(String(expected.images));
+  await expect(page.getByTestId('subset-images')).toHaveAttribute('data-value', String(expected.images));
   expect(JSON.parse((await page.getByTestId('category-picker').getAttribute('data-selected')) ?? '[]')).toEqual(selection);
 });
 

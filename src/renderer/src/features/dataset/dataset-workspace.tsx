@@ -123,6 +123,8 @@ function FileSubset({
 }): ReactNode {
   const api = useApi();
   const { fileId } = file;
+  const [folderVersion, setFolderVersion] = useState(0);
+  const onFolderChanged = useCallback(() => setFolderVersion((v) => v + 1), []);
   const categories = useRequest(`dataset.categories:${fileId}`, (signal) => api.dataset.categories({ fileId }, { signal }));
   const known = useMemo(() => (categories.data === undefined ? undefined : new Set(categories.data.map((c) => c.name))), [categories.data]);
   // A saved selection may name categories another file has and this one lacks: they are left out
@@ -163,9 +165,9 @@ function FileSubset({
           </Alert>
         )}
       </Paper>
-      <MissingImagesPanel file={file} categories={inFile} onSetImagesDir={onSetImagesDir} />
+      <MissingImagesPanel file={file} categories={inFile} onSetImagesDir={onSetImagesDir} onFolderChanged={onFolderChanged} />
       <SubsetStatsPanel fileId={fileId} categories={inFile} />
-      <ImageBrowser fileId={fileId} imagesDir={file.imagesDir} categories={inFile} />
+      <ImageBrowser fileId={fileId} imagesDir={file.imagesDir} folderVersion={folderVersion} categories={inFile} />
     </>
   );
 }

@@ -45,10 +45,13 @@ function useElementWidth(element: HTMLElement | null): number {
 export function ImageBrowser({
   fileId,
   imagesDir,
+  folderVersion,
   categories,
 }: {
   fileId: number;
   imagesDir: string | null;
+  /** Changes when the images folder was found changed: thumbnails shown as missing are asked for again. */
+  folderVersion: number;
   categories: readonly string[];
 }): ReactNode {
   const [filter, setFilter] = useState(allClasses);
@@ -191,6 +194,7 @@ export function ImageBrowser({
                         <ImageTile
                           fileId={fileId}
                           imagesDir={imagesDir}
+                          folderVersion={folderVersion}
                           image={image}
                           classes={categories}
                           imageHeight={imageHeight}
@@ -205,7 +209,14 @@ export function ImageBrowser({
         </Box>
       </Box>
       {open !== null && (
-        <ImageDialog fileId={fileId} imagesDir={imagesDir} image={open} categories={categories} onClose={() => setOpen(null)} />
+        <ImageDialog
+          fileId={fileId}
+          imagesDir={imagesDir}
+          folderVersion={folderVersion}
+          image={open}
+          categories={categories}
+          onClose={() => setOpen(null)}
+        />
       )}
     </Paper>
   );

@@ -5,7 +5,7 @@ import Collapse from '@mui/material/Collapse';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
-import { useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ImportedFile } from '../../../../shared/contract/dataset';
 import { AppError } from '../../../../shared/contract/errors';
 import { describeImageFiles } from '../../../../shared/domain/image-folder';
@@ -35,10 +35,13 @@ export function MissingImagesPanel({
   file,
   categories,
   onSetImagesDir,
+  onFolderChanged,
 }: {
   file: ImportedFile;
   categories: readonly string[];
   onSetImagesDir: () => void;
+  /** Called when a new listing of the folder replaces an earlier one (files may have come or gone). */
+  onFolderChanged: () => void;
 }): ReactNode {
   const api = useApi();
   const [progress, setProgress] = useState<{ key: string; estimate: ProgressWithEstimate } | null>(null);
@@ -65,6 +68,14 @@ export function MissingImagesPanel({
   });
 
   const checkAgain = (): void => setRechecks((n) => n + 1);
+
+  const listedAt = check.data?.folder?.listedAt;
+  const previousListing = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    if (listedAt === undefined) return;
+    if (previousListing.current !== undefined && previousListing.current !== listedAt) onFolderChanged();
+    previousListing.current = listedAt;
+  }, [listedAt, onFolderChanged]);
 
   const saveList = (): void => {
     setSaving(true);
@@ -102,7 +113,7 @@ export function MissingImagesPanel({
   const slow = check.loading && progress?.key === key;
   const state = check.error !== undefined ? 'error' : current === undefined ? 'loading' : 'ready';
   const summary = result === undefined ? undefined : describeImageFiles(result, file.path);
-  const listedAt = result?.folder?.listedAt === undefined ? undefined : new Date(result.folder.listedAt);
+  const listedTime = result?.folder?.listedAt === undefined ? undefined : new Date(result.folder.listedAt);
   return (
     <Paper
       sx={{ p: 2 }}
@@ -157,9 +168,9 @@ export function MissingImagesPanel({
           }
         >
           <Box data-testid="missing-images-message">{summary.message}</Box>
-          {listedAt !== undefined && (
-            <Typography variant="caption" component="div" sx={{ opacity: 0.8 }} title={listedAt.toLocaleString()}>
-              Folder listed at {listedAt.toLocaleTimeString()} ({formatCount(result.folder?.imageFiles ?? 0)} image files); it is listed
+          {listedTime !== undefined && (
+            <Typography variant="caption" component="div" sx={{ opacity: 0.8 }} title={listedTime.toLocaleString()}>
+              Folder listed at {listedTime.toLocaleTimeString()} ({formatCount(result.folder?.imageFiles ?? 0)} image files); it is listed
               again when it changes.
             </Typography>
           )}

@@ -43,8 +43,8 @@ export function SubsetStatsPanel({ fileId, categories }: { fileId: number; categ
         </Typography>
         {shown !== undefined && (
           <Typography variant="body1" aria-live="polite">
-            <Box component="strong" data-testid="subset-images">
-              {shown.stats.images}
+            <Box component="strong" data-testid="subset-images" data-value={shown.stats.images}>
+              {formatCount(shown.stats.images)}
             </Box>{' '}
             unique images · mean{' '}
             <Box component="strong" data-testid="labels-mean">
