@@ -114,6 +114,52 @@ test('an image opens large with its labels and COCO boxes', async ({ page }) => 
   await page.screenshot({ path: join(screenshots, 'dataset-image-dialog.png') });
 });
 
+test('two files of the same name are told apart by their folders, and a folder of the other split is named as such', async ({ page }) => {
+  const train = await writeCocoFixture(join(scratch, 'coco', 'annotations'), { fileName: 'instances_train2017.json' });
+  const copy = await writeCocoFixture(join(scratch, 'copy', 'annotations'), { fileName: 'instances_train2017.json', extraImages: 3 });
+  // A val2017 folder: images, none of them this file's.
+  const val = join(scratch, 'coco', 'val2017');
+  mkdirSync(val, { recursive: true });
+  for (const name of ['000000000139.jpg', '000000000285.jpg', '000000000632.jpg']) writeFileSync(join(val, name), '');
+
+  await openApp(page);
+  await importFile(page, train.annotationPath, val);
+  await expect(page.getByTestId('import-result')).toBeVisible();
+  await page.getByTestId('import-images-dir').fill('');
+  await importFile(page, copy.annotationPath);
+  await expect(page.getByTestId('import-result')).toContainText('11 images');
+
+  await page.getByRole('combobox', { name: 'Annotation file' }).click();
+  const [trainFile] = app.mlwJson<{ fileId: number; path: string }[]>('files').filter((f) => f.path === train.annotationPath);
+  const option = page.getByTestId(`file-option-${trainFile!.fileId}`);
+  await expect(option.getByTestId('file-option-folder')).toHaveText(`in ${join(scratch, 'coco', 'annotations')}`);
+  await expect(page.getByRole('option').getByTestId('file-option-folder')).toHaveText([
+    `in ${join(scratch, 'copy', 'annotations')}`,
+    `in ${join(scratch, 'coco', 'annotations')}`,
+  ]);
+  await page.screenshot({ path: join(screenshots, 'dataset-files-same-name.png') });
+  await option.click();
+
+  await page.getByTestId('reference-example-button').click();
+  const missing = page.getByTestId('missing-images');
+  await expect(missing).toHaveAttribute('data-folder-state', 'wrong-folder');
+  await expect(page.getByTestId('missing-images-message')).toHaveText(
+    `None of the 8 images of instances_train2017.json are in ${val}, though it holds 3 image files: it looks like the val2017 folder, and instances_train2017.json describes the train2017 images. Choose the train2017 folder.`,
+  );
+
+  // Bars by name, then on a log scale.
+  const chart = page.getByTestId('class-balance-chart');
+  await page.getByTestId('class-order').getByRole('button', { name: 'By name' }).click();
+  const names = JSON.parse((await chart.getAttribute('data-order')) ?? '[]') as string[];
+  expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)));
+  await page.getByTestId('class-log-scale').click();
+  await expect(chart).toHaveAttribute('data-scale', 'log');
+  await expect(chart.locator('.xtitle')).toHaveText('Images (log scale)');
+  // bird has no image, so no bar on a log scale: its label says so.
+  await expect(chart.locator('.ytick text')).toHaveText(['bird · 0', 'cat', 'couch', 'dog', 'potted plant']);
+  await page.screenshot({ path: join(screenshots, 'dataset-wrong-folder-log-scale.png'), fullPage: true });
+});
+
 test('a truncated annotation file is refused with a clear message and the cache keeps the previous import', async ({ page }) => {
   await openApp(page);
   await importFile(page, data.annotations, data.images);

@@ -52,7 +52,16 @@ export const ClassBalanceChart = memo(function ClassBalanceChart({
   const shown = useMemo(() => orderClasses(classes, counts, order), [classes, counts, order]);
   const names = useMemo(() => shown.map((i) => classes[i]!), [shown, classes]);
   const values = useMemo(() => shown.map((i) => counts[i] ?? 0), [shown, counts]);
-  const left = useMemo(() => Math.ceil(labelWidth(names, fontFamily)) + 12, [names, fontFamily]);
+  const left = useMemo(
+    () =>
+      Math.ceil(
+        labelWidth(
+          names.map((name) => `${name} · 0`),
+          fontFamily,
+        ),
+      ) + 12,
+    [names, fontFamily],
+  );
   const largest = Math.max(0, ...values);
   const height = Math.max(140, names.length * rowHeight + 64);
 
@@ -83,8 +92,10 @@ export const ClassBalanceChart = memo(function ClassBalanceChart({
         categoryarray: names,
         // The first class at the top.
         autorange: 'reversed',
-        tickmode: 'linear',
-        dtick: 1,
+        // Every name; on a log scale a class without images has no bar, so its label says 0.
+        tickmode: 'array',
+        tickvals: names,
+        ticktext: log ? names.map((name, i) => (values[i] === 0 ? `${name} · 0` : name)) : names,
         automargin: false,
         fixedrange: true,
       },
@@ -95,7 +106,7 @@ export const ClassBalanceChart = memo(function ClassBalanceChart({
       plot_bgcolor: 'rgba(0,0,0,0)',
       font: { family: fontFamily, size: fontSize },
     }),
-    [names, log, left, largest, fontFamily],
+    [names, values, log, left, largest, fontFamily],
   );
   const valuesAttribute = useMemo(() => JSON.stringify(Object.fromEntries(classes.map((c, i) => [c, counts[i] ?? 0]))), [classes, counts]);
   return (
