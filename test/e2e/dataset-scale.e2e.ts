@@ -48,12 +48,20 @@ test.afterEach(async () => {
   await app.stop();
 });
 
+/** How long a selection change took, in milliseconds, from the click and from the pointer going down. */
+interface ChangeTime {
+  /** From the click event (its timeStamp: when the button was released, input delay included), as INP counts. */
+  fromClick: number;
+  /** From the pointer going down: adds the test driver's gap between pressing and releasing the button. */
+  fromPress: number;
+}
+
 /**
- * Clicks, and resolves with the milliseconds from the pointer going down to the first frame that
- * shows `expected`: the headline numbers, and both charts redrawn by Plotly (their bar labels and
- * category ticks), not just their data attributes.
+ * Clicks, and resolves with the time to the first frame that shows `expected`: the headline numbers,
+ * and both charts redrawn (the class chart's rows of names and counts, and the histogram's bar labels
+ * drawn by Plotly), not just their data attributes.
  */
-async function timeChange(page: Page, click: () => Promise<void>, expected: Stats): Promise<number> {
+async function timeChange(page: Page, click: () => Promise<void>, expected: Stats): Promise<ChangeTime> {
   await page.evaluate((expected) => {
     const sorted = (values: Iterable<string | number>): string => JSON.stringify([...values].map(String).sort());
     const texts = (root: Element, selector: string): string[] =>
@@ -68,26 +76,31 @@ async function timeChange(page: Page, click: () => Promise<void>, expected: Stat
       if (mean.textContent !== expected.labelsPerImage.mean.toFixed(4)) return false;
       const classes = Object.keys(expected.perClass);
       return (
-        sorted(texts(chart, '.ytick text')) === sorted(classes) &&
-        sorted(texts(chart, 'text.bartext')) === sorted(Object.values(expected.perClass)) &&
+        sorted(texts(chart, '[data-class-name]')) === sorted(classes) &&
+        sorted(texts(chart, '[data-count]')) === sorted(Object.values(expected.perClass)) &&
         sorted(texts(histogram, 'text.bartext')) === sorted(Object.values(expected.labelsPerImage.histogram))
       );
     };
-    const w = window as unknown as { selectionChange: Promise<number> };
+    const w = window as unknown as { selectionChange: Promise<{ fromClick: number; fromPress: number }> };
     w.selectionChange = new Promise((resolve) => {
-      let start: number | null = null;
+      let pressed: number | null = null;
+      let clicked: number | null = null;
       const observer = new MutationObserver(() => check());
       const check = (): void => {
-        if (start === null || !shown()) return;
+        if (pressed === null || clicked === null || !shown()) return;
         observer.disconnect();
-        const from = start;
+        const [press, click] = [pressed, clicked];
         // The frame that paints this state.
-        requestAnimationFrame(() => resolve(performance.now() - from));
+        requestAnimationFrame(() => {
+          const now = performance.now();
+          resolve({ fromClick: now - click, fromPress: now - press });
+        });
       };
+      document.addEventListener('pointerdown', (event) => (pressed = event.timeStamp), { capture: true, once: true });
       document.addEventListener(
-        'pointerdown',
-        () => {
-          start = performance.now();
+        'click',
+        (event) => {
+          clicked = event.timeStamp;
           check();
         },
         { capture: true, once: true },
@@ -96,7 +109,16 @@ async function timeChange(page: Page, click: () => Promise<void>, expected: Stat
     });
   }, expected);
   await click();
-  return page.evaluate(() => (window as unknown as { selectionChange: Promise<number> }).selectionChange);
+  return page.evaluate(() => (window as unknown as { selectionChange: Promise<ChangeTime> }).selectionChange);
+}
+
+function describeTimes(times: readonly ChangeTime[]): string {
+  const clicks = times.map((t) => t.fromClick);
+  const presses = times.map((t) => t.fromPress);
+  return (
+    `from the click ${clicks.map((t) => t.toFixed(0)).join(', ')} (median ${median(clicks).toFixed(0)}, slowest ${Math.max(...clicks).toFixed(0)}); ` +
+    `from the press ${presses.map((t) => t.toFixed(0)).join(', ')} (median ${median(presses).toFixed(0)})`
+  );
 }
 
 function median(values: readonly number[]): number {
@@ -147,7 +169,7 @@ test('at train2017 scale, every selection change shows new charts and numbers wi
   // The generator records the mean number of distinct categories per annotated image, to 3 places.
   expect(Number(await page.getByTestId('labels-mean').textContent())).toBeCloseTo(synthetic.meta.meanLabelsPerImage, 3);
   const chart = page.getByTestId('class-balance-chart');
-  await expect(chart.locator('g.point')).toHaveCount(80);
+  await expect(chart.locator('[data-bar]')).toHaveCount(80);
   const all = JSON.parse((await chart.getAttribute('data-values')) ?? '{}') as Record<string, number>;
   expect(Object.keys(all)).toHaveLength(80);
   // Each class's count is its number of images, as the import counted them (`mlw categories`).
@@ -155,7 +177,7 @@ test('at train2017 scale, every selection change shows new charts and numbers wi
   expect(all).toEqual(Object.fromEntries(categories.map((c) => [c.name, c.images])));
   // Sorted by count, person first; every name is a tick label.
   expect(JSON.parse((await chart.getAttribute('data-order')) ?? '[]')[0]).toBe('person');
-  await expect(chart.locator('.ytick text')).toHaveCount(80);
+  await expect(chart.locator('[data-class-name]')).toHaveCount(80);
   await expect(missing).toHaveAttribute('data-missing', String(annotatedImages - present.length));
 
   // Expected numbers for each selection, from `mlw stats` on the same cache, before any timing.
@@ -174,7 +196,7 @@ test('at train2017 scale, every selection change shows new charts and numbers wi
   expect(base.images).toBe(annotatedImages);
 
   await page.getByTestId('category-input').click();
-  const times80: number[] = [];
+  const times80: ChangeTime[] = [];
   let selection = [...allNames];
   for (const name of toggled) {
     const option = page.getByTestId(`category-option-${name}`);
@@ -184,8 +206,7 @@ test('at train2017 scale, every selection change shows new charts and numbers wi
     times80.push(await timeChange(page, () => option.click(), statsOf(selection)));
   }
   await page.keyboard.press('Escape');
-  console.log(`Selection changes at 80 classes (ms, click to charts and numbers shown): ${times80.map((t) => t.toFixed(0)).join(', ')}`);
-  console.log(`  median ${median(times80).toFixed(0)} ms, slowest ${Math.max(...times80).toFixed(0)} ms`);
+  console.log(`Selection changes at 80 classes, ms to the frame showing the new charts and numbers: ${describeTimes(times80)}`);
   await page.screenshot({ path: join(screenshots, 'dataset-scale-80-categories.png'), fullPage: true });
 
   // The same at the reference example's 12 classes.
@@ -193,7 +214,7 @@ test('at train2017 scale, every selection change shows new charts and numbers wi
   const twelve = [...referenceExampleCategories];
   await expect(page.getByTestId('subset-images')).toHaveAttribute('data-value', String(statsOf(twelve).images));
   await page.getByTestId('category-input').click();
-  const times12: number[] = [];
+  const times12: ChangeTime[] = [];
   for (const name of ['dog', 'giraffe']) {
     const option = page.getByTestId(`category-option-${name}`);
     const without = twelve.filter((n) => n !== name);
@@ -201,14 +222,12 @@ test('at train2017 scale, every selection change shows new charts and numbers wi
     times12.push(await timeChange(page, () => option.click(), statsOf([...without, name])));
   }
   await page.keyboard.press('Escape');
-  console.log(
-    `Selection changes at 12 classes (ms): ${times12.map((t) => t.toFixed(0)).join(', ')}; median ${median(times12).toFixed(0)} ms`,
-  );
+  console.log(`Selection changes at 12 classes: ${describeTimes(times12)}`);
 
-  expect(median(times80)).toBeLessThan(medianLimitMs);
-  expect(Math.max(...times80)).toBeLessThan(ceilingMs);
-  expect(median(times12)).toBeLessThan(medianLimitMs);
-  expect(Math.max(...times12)).toBeLessThan(ceilingMs);
+  for (const times of [times80, times12]) {
+    expect(median(times.map((t) => t.fromClick))).toBeLessThan(medianLimitMs);
+    expect(Math.max(...times.map((t) => t.fromClick))).toBeLessThan(ceilingMs);
+  }
 
   // The whole missing list, not just the 200 shown: one name per line.
   await page.getByTestId('select-all-categories-button').click();

@@ -79,7 +79,12 @@ test('the 12-category preset shows the same numbers as mlw stats, in the charts 
   await expect.poll(() => dataValues(page, 'class-balance-chart')).toEqual(expected.perClass);
   await expect.poll(() => dataValues(page, 'labels-histogram')).toEqual(expected.labelsPerImage.histogram);
   // The charts themselves drew one bar per class and one per label count.
-  await expect(page.getByTestId('class-balance-chart').locator('g.point')).toHaveCount(selection.length);
+  await expect(page.getByTestId('class-balance-chart').locator('[data-bar]')).toHaveCount(selection.length);
+  await expect(page.getByTestId('class-balance-chart').locator('[data-count]')).toHaveText(
+    [...selection]
+      .sort((a, b) => expected.perClass[b]! - expected.perClass[a]! || selection.indexOf(a) - selection.indexOf(b))
+      .map((name) => String(expected.perClass[name])),
+  );
   await expect(page.getByTestId('labels-histogram').locator('g.point')).toHaveCount(Object.keys(expected.labelsPerImage.histogram).length);
 
   // Thumbnails of the subset arrive in the image browser.
@@ -154,9 +159,14 @@ test('two files of the same name are told apart by their folders, and a folder o
   expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)));
   await page.getByTestId('class-log-scale').click();
   await expect(chart).toHaveAttribute('data-scale', 'log');
-  await expect(chart.locator('.xtitle')).toHaveText('Images (log scale)');
-  // bird has no image, so no bar on a log scale: its label says so.
-  await expect(chart.locator('.ytick text')).toHaveText(['bird · 0', 'cat', 'couch', 'dog', 'potted plant']);
+  await expect(page.getByTestId('class-axis-title')).toHaveText('Images (log scale)');
+  await expect(chart.locator('[data-class-name]')).toHaveText(['bird', 'cat', 'couch', 'dog', 'potted plant']);
+  await expect(chart.locator('[data-count]')).toHaveText(['0', '3', '2', '4', '1']);
+  // Decades from 1 to 10; bird (no image) has no bar, dog (4) reaches log10(4) of the axis.
+  await expect(chart.locator('[data-tick]')).toHaveText(['1', '10']);
+  const widths = await chart.locator('[data-bar]').evaluateAll((bars) => bars.map((bar) => (bar as HTMLElement).style.width));
+  expect(Number.parseFloat(widths[0]!)).toBe(0);
+  expect(Number.parseFloat(widths[3]!)).toBeCloseTo(Math.log10(4) * 100, 2);
   await page.screenshot({ path: join(screenshots, 'dataset-wrong-folder-log-scale.png'), fullPage: true });
 });
 
