@@ -15,7 +15,7 @@ import { ImagesDirDialog } from './images-dir-dialog';
 import { ImportPanel } from './import-panel';
 import { ImportedFileSelector } from './imported-file-selector';
 import { MissingImagesPanel } from './missing-images-panel';
-import { SubsetStatsPanel } from './subset-stats-panel';
+import { prefetchSubsetStats, SubsetStatsPanel } from './subset-stats-panel';
 import { useDatasetSelection } from './use-dataset-selection';
 
 /**
@@ -34,8 +34,12 @@ export function DatasetWorkspace(): ReactNode {
   const shownFileId = file?.fileId;
   // Stable, so the (memoised) category picker renders only when its categories or selection change.
   const onPickCategories = useCallback(
-    (categories: string[]) => shownFileId !== undefined && update({ fileId: shownFileId, categories }),
-    [shownFileId, update],
+    (categories: string[]) => {
+      if (shownFileId === undefined) return;
+      prefetchSubsetStats(api, shownFileId, categories);
+      update({ fileId: shownFileId, categories });
+    },
+    [api, shownFileId, update],
   );
 
   const onImported = useCallback(

@@ -196,7 +196,7 @@ export function ImageBrowser({
                           imagesDir={imagesDir}
                           folderVersion={folderVersion}
                           image={image}
-                          classes={categories}
+                          classes={pages.categories}
                           imageHeight={imageHeight}
                           onOpen={setOpen}
                         />

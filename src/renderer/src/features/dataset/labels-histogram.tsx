@@ -38,8 +38,8 @@ export const LabelsHistogram = memo(function LabelsHistogram({
     const hasData = bins.length > 0;
     return {
       margin: { t: 32, r: 16, b: 56, l: 64 },
-      xaxis: { title: { text: 'Labels per image' }, dtick: 1, tick0: 0, rangemode: 'tozero', automargin: true },
-      yaxis: { title: { text: 'Images' }, rangemode: 'tozero', automargin: true },
+      xaxis: { title: { text: 'Labels per image' }, dtick: 1, tick0: 0, rangemode: 'tozero', automargin: true, ticklabeloverflow: 'allow' },
+      yaxis: { title: { text: 'Images' }, rangemode: 'tozero', automargin: true, ticklabeloverflow: 'allow' },
       bargap: 0.15,
       shapes: hasData
         ? [

@@ -17,6 +17,8 @@ export interface ImagePages {
    * page arrives (tens of milliseconds) so that a selection change does not blank the grid.
    */
   stale: boolean;
+  /** The categories of the pages shown (the previous query's while `stale`): the labels' colours follow them. */
+  categories: readonly string[];
   /** The image at a position, or undefined while its page is loading. */
   at: (index: number) => ImageSummary | undefined;
   error: AppError | undefined;
@@ -25,6 +27,7 @@ export interface ImagePages {
 
 interface Loaded {
   key: string;
+  categories: readonly string[];
   total: number | null;
   pages: ReadonlyMap<number, readonly ImageSummary[]>;
   error: AppError | undefined;
@@ -39,8 +42,9 @@ export function useImagePages(query: ImagesQuery, visible: { first: number; last
   const api = useApi();
   const [generation, setGeneration] = useState(0);
   const key = JSON.stringify({ ...query, generation, pageSize });
-  const [loaded, setLoaded] = useState<Loaded>({ key, total: null, pages: new Map(), error: undefined });
-  const current: Loaded = loaded.key === key ? loaded : { key, total: null, pages: new Map(), error: undefined };
+  const [loaded, setLoaded] = useState<Loaded>({ key, categories: query.categories, total: null, pages: new Map(), error: undefined });
+  const current: Loaded =
+    loaded.key === key ? loaded : { key, categories: query.categories, total: null, pages: new Map(), error: undefined };
   const session = useRef<{ key: string; controller: AbortController; requested: Set<number> } | null>(null);
 
   useEffect(() => {
@@ -75,7 +79,8 @@ export function useImagePages(query: ImagesQuery, visible: { first: number; last
           (result) => {
             if (own.controller.signal.aborted) return;
             setLoaded((previous) => {
-              const base = previous.key === own.key ? previous : { key: own.key, total: null, pages: new Map(), error: undefined };
+              const base =
+                previous.key === own.key ? previous : { key: own.key, categories, total: null, pages: new Map(), error: undefined };
               const pages = new Map(base.pages);
               pages.set(page, result.items);
               return { ...base, total: result.total, pages };
@@ -84,7 +89,8 @@ export function useImagePages(query: ImagesQuery, visible: { first: number; last
           (error: unknown) => {
             if (own.controller.signal.aborted) return;
             setLoaded((previous) => {
-              const base = previous.key === own.key ? previous : { key: own.key, total: null, pages: new Map(), error: undefined };
+              const base =
+                previous.key === own.key ? previous : { key: own.key, categories, total: null, pages: new Map(), error: undefined };
               return { ...base, error: AppError.from(error) };
             });
           },
@@ -97,6 +103,7 @@ export function useImagePages(query: ImagesQuery, visible: { first: number; last
   return {
     total: shown.total,
     stale,
+    categories: shown.categories,
     at: (index) => shown.pages.get(Math.floor(index / pageSize))?.[index % pageSize],
     error: current.error,
     retry: () => setGeneration((g) => g + 1),
