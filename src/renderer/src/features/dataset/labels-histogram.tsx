@@ -39,7 +39,13 @@ export const LabelsHistogram = memo(function LabelsHistogram({
     return {
       margin: { t: 32, r: 16, b: 56, l: 64 },
       xaxis: { title: { text: 'Labels per image' }, dtick: 1, tick0: 0, rangemode: 'tozero', automargin: true, ticklabeloverflow: 'allow' },
-      yaxis: { title: { text: 'Images' }, rangemode: 'tozero', automargin: true, ticklabeloverflow: 'allow' },
+      // Headroom over the tallest bar for its count, below the mean's label above the plot.
+      yaxis: {
+        title: { text: 'Images' },
+        automargin: true,
+        ticklabeloverflow: 'allow',
+        ...(hasData ? { range: [0, Math.max(...bins.map((b) => b.images)) * 1.15] } : { rangemode: 'tozero' }),
+      },
       bargap: 0.15,
       shapes: hasData
         ? [
