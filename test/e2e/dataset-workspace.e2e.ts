@@ -73,12 +73,18 @@ test('the 12-category preset shows the same numbers as mlw stats, in the charts 
   const selection = referenceExampleCategories.filter((name) => available.includes(name));
   const expected = app.mlwJson<Stats>('stats', '--annotations', data.annotations, '--categories', selection.join(','));
 
-  await expect(page.getByTestId('subset-images')).toHaveText(String(expected.images));
+  await expect(page.getByTestId('subset-images')).toHaveAttribute('data-value', String(expected.images));
+  await expect(page.getByTestId('subset-images')).toHaveText(expected.images.toLocaleString('en-US'));
   await expect(page.getByTestId('labels-mean')).toHaveText(expected.labelsPerImage.mean.toFixed(4));
   await expect.poll(() => dataValues(page, 'class-balance-chart')).toEqual(expected.perClass);
   await expect.poll(() => dataValues(page, 'labels-histogram')).toEqual(expected.labelsPerImage.histogram);
   // The charts themselves drew one bar per class and one per label count.
-  await expect(page.getByTestId('class-balance-chart').locator('g.point')).toHaveCount(selection.length);
+  await expect(page.getByTestId('class-balance-chart').locator('[data-bar]')).toHaveCount(selection.length);
+  await expect(page.getByTestId('class-balance-chart').locator('[data-count]')).toHaveText(
+    [...selection]
+      .sort((a, b) => expected.perClass[b]! - expected.perClass[a]! || selection.indexOf(a) - selection.indexOf(b))
+      .map((name) => String(expected.perClass[name])),
+  );
   await expect(page.getByTestId('labels-histogram').locator('g.point')).toHaveCount(Object.keys(expected.labelsPerImage.histogram).length);
 
   // Thumbnails of the subset arrive in the image browser.
@@ -89,7 +95,7 @@ test('the 12-category preset shows the same numbers as mlw stats, in the charts 
   // The selection survives a reload.
   await page.reload();
   await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
-  await expect(page.getByTestId('subset-images')).toHaveText(String(expected.images));
+  await expect(page.getByTestId('subset-images')).toHaveAttribute('data-value', String(expected.images));
   expect(JSON.parse((await page.getByTestId('category-picker').getAttribute('data-selected')) ?? '[]')).toEqual(selection);
 });
 
@@ -111,6 +117,57 @@ test('an image opens large with its labels and COCO boxes', async ({ page }) => 
   await expect(boxes.locator('g[data-selected="true"]').first()).toBeAttached();
   await expect(dialog.getByTestId('image-dialog-labels')).not.toBeEmpty();
   await page.screenshot({ path: join(screenshots, 'dataset-image-dialog.png') });
+});
+
+test('two files of the same name are told apart by their folders, and a folder of the other split is named as such', async ({ page }) => {
+  const train = await writeCocoFixture(join(scratch, 'coco', 'annotations'), { fileName: 'instances_train2017.json' });
+  const copy = await writeCocoFixture(join(scratch, 'copy', 'annotations'), { fileName: 'instances_train2017.json', extraImages: 3 });
+  // A val2017 folder: images, none of them this file's.
+  const val = join(scratch, 'coco', 'val2017');
+  mkdirSync(val, { recursive: true });
+  for (const name of ['000000000139.jpg', '000000000285.jpg', '000000000632.jpg']) writeFileSync(join(val, name), '');
+
+  await openApp(page);
+  await importFile(page, train.annotationPath, val);
+  await expect(page.getByTestId('import-result')).toBeVisible();
+  await page.getByTestId('import-images-dir').fill('');
+  await importFile(page, copy.annotationPath);
+  await expect(page.getByTestId('import-result')).toContainText('11 images');
+
+  await page.getByRole('combobox', { name: 'Annotation file' }).click();
+  const [trainFile] = app.mlwJson<{ fileId: number; path: string }[]>('files').filter((f) => f.path === train.annotationPath);
+  const option = page.getByTestId(`file-option-${trainFile!.fileId}`);
+  await expect(option.getByTestId('file-option-folder')).toHaveText(`in ${join(scratch, 'coco', 'annotations')}`);
+  await expect(page.getByRole('option').getByTestId('file-option-folder')).toHaveText([
+    `in ${join(scratch, 'copy', 'annotations')}`,
+    `in ${join(scratch, 'coco', 'annotations')}`,
+  ]);
+  await page.screenshot({ path: join(screenshots, 'dataset-files-same-name.png') });
+  await option.click();
+
+  await page.getByTestId('reference-example-button').click();
+  const missing = page.getByTestId('missing-images');
+  await expect(missing).toHaveAttribute('data-folder-state', 'wrong-folder');
+  await expect(page.getByTestId('missing-images-message')).toHaveText(
+    `None of the 8 images of instances_train2017.json are in ${val}, though it holds 3 image files: it looks like the val2017 folder, and instances_train2017.json describes the train2017 images. Choose the train2017 folder.`,
+  );
+
+  // Bars by name, then on a log scale.
+  const chart = page.getByTestId('class-balance-chart');
+  await page.getByTestId('class-order').getByRole('button', { name: 'By name' }).click();
+  const names = JSON.parse((await chart.getAttribute('data-order')) ?? '[]') as string[];
+  expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)));
+  await page.getByTestId('class-log-scale').click();
+  await expect(chart).toHaveAttribute('data-scale', 'log');
+  await expect(page.getByTestId('class-axis-title')).toHaveText('Images (log scale)');
+  await expect(chart.locator('[data-class-name]')).toHaveText(['bird', 'cat', 'couch', 'dog', 'potted plant']);
+  await expect(chart.locator('[data-count]')).toHaveText(['0', '3', '2', '4', '1']);
+  // Decades from 1 to 10; bird (no image) has no bar, dog (4) reaches log10(4) of the axis.
+  await expect(chart.locator('[data-tick]')).toHaveText(['1', '10']);
+  const widths = await chart.locator('[data-bar]').evaluateAll((bars) => bars.map((bar) => (bar as HTMLElement).style.width));
+  expect(Number.parseFloat(widths[0]!)).toBe(0);
+  expect(Number.parseFloat(widths[3]!)).toBeCloseTo(Math.log10(4) * 100, 2);
+  await page.screenshot({ path: join(screenshots, 'dataset-wrong-folder-log-scale.png'), fullPage: true });
 });
 
 test('a truncated annotation file is refused with a clear message and the cache keeps the previous import', async ({ page }) => {
@@ -182,7 +239,9 @@ async function writeLargeCocoFile(path: string, megabytes: number): Promise<void
 
 test('a long import shows bytes and time left, and Cancel leaves the cache as it was', async ({ page }) => {
   const large = join(scratch, 'large.json');
-  await writeLargeCocoFile(large, 300);
+  // The import reads some 150 MB/s on a 2-core machine: 800 MB leaves it running for seconds after
+  // its progress first shows, so Cancel always lands before it ends (300 MB sometimes did not).
+  await writeLargeCocoFile(large, 800);
   await openApp(page);
   await importFile(page, data.annotations, data.images);
   await expect(page.getByTestId('import-result')).toBeVisible();

@@ -8,7 +8,18 @@ import { AppError } from '../../shared/contract/errors';
 import { referenceExampleCategories } from '../../shared/domain/presets';
 import { openCache, type Db } from '../db/connection';
 import { ingestCocoFile } from './ingest';
-import { imageDetail, imagePage, listCategories, listFiles, resolveCategories, subsetMatrix, subsetStats } from './queries';
+import {
+  allImageFiles,
+  fileNamesOf,
+  imageDetail,
+  imagePage,
+  listCategories,
+  listFiles,
+  resolveCategories,
+  subsetLabels,
+  subsetMatrix,
+  subsetStats,
+} from './queries';
 
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const coco128 = resolve(projectRoot, '../shared/data/coco128');
@@ -153,6 +164,50 @@ describe('queries on the fixture', () => {
       expect(labels.length).toBe(personCat.images);
       expect([0, 1].map((c) => labels.reduce((s, row) => s + row[c]!, 0))).toEqual([3, 3]);
       expect(labels.map((row) => row[0]! + row[1]!).sort()).toEqual([1, 1, 1, 1, 2]);
+    });
+  });
+
+  describe('subsetLabels (the same matrix in typed arrays, for training)', () => {
+    it('gives the ids, file names and a row-major 0/1 matrix equal to subsetMatrix', () => {
+      const typed = subsetLabels(db, fileId, pets.names);
+      expect(typed.classes).toEqual(['dog', 'cat', 'potted plant', 'couch']);
+      expect([...typed.imageIds]).toEqual([9, 30, 34, 36, 49, 61]);
+      expect(typed.fileNames).toEqual([
+        '000000000009.jpg',
+        '000000000030.jpg',
+        '000000000034.jpg',
+        '000000000036.jpg',
+        '000000000049.jpg',
+        '000000000061.jpg',
+      ]);
+      // Rows: 9 dog cat; 30 couch; 34 dog; 36 cat couch; 49 dog potted plant; 61 dog cat.
+      expect([...typed.labels]).toEqual([1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 0]);
+    });
+
+    it('is empty for a category no image has', () => {
+      expect(subsetLabels(db, fileId, ['bird'])).toEqual({
+        classes: ['bird'],
+        imageIds: new Uint32Array(0),
+        fileNames: [],
+        labels: new Uint8Array(0),
+      });
+    });
+  });
+
+  describe('file names', () => {
+    it('allImageFiles lists every image of the file by ascending id, with or without annotations', () => {
+      const all = allImageFiles(db, fileId);
+      expect([...all.ids]).toEqual([9, 25, 30, 34, 36, 42, 49, 61]);
+      expect(all.fileNames).toEqual([9, 25, 30, 34, 36, 42, 49, 61].map((id) => `${String(id).padStart(12, '0')}.jpg`));
+    });
+
+    it('fileNamesOf gives the same names whether it looks them up one by one or reads them in one pass', () => {
+      const ids = Uint32Array.from([25, 42, 61]);
+      const expected = ['000000000025.jpg', '000000000042.jpg', '000000000061.jpg'];
+      expect(fileNamesOf(db, fileId, ids, 'lookup')).toEqual(expected);
+      expect(fileNamesOf(db, fileId, ids, 'scan')).toEqual(expected);
+      expect(fileNamesOf(db, fileId, ids)).toEqual(expected);
+      expect(fileNamesOf(db, fileId, new Uint32Array(0))).toEqual([]);
     });
   });
 

@@ -4,6 +4,7 @@ import { closeMatches } from '../../shared/domain/close-matches';
 import { labelsPerImage } from '../../shared/domain/labels';
 import type { Db } from '../db/connection';
 import { decodeAnnotations, decodeImageIds } from './annotation-records';
+import { containsId, mergeImageLists, positionsOf, type MergedLists } from './subset-merge';
 
 export interface FileRow {
   id: number;
@@ -90,36 +91,16 @@ function categoryImageLists(db: Db, fileId: number, categoryIds: readonly number
   });
 }
 
-/**
- * The subset as a merge of the per-category image lists: unique image ids ascending and, per image,
- * a bit mask of the categories (by position) it contains.
- */
-function mergeSubset(lists: readonly Uint32Array[]): { imageIds: number[]; masks: number[][] } {
-  const cursors = new Array<number>(lists.length).fill(0);
-  const imageIds: number[] = [];
-  const masks: number[][] = [];
-  for (;;) {
-    let next = Infinity;
-    for (let c = 0; c < lists.length; c++) {
-      const list = lists[c]!;
-      if (cursors[c]! < list.length && list[cursors[c]!]! < next) next = list[cursors[c]!]!;
-    }
-    if (next === Infinity) break;
-    const row = new Array<number>(lists.length).fill(0);
-    for (let c = 0; c < lists.length; c++) {
-      const list = lists[c]!;
-      if (cursors[c]! < list.length && list[cursors[c]!] === next) {
-        row[c] = 1;
-        cursors[c]!++;
-      }
-    }
-    imageIds.push(next);
-    masks.push(row);
-  }
-  return { imageIds, masks };
+/** A subset's categories (as the file names them), their image lists and the union of those lists. */
+export interface SelectedSubset {
+  categories: { id: number; name: string }[];
+  /** Per category, in the order given: the ascending ids of its images. */
+  lists: Uint32Array[];
+  merged: MergedLists;
 }
 
-export function subsetStats(db: Db, fileId: number, names: readonly string[]): SubsetStats {
+/** Resolves the names (unknown ones are an error) and merges their image lists. */
+export function selectSubset(db: Db, fileId: number, names: readonly string[]): SelectedSubset {
   getFile(db, fileId);
   const categories = resolveNamedCategories(db, fileId, names);
   const lists = categoryImageLists(
@@ -127,11 +108,59 @@ export function subsetStats(db: Db, fileId: number, names: readonly string[]): S
     fileId,
     categories.map((c) => c.id),
   );
-  const { masks } = mergeSubset(lists);
+  return { categories, lists, merged: mergeImageLists(lists) };
+}
+
+export function subsetStats(db: Db, fileId: number, names: readonly string[]): SubsetStats {
+  return statsOf(selectSubset(db, fileId, names));
+}
+
+/** The statistics of a subset already selected. */
+export function statsOf({ categories, lists, merged }: SelectedSubset): SubsetStats {
   const perClass: Record<string, number> = {};
   categories.forEach((c, i) => (perClass[c.name] = lists[i]!.length));
-  const labelCounts = masks.map((row) => row.reduce((sum, bit) => sum + bit, 0));
-  return { images: masks.length, perClass, labelsPerImage: labelsPerImage(labelCounts) };
+  return { images: merged.imageIds.length, perClass, labelsPerImage: labelsPerImage(merged.labelCounts) };
+}
+
+/** Every image of a file, ascending by id, with its file name (two column reads, no object per row). */
+export function allImageFiles(db: Db, fileId: number): { ids: Uint32Array; fileNames: string[] } {
+  return db.transaction(() => {
+    const ids = db.prepare('SELECT id FROM images WHERE file_id = ? ORDER BY id').pluck().all(fileId) as number[];
+    const fileNames = db.prepare('SELECT file_name FROM images WHERE file_id = ? ORDER BY id').pluck().all(fileId) as string[];
+    return { ids: Uint32Array.from(ids), fileNames };
+  })();
+}
+
+/**
+ * The file names of images (ascending ids, all in the file), in the same order: looked up one by
+ * one for a few, read in one pass over the file's images for many.
+ */
+export function fileNamesOf(db: Db, fileId: number, ids: Uint32Array, how: 'auto' | 'lookup' | 'scan' = 'auto'): string[] {
+  if (ids.length === 0) return [];
+  // A lookup costs about as much as reading six rows in order.
+  const lookup = how === 'lookup' || (how === 'auto' && ids.length * 6 < getFile(db, fileId).image_count);
+  if (lookup) {
+    const fileNameOf = db.prepare('SELECT file_name FROM images WHERE file_id = ? AND id = ?').pluck();
+    return Array.from(ids, (id) => fileNameOf.get(fileId, id) as string);
+  }
+  const all = allImageFiles(db, fileId);
+  return Array.from(positionsOf(all.ids, ids), (at) => all.fileNames[at]!);
+}
+
+/** The example's prepareData in typed arrays: unique image ids (ascending) and a row-major [images, classes] 0/1 matrix. */
+export function subsetLabels(
+  db: Db,
+  fileId: number,
+  names: readonly string[],
+): { classes: string[]; imageIds: Uint32Array; fileNames: string[]; labels: Uint8Array } {
+  const { categories, lists, merged } = selectSubset(db, fileId, names);
+  const { imageIds } = merged;
+  const width = categories.length;
+  const labels = new Uint8Array(imageIds.length * width);
+  lists.forEach((list, c) => {
+    for (const at of positionsOf(imageIds, list)) labels[at * width + c] = 1;
+  });
+  return { classes: categories.map((c) => c.name), imageIds, fileNames: fileNamesOf(db, fileId, imageIds), labels };
 }
 
 /** The example's prepareData: unique image ids (ascending) and the multi-hot label matrix. */
@@ -140,18 +169,18 @@ export function subsetMatrix(
   fileId: number,
   names: readonly string[],
 ): { classes: string[]; imageIds: number[]; fileNames: string[]; labels: number[][] } {
-  getFile(db, fileId);
-  const categories = resolveNamedCategories(db, fileId, names);
-  const { imageIds, masks } = mergeSubset(
-    categoryImageLists(
-      db,
-      fileId,
-      categories.map((c) => c.id),
-    ),
-  );
-  const fileNameOf = db.prepare('SELECT file_name FROM images WHERE file_id = ? AND id = ?').pluck();
-  const fileNames = imageIds.map((id) => fileNameOf.get(fileId, id) as string);
-  return { classes: categories.map((c) => c.name), imageIds, fileNames, labels: masks };
+  const { classes, imageIds, fileNames, labels } = subsetLabels(db, fileId, names);
+  const width = classes.length;
+  return {
+    classes,
+    imageIds: Array.from(imageIds),
+    fileNames,
+    labels: Array.from({ length: imageIds.length }, (_, row) => {
+      const values = new Array<number>(width);
+      for (let c = 0; c < width; c++) values[c] = labels[row * width + c]!;
+      return values;
+    }),
+  };
 }
 
 export function imagePage(
@@ -162,28 +191,37 @@ export function imagePage(
   offset: number,
   limit: number,
 ): { total: number; items: ImageSummary[] } {
-  getFile(db, fileId);
-  const categories = resolveNamedCategories(db, fileId, names);
-  const ids = categories.map((c) => c.id);
-  const { imageIds, masks } = mergeSubset(categoryImageLists(db, fileId, ids));
-  let rows = imageIds.map((id, i) => ({ id, mask: masks[i]! }));
+  return imagePageOf(db, fileId, selectSubset(db, fileId, names), filterCategory, offset, limit);
+}
+
+/** A page of a subset already selected, optionally only the images with `filterCategory`. */
+export function imagePageOf(
+  db: Db,
+  fileId: number,
+  { categories, lists, merged }: SelectedSubset,
+  filterCategory: string | undefined,
+  offset: number,
+  limit: number,
+): { total: number; items: ImageSummary[] } {
+  let shown = merged.imageIds;
   if (filterCategory !== undefined) {
+    // Every image of the filter's list is in the subset: the list is the filtered subset.
     const filterId = resolveCategories(db, fileId, [filterCategory])[0]!;
-    const column = ids.indexOf(filterId);
-    rows = column < 0 ? [] : rows.filter((row) => row.mask[column] === 1);
+    const column = categories.findIndex((c) => c.id === filterId);
+    shown = column < 0 ? new Uint32Array(0) : lists[column]!;
   }
   const imageRow = db.prepare('SELECT id, file_name, width, height FROM images WHERE file_id = ? AND id = ?');
-  const items = rows.slice(offset, offset + limit).map(({ id, mask }) => {
+  const items = Array.from(shown.subarray(offset, offset + limit), (id) => {
     const row = imageRow.get(fileId, id) as { id: number; file_name: string; width: number; height: number };
     return {
       id,
       fileName: row.file_name,
       width: row.width,
       height: row.height,
-      labels: categories.flatMap((category, c) => (mask[c] === 1 ? [category.name] : [])),
+      labels: categories.flatMap((category, c) => (containsId(lists[c]!, id) ? [category.name] : [])),
     };
   });
-  return { total: rows.length, items };
+  return { total: shown.length, items };
 }
 
 export function imageDetail(

@@ -1,13 +1,33 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fixtureExpected, writeCocoFixture, type WrittenCocoFixture } from '../../../test/fixtures/coco-fixture';
+import {
+  buildCocoFixture,
+  fixtureExpected,
+  serializeCoco,
+  writeCocoFixture,
+  type WrittenCocoFixture,
+} from '../../../test/fixtures/coco-fixture';
 import type { HandlerContext, Progress } from '../../shared/contract/define';
+import { describeImageFiles } from '../../shared/domain/image-folder';
 import { referenceExampleCategories } from '../../shared/domain/presets';
 import { openCache, type Db } from '../db/connection';
-import { DatasetService } from './dataset-service';
+import { DatasetService, imagePath } from './dataset-service';
+import { ImageFolderIndex } from './image-folder-index';
 import { SettingsStore } from './settings-store';
 import { rejection } from '../../../test/support/rejection';
 
@@ -147,24 +167,68 @@ describe('DatasetService.checkPath', () => {
   });
 });
 
+/** A folder index whose listings are counted, and a service that uses it. */
+function openCountingService(dataDir: string): Opened & { listings: string[] } {
+  const listings: string[] = [];
+  const folders = new ImageFolderIndex({
+    readdir: (dir) => {
+      listings.push(dir);
+      return readdir(dir, { withFileTypes: true });
+    },
+  });
+  const db = openCache(dataDir);
+  opened.push(db);
+  return { service: new DatasetService({ dataDir, db, settings: new SettingsStore(dataDir), folders }), db, listings };
+}
+
+/** Gives a folder an old modification time, so that a listing of it is trusted until it changes. */
+function ageFolder(dir: string): void {
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(dir, old, old);
+}
+
+/** A copy of the fixture's images folder that a test may change. */
+function copyImages(name: string): string {
+  const dir = join(dataDir, name);
+  cpSync(fixture.imagesDir, dir, { recursive: true });
+  ageFolder(dir);
+  return dir;
+}
+
+const pets = [...fixtureExpected.petsSubset.names];
+const check = (fileId: number, categories: string[], more: { listLimit?: number; recheck?: boolean } = {}) => ({
+  fileId,
+  categories,
+  listLimit: more.listLimit ?? 200,
+  recheck: more.recheck ?? false,
+});
+
 describe('DatasetService.missingImages', () => {
-  it('counts and lists the missing files of the subset only, with progress', async () => {
+  it('counts and lists the missing files of the subset only, and says what the folder holds', async () => {
     const { service } = openService(dataDir);
     const fileId = await importFixture(service);
     const progress: Progress[] = [];
-    const result = await service.missingImages(
-      { fileId, categories: [...fixtureExpected.petsSubset.names], listLimit: 200 },
-      context(progress),
-    );
+    const result = await service.missingImages(check(fileId, pets), context(progress));
     // 000000000042.jpg is missing too, but has no label of the subset.
-    expect(result).toEqual({ imagesDir: fixture.imagesDir, checked: 6, missing: 2, files: ['000000000034.jpg', '000000000049.jpg'] });
-    expect(progress).toEqual([{ phase: 'Checking image files', done: 6, total: 6, unit: 'images' }]);
+    expect(result).toEqual({
+      imagesDir: fixture.imagesDir,
+      checked: 6,
+      missing: 2,
+      files: ['000000000034.jpg', '000000000049.jpg'],
+      folder: { exists: true, files: 5, imageFiles: 5, folderCount: 0, folders: [], listedAt: expect.any(String) },
+      // 8 images in the file, 3 of them left out of the folder.
+      fileImages: 8,
+      fileImagesPresent: 5,
+    });
+    expect(Date.now() - Date.parse(result.folder!.listedAt)).toBeLessThan(60_000);
+    expect(progress.map((p) => p.phase)).toEqual(['Listing the images folder', 'Matching file names with the folder']);
+    expect(progress.at(-1)).toEqual({ phase: 'Matching file names with the folder', done: 8, total: 8, unit: 'images' });
   });
 
   it('finds nothing missing for a subset whose images are all there', async () => {
     const { service } = openService(dataDir);
     const fileId = await importFixture(service);
-    expect(await service.missingImages({ fileId, categories: ['person', 'couch'], listLimit: 200 }, context())).toEqual({
+    expect(await service.missingImages(check(fileId, ['person', 'couch']), context())).toMatchObject({
       imagesDir: fixture.imagesDir,
       checked: 3,
       missing: 0,
@@ -175,43 +239,215 @@ describe('DatasetService.missingImages', () => {
   it('lists at most listLimit files but counts them all', async () => {
     const { service } = openService(dataDir);
     const fileId = await importFixture(service);
-    const result = await service.missingImages({ fileId, categories: [...fixtureExpected.petsSubset.names], listLimit: 1 }, context());
+    const result = await service.missingImages(check(fileId, pets, { listLimit: 1 }), context());
     expect(result).toMatchObject({ checked: 6, missing: 2, files: ['000000000034.jpg'] });
   });
 
-  it('reports progress in order over batches of a larger subset', async () => {
-    const big = await writeCocoFixture(join(dataDir, 'big'), { extraImages: 300 });
-    mkdirSync(big.imagesDir);
-    const { service } = openService(dataDir);
-    const { fileId } = await service.ingest({ path: big.annotationPath, imagesDir: big.imagesDir }, context());
+  it('lists a folder once and answers every other subset from the listing, without progress', async () => {
+    const { service, listings } = openCountingService(dataDir);
+    const images = copyImages('images-once');
+    const fileId = await importFixture(service, images);
+    expect((await service.missingImages(check(fileId, pets), context())).missing).toBe(2);
     const progress: Progress[] = [];
-    const result = await service.missingImages({ fileId, categories: ['person'], listLimit: 200 }, context(progress));
-    expect(result.checked).toBe(303);
-    expect(result.missing).toBe(303);
-    expect(result.files).toHaveLength(200);
-    expect(result.files[0]).toBe('000000000025.jpg');
-    expect(progress.map((p) => [p.done, p.total])).toEqual([
-      [256, 303],
-      [303, 303],
+    expect(await service.missingImages(check(fileId, ['dog']), context(progress))).toMatchObject({
+      checked: 4,
+      missing: 2,
+      files: ['000000000034.jpg', '000000000049.jpg'],
+    });
+    expect(await service.missingImages(check(fileId, ['person']), context(progress))).toMatchObject({ checked: 3, missing: 0 });
+    expect(listings).toEqual([images]);
+    expect(progress).toEqual([]);
+  });
+
+  it('lists a folder again when it changed, and on request (Check again) when a change left its time alone', async () => {
+    const { service, listings } = openCountingService(dataDir);
+    const images = copyImages('images-changing');
+    const fileId = await importFixture(service, images);
+    expect((await service.missingImages(check(fileId, pets), context())).files).toEqual(['000000000034.jpg', '000000000049.jpg']);
+
+    // Adding a file changes the folder's modification time.
+    copyFileSync(join(images, '000000000009.jpg'), join(images, '000000000034.jpg'));
+    ageFolder(images);
+    expect((await service.missingImages(check(fileId, pets), context())).files).toEqual(['000000000049.jpg']);
+    expect(listings).toHaveLength(2);
+
+    // A change that leaves the folder's time as it was (copied with its times kept, or too quick to
+    // tell apart) is found when the user asks to check again.
+    const aged = statSync(images);
+    copyFileSync(join(images, '000000000009.jpg'), join(images, '000000000049.jpg'));
+    utimesSync(images, aged.atime, aged.mtime);
+    expect((await service.missingImages(check(fileId, pets), context())).missing).toBe(1);
+    expect(listings).toHaveLength(2);
+    const progress: Progress[] = [];
+    expect(await service.missingImages(check(fileId, pets, { recheck: true }), context(progress))).toMatchObject({ missing: 0, files: [] });
+    expect(listings).toHaveLength(3);
+    expect(progress[0]).toEqual({ phase: 'Listing the images folder', done: 0, total: 0 });
+  });
+
+  it('does not trust a listing taken just after the folder changed, and lists it again', async () => {
+    const { service, listings } = openCountingService(dataDir);
+    const images = join(dataDir, 'images-fresh');
+    cpSync(fixture.imagesDir, images, { recursive: true });
+    const now = new Date();
+    utimesSync(images, now, now);
+    const fileId = await importFixture(service, images);
+    await service.missingImages(check(fileId, pets), context());
+    await service.missingImages(check(fileId, pets), context());
+    expect(listings).toHaveLength(2);
+  });
+
+  it('shares one listing between calls made at once', async () => {
+    const { service, listings } = openCountingService(dataDir);
+    const images = copyImages('images-shared');
+    const fileId = await importFixture(service, images);
+    const [a, b] = await Promise.all([
+      service.missingImages(check(fileId, pets), context()),
+      service.missingImages(check(fileId, ['cat']), context()),
     ]);
+    expect([a.missing, b.missing]).toEqual([2, 0]);
+    expect(listings).toEqual([images]);
+  });
+
+  it('says the folder is empty: nothing in it, none of the images there', async () => {
+    const { service } = openService(dataDir);
+    const empty = join(dataDir, 'train2017');
+    mkdirSync(empty);
+    const fileId = await importFixture(service, empty);
+    const result = await service.missingImages(check(fileId, pets), context());
+    expect(result).toMatchObject({
+      checked: 6,
+      missing: 6,
+      folder: { exists: true, files: 0, imageFiles: 0, folderCount: 0, folders: [] },
+      fileImages: 8,
+      fileImagesPresent: 0,
+    });
+    expect(describeImageFiles(result, '/data/instances_train2017.json')).toEqual({
+      state: 'empty',
+      severity: 'warning',
+      message: `${empty} is empty: none of the 6 images of this subset are there. Choose the folder that holds the images (for instances_train2017.json, the train2017 folder).`,
+    });
+  });
+
+  it("says when the folder holds images but none of the file's (another split's folder)", async () => {
+    const { service } = openService(dataDir);
+    const other = join(dataDir, 'val2017');
+    mkdirSync(other);
+    for (const name of ['000000000139.jpg', '000000000285.jpg', '000000000632.jpg', 'notes.txt']) writeFileSync(join(other, name), '');
+    mkdirSync(join(other, 'extra'));
+    const fileId = await importFixture(service, other);
+    const result = await service.missingImages(check(fileId, ['dog']), context());
+    expect(result).toMatchObject({
+      checked: 4,
+      missing: 4,
+      folder: { exists: true, files: 4, imageFiles: 3, folderCount: 1, folders: ['extra'] },
+      fileImages: 8,
+      fileImagesPresent: 0,
+    });
+    expect(describeImageFiles(result, '/coco/annotations/instances_train2017.json').message).toBe(
+      `None of the 8 images of instances_train2017.json are in ${other}, though it holds 3 image files: it looks like the val2017 folder, and instances_train2017.json describes the train2017 images. Choose the train2017 folder.`,
+    );
+  });
+
+  it('says the folder is gone when nothing is at its path any more', async () => {
+    const { service } = openService(dataDir);
+    const images = copyImages('images-gone');
+    const fileId = await importFixture(service, images);
+    await service.missingImages(check(fileId, pets), context());
+    rmSync(images, { recursive: true });
+    expect(await service.missingImages(check(fileId, pets), context())).toMatchObject({
+      checked: 6,
+      missing: 6,
+      folder: { exists: false, files: 0, imageFiles: 0 },
+      fileImagesPresent: 0,
+    });
+  });
+
+  it('counts a file_name that climbs out of the folder as missing, and finds one in a subfolder', async () => {
+    const data = buildCocoFixture();
+    const rename = new Map([
+      [9, '../outside.jpg'],
+      [61, 'sub/000000000061.jpg'],
+    ]);
+    for (const image of data.images) image.file_name = rename.get(image.id) ?? image.file_name;
+    const root = join(dataDir, 'tricky');
+    const images = join(root, 'images');
+    mkdirSync(join(images, 'sub'), { recursive: true });
+    writeFileSync(join(root, 'outside.jpg'), 'not ours');
+    writeFileSync(join(images, 'sub', '000000000061.jpg'), '');
+    writeFileSync(join(images, '000000000036.jpg'), '');
+    ageFolder(images);
+    const annotationPath = join(root, 'instances.json');
+    writeFileSync(annotationPath, serializeCoco(data));
+    const { service } = openService(dataDir);
+    const { fileId } = await service.ingest({ path: annotationPath, imagesDir: images }, context());
+    const progress: Progress[] = [];
+    expect(await service.missingImages(check(fileId, ['cat']), context(progress))).toMatchObject({
+      checked: 3,
+      missing: 1,
+      files: ['../outside.jpg'],
+      fileImagesPresent: 2,
+    });
+    expect(progress.at(-1)).toEqual({ phase: 'Checking image files in subfolders', done: 1, total: 1, unit: 'images' });
   });
 
   it('checks nothing when the file has no images folder', async () => {
     const { service } = openService(dataDir);
     const fileId = await importFixture(service, null);
-    expect(await service.missingImages({ fileId, categories: ['dog'], listLimit: 200 }, context())).toEqual({
+    expect(await service.missingImages(check(fileId, ['dog']), context())).toEqual({
       imagesDir: null,
       checked: 0,
       missing: 0,
       files: [],
+      folder: null,
+      fileImages: 8,
+      fileImagesPresent: 0,
     });
   });
 
   it('rejects with CANCELLED when the signal is aborted', async () => {
     const { service } = openService(dataDir);
     const fileId = await importFixture(service);
-    const error = await rejection(service.missingImages({ fileId, categories: ['dog'], listLimit: 200 }, context([], AbortSignal.abort())));
+    const error = await rejection(service.missingImages(check(fileId, ['dog']), context([], AbortSignal.abort())));
     expect(error.code).toBe('CANCELLED');
+  });
+});
+
+describe('DatasetService.missingImageNames', () => {
+  it('gives every missing file name of the subset, beyond the 200 the check lists, by ascending image id', async () => {
+    const big = await writeCocoFixture(join(dataDir, 'big'), { extraImages: 300 });
+    mkdirSync(big.imagesDir);
+    writeFileSync(join(big.imagesDir, '000000001000.jpg'), '');
+    ageFolder(big.imagesDir);
+    const { service, listings } = openCountingService(dataDir);
+    const { fileId } = await service.ingest({ path: big.annotationPath, imagesDir: big.imagesDir }, context());
+    const checked = await service.missingImages(check(fileId, ['person']), context());
+    expect(checked).toMatchObject({ checked: 303, missing: 302 });
+    expect(checked.files).toHaveLength(200);
+    const { imagesDir, names } = await service.missingImageNames({ fileId, categories: ['person'] }, context());
+    expect(imagesDir).toBe(big.imagesDir);
+    // person: images 25, 30, 36 and 1000…1299, of which only 1000's file is there.
+    const extra = Array.from({ length: 299 }, (_, k) => `00000000${1001 + k}.jpg`);
+    expect(names).toEqual(['000000000025.jpg', '000000000030.jpg', '000000000036.jpg', ...extra]);
+    expect(names.slice(0, 200)).toEqual(checked.files);
+    expect(listings).toHaveLength(1);
+  });
+
+  it('is empty when the file has no images folder', async () => {
+    const { service } = openService(dataDir);
+    const fileId = await importFixture(service, null);
+    expect(await service.missingImageNames({ fileId, categories: ['dog'] }, context())).toEqual({ imagesDir: null, names: [] });
+  });
+});
+
+describe('imagePath', () => {
+  it('keeps a file_name inside the images folder, and refuses one that climbs out or is the folder itself', () => {
+    expect(imagePath('/data/train2017', '000000000009.jpg')).toBe('/data/train2017/000000000009.jpg');
+    expect(imagePath('/data/train2017/', 'sub/../a.jpg')).toBe('/data/train2017/a.jpg');
+    expect(imagePath('/data/train2017', '../val2017/a.jpg')).toBeNull();
+    expect(imagePath('/data/train2017', '/etc/passwd')).toBeNull();
+    expect(imagePath('/data/train2017', '.')).toBeNull();
+    expect(imagePath('/data/train', '../train2017/a.jpg')).toBeNull();
+    expect(imagePath('/', 'a.jpg')).toBe('/a.jpg');
   });
 });
 

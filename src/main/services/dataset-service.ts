@@ -2,17 +2,35 @@ import { createHash } from 'node:crypto';
 import { access, readFile, stat, readdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { existsSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { datasetContract } from '../../shared/contract/dataset';
 import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
 import { AppError, cancelled } from '../../shared/contract/errors';
 import { locateWeights } from '../engine/zoo';
 import { openCache, type Db } from '../db/connection';
 import { ingestCocoFile } from '../coco/ingest';
-import { fileRowToImported, getFile, imageDetail, imagePage, listCategories, listFiles, subsetMatrix, subsetStats } from '../coco/queries';
+import {
+  fileNamesOf,
+  fileRowToImported,
+  getFile,
+  imageDetail,
+  imagePageOf,
+  listCategories,
+  listFiles,
+  selectSubset,
+  statsOf,
+  subsetMatrix,
+  type SelectedSubset,
+} from '../coco/queries';
+import { ImageFolderIndex, type FolderListing } from './image-folder-index';
+import { imagePath } from './image-path';
+import { matchImages, missingOf, unlessAborted, type ImagePresence } from './image-presence';
 import { writeFileAtomic } from './atomic-file';
 import type { SettingsStore } from './settings-store';
 import { formatBytes } from '../../shared/domain/format';
+import { isImageFileName } from '../../shared/domain/image-folder';
+
+export { imagePath } from './image-path';
 
 type DatasetHandlers = ServiceHandlers<typeof datasetContract>;
 
@@ -20,6 +38,8 @@ export interface DatasetServiceOptions {
   dataDir: string;
   db: Db;
   settings: SettingsStore;
+  /** Listings of images folders; one per service unless given (tests count the listings). */
+  folders?: ImageFolderIndex;
 }
 
 /**
@@ -32,11 +52,16 @@ export class DatasetService implements DatasetHandlers {
   private readonly settings: SettingsStore;
   /** Imports run one at a time; each waits for the previous one. */
   private ingestQueue: Promise<unknown> = Promise.resolve();
+  private readonly folders: ImageFolderIndex;
+  private readonly subsets = new Map<string, SelectedSubset>();
+  /** Per annotation file, its images matched with the latest listing of its folder. */
+  private readonly presence = new Map<number, { listing: FolderListing; matched: Promise<ImagePresence> }>();
 
   constructor(options: DatasetServiceOptions) {
     this.db = options.db;
     this.dataDir = options.dataDir;
     this.settings = options.settings;
+    this.folders = options.folders ?? new ImageFolderIndex();
   }
 
   ingest: DatasetHandlers['ingest'] = (input, context) => {
@@ -125,7 +150,7 @@ export class DatasetService implements DatasetHandlers {
       if (!info.isDirectory()) return { ok: false, resolved, message: 'This is a file; choose the folder that holds the images.' };
       const entries = await readdir(resolved);
       if (entries.includes('model.json')) return { ok: true, resolved, message: 'Model folder (model.json and weight shards).' };
-      const images = entries.filter((name) => /\.(jpe?g|png|webp)$/i.test(name)).length;
+      const images = entries.filter(isImageFileName).length;
       return { ok: true, resolved, message: `Folder with ${images.toLocaleString('en-US')} image files.` };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -137,12 +162,12 @@ export class DatasetService implements DatasetHandlers {
 
   categories: DatasetHandlers['categories'] = async ({ fileId }) => listCategories(this.db, fileId);
 
-  stats: DatasetHandlers['stats'] = async ({ fileId, categories }) => subsetStats(this.db, fileId, categories);
+  stats: DatasetHandlers['stats'] = async ({ fileId, categories }) => statsOf(this.selected(fileId, categories));
 
   subset: DatasetHandlers['subset'] = async ({ fileId, categories }) => subsetMatrix(this.db, fileId, categories);
 
   images: DatasetHandlers['images'] = async ({ fileId, categories, filterCategory, offset, limit }) =>
-    imagePage(this.db, fileId, categories, filterCategory, offset, limit);
+    imagePageOf(this.db, fileId, this.selected(fileId, categories), filterCategory, offset, limit);
 
   image: DatasetHandlers['image'] = async ({ fileId, imageId, categories }) => {
     const dir = getFile(this.db, fileId).images_dir;
@@ -195,12 +220,83 @@ export class DatasetService implements DatasetHandlers {
     return { mime: 'image/jpeg', base64: data.toString('base64'), width: meta.width ?? size, height: meta.height ?? size };
   };
 
-  missingImages: DatasetHandlers['missingImages'] = async ({ fileId, categories, listLimit }, context) => {
+  missingImages: DatasetHandlers['missingImages'] = async ({ fileId, categories, listLimit, recheck }, context) => {
+    if (context.signal.aborted) throw cancelled();
     const file = getFile(this.db, fileId);
-    const { fileNames } = subsetMatrix(this.db, fileId, categories);
-    if (file.images_dir === null) return { imagesDir: null, checked: 0, missing: 0, files: [] };
-    return checkImagesPresent(file.images_dir, fileNames, listLimit, context);
+    const subset = this.selected(fileId, categories).merged.imageIds;
+    if (file.images_dir === null) {
+      return { imagesDir: null, checked: 0, missing: 0, files: [], folder: null, fileImages: file.image_count, fileImagesPresent: 0 };
+    }
+    const presence = await unlessAborted(this.presenceOf(file.id, file.images_dir, recheck, context), context.signal);
+    const { missing, listed } = missingOf(presence, subset, listLimit);
+    const { listing } = presence;
+    return {
+      imagesDir: file.images_dir,
+      checked: subset.length,
+      missing,
+      files: fileNamesOf(this.db, fileId, listed),
+      folder: {
+        exists: listing.exists,
+        files: listing.files.size,
+        imageFiles: listing.imageFiles,
+        folderCount: listing.folderCount,
+        folders: listing.folders,
+        listedAt: new Date(listing.listedAtMs).toISOString(),
+      },
+      fileImages: file.image_count,
+      fileImagesPresent: presence.presentCount,
+    };
   };
+
+  missingImageNames: DatasetHandlers['missingImageNames'] = async ({ fileId, categories }, context) => {
+    const file = getFile(this.db, fileId);
+    const subset = this.selected(fileId, categories).merged.imageIds;
+    if (file.images_dir === null) return { imagesDir: null, names: [] };
+    const presence = await unlessAborted(this.presenceOf(file.id, file.images_dir, false, context), context.signal);
+    const { listed } = missingOf(presence, subset, subset.length);
+    return { imagesDir: file.images_dir, names: fileNamesOf(this.db, fileId, listed) };
+  };
+
+  /**
+   * A subset's categories, image lists and their union, kept for the last few subsets: one selection
+   * change asks for its statistics, its missing images and its first page of images at once.
+   */
+  private selected(fileId: number, names: readonly string[]): SelectedSubset {
+    const file = getFile(this.db, fileId);
+    // The digest and time of the import: an id that SQLite hands out again never finds another file's subset.
+    const key = JSON.stringify([fileId, file.sha256, file.imported_at, names]);
+    const known = this.subsets.get(key);
+    this.subsets.delete(key);
+    const selected = known ?? selectSubset(this.db, fileId, names);
+    this.subsets.set(key, selected);
+    while (this.subsets.size > 6) this.subsets.delete(this.subsets.keys().next().value!);
+    return selected;
+  }
+
+  /**
+   * Which images of the file are in its folder: matched once per listing of the folder (shared by
+   * concurrent calls, and not stopped when one of them is cancelled), then answered from memory.
+   */
+  private async presenceOf(
+    fileId: number,
+    imagesDir: string,
+    recheck: boolean,
+    context: Pick<HandlerContext, 'progress'>,
+  ): Promise<ImagePresence> {
+    if (!this.folders.isRemembered(imagesDir) || recheck) context.progress({ phase: 'Listing the images folder', done: 0, total: 0 });
+    const listing = await this.folders.listing(imagesDir, { recheck });
+    const known = this.presence.get(fileId);
+    if (known !== undefined && known.listing === listing) return known.matched;
+    const matched = matchImages(this.db, fileId, listing, context);
+    this.presence.delete(fileId);
+    this.presence.set(fileId, { listing, matched });
+    // A few files at a time (each holds a byte per image); the least recently matched go first.
+    while (this.presence.size > 4) this.presence.delete(this.presence.keys().next().value!);
+    matched.catch(() => {
+      if (this.presence.get(fileId)?.matched === matched) this.presence.delete(fileId);
+    });
+    return matched;
+  }
 
   getSelection: DatasetHandlers['getSelection'] = async () => {
     const { selection } = await this.settings.read();
@@ -213,54 +309,6 @@ export class DatasetService implements DatasetHandlers {
     const saved = await this.settings.update((settings) => ({ ...settings, selection }));
     return saved.selection;
   };
-}
-
-async function checkImagesPresent(
-  imagesDir: string,
-  fileNames: readonly string[],
-  listLimit: number,
-  context: HandlerContext,
-): Promise<{ imagesDir: string; checked: number; missing: number; files: string[] }> {
-  const missingFiles: string[] = [];
-  let missing = 0;
-  const batch = 256;
-  for (let i = 0; i < fileNames.length; i += batch) {
-    if (context.signal.aborted) throw cancelled();
-    const slice = fileNames.slice(i, i + batch);
-    const present = await Promise.all(
-      slice.map((name) => {
-        const path = imagePath(imagesDir, name);
-        return path === null
-          ? false
-          : access(path).then(
-              () => true,
-              () => false,
-            );
-      }),
-    );
-    present.forEach((ok, k) => {
-      if (ok) return;
-      missing++;
-      if (missingFiles.length < listLimit) missingFiles.push(slice[k]!);
-    });
-    context.progress({
-      phase: 'Checking image files',
-      done: Math.min(i + batch, fileNames.length),
-      total: fileNames.length,
-      unit: 'images',
-    });
-  }
-  return { imagesDir, checked: fileNames.length, missing, files: missingFiles };
-}
-
-/**
- * Where an image's file is. A `file_name` comes from the annotation file, so one that climbs out
- * of the images folder ("../../etc/passwd") is treated as missing instead of being read.
- */
-export function imagePath(imagesDir: string, fileName: string): string | null {
-  const root = resolve(imagesDir);
-  const path = resolve(root, fileName);
-  return path.startsWith(root + sep) ? path : null;
 }
 
 async function requireDirectory(path: string): Promise<string> {

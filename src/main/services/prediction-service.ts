@@ -10,7 +10,7 @@ import { tunedThresholds } from '../../shared/domain/metrics';
 import type { Db } from '../db/connection';
 import { startEngine, type EngineSpawner } from '../engine/engine-host';
 import { writeFileAtomic } from './atomic-file';
-import { imagePath } from './dataset-service';
+import { imagePath } from './image-path';
 import type { EvaluationService } from './evaluation-service';
 import { overlayBase, renderOverlay } from './gradcam-render';
 import { readRunNetwork, requireRun } from './run-files';

@@ -1,9 +1,10 @@
 import { join, resolve } from 'node:path';
 import type { HandlerContext } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
-import { getFile, subsetMatrix } from '../coco/queries';
+import { getFile, subsetLabels } from '../coco/queries';
 import type { Db } from '../db/connection';
-import { imagePath, type DatasetService } from './dataset-service';
+import type { DatasetService } from './dataset-service';
+import { imagePath } from './image-path';
 
 /** The example's prepareData on one annotation file: the images with any of the classes, their files and multi-hot labels. */
 export interface SubsetImages {
@@ -30,7 +31,7 @@ export async function subsetImages(
     { path: request.annotations, imagesDir: request.imagesDir },
     { signal: context.signal, progress: (p) => context.progress({ ...p, phase: `${p.phase} (${request.role} annotations)` }) },
   );
-  const matrix = subsetMatrix(db, imported.fileId, request.categories);
+  const matrix = subsetLabels(db, imported.fileId, request.categories);
   if (matrix.imageIds.length === 0) {
     throw new AppError(
       'INVALID_INPUT',
@@ -42,8 +43,8 @@ export async function subsetImages(
     annotations: imported.path,
     fileId: imported.fileId,
     classes: matrix.classes,
-    imageIds: matrix.imageIds,
+    imageIds: Array.from(matrix.imageIds),
     paths: matrix.fileNames.map((name) => imagePath(dir, name) ?? join(dir, '__outside_images_folder__')),
-    labels: Float32Array.from(matrix.labels.flat()),
+    labels: Float32Array.from(matrix.labels),
   };
 }

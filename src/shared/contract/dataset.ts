@@ -64,6 +64,36 @@ export const imageDetail = imageSummary.extend({
 });
 export type ImageDetail = z.infer<typeof imageDetail>;
 
+export const imageFilesCheck = z.object({
+  /** The folder checked (null: none is set, nothing was checked). */
+  imagesDir: z.string().nullable(),
+  /** Images of the subset. */
+  checked: z.number().int(),
+  /** Of those, how many have no file in the folder. */
+  missing: z.number().int(),
+  /** The first `listLimit` missing file names, by ascending image id. */
+  files: z.array(z.string()),
+  /** What the folder holds, from its listing; null when no folder is set. */
+  folder: z
+    .object({
+      /** False when nothing is at the folder's path any more. */
+      exists: z.boolean(),
+      /** Entries directly in the folder that are not folders, and of those the image files. */
+      files: z.number().int(),
+      imageFiles: z.number().int(),
+      /** Subfolders directly in it, and the first names (sorted). */
+      folderCount: z.number().int(),
+      folders: z.array(z.string()),
+      /** When the folder was listed (ISO 8601). */
+      listedAt: z.string(),
+    })
+    .nullable(),
+  /** Images of the whole annotation file, and of those how many have their file in the folder. */
+  fileImages: z.number().int(),
+  fileImagesPresent: z.number().int(),
+});
+export type ImageFilesCheck = z.infer<typeof imageFilesCheck>;
+
 /** A subset is at least one category; an empty one would answer every question with zero. */
 const subsetQuery = z.object({ fileId, categories: categoryNames.min(1, 'Choose at least one category') });
 
@@ -130,14 +160,19 @@ export const datasetContract = {
     output: z.object({ mime: z.string(), base64: z.string(), width: z.number(), height: z.number() }),
   }),
   missingImages: method({
-    summary: 'Check which images of a subset are missing from the images folder.',
-    input: subsetQuery.extend({ listLimit: z.number().int().min(0).max(10000).default(200) }),
-    output: z.object({
-      imagesDir: z.string().nullable(),
-      checked: z.number().int(),
-      missing: z.number().int(),
-      files: z.array(z.string()),
+    summary:
+      'Which images of a subset have no file in the images folder. The folder is listed once and remembered until it changes; `recheck` lists it again.',
+    input: subsetQuery.extend({
+      listLimit: z.number().int().min(0).max(10000).default(200),
+      recheck: z.boolean().default(false),
     }),
+    output: imageFilesCheck,
+    progress: true,
+  }),
+  missingImageNames: method({
+    summary: 'The file names of every image of a subset that is missing from the images folder (ascending image id), to save as a list.',
+    input: subsetQuery,
+    output: z.object({ imagesDir: z.string().nullable(), names: z.array(z.string()) }),
     progress: true,
   }),
   getSelection: method({

@@ -1,12 +1,16 @@
 /** Histogram of labels per image (keys are label counts as strings, ascending) and the mean. */
-export function labelsPerImage(labelCounts: readonly number[]): { histogram: Record<string, number>; mean: number } {
-  const counts = new Map<number, number>();
+export function labelsPerImage(labelCounts: ArrayLike<number>): { histogram: Record<string, number>; mean: number } {
+  // Indexed by label count: an image has at most as many labels as there are classes.
+  const counts: number[] = [];
   let sum = 0;
-  for (const n of labelCounts) {
-    counts.set(n, (counts.get(n) ?? 0) + 1);
+  for (let i = 0; i < labelCounts.length; i++) {
+    const n = labelCounts[i]!;
+    counts[n] = (counts[n] ?? 0) + 1;
     sum += n;
   }
   const histogram: Record<string, number> = {};
-  for (const n of [...counts.keys()].sort((a, b) => a - b)) histogram[String(n)] = counts.get(n)!;
+  counts.forEach((images, n) => {
+    if (images !== undefined) histogram[String(n)] = images;
+  });
   return { histogram, mean: labelCounts.length === 0 ? 0 : sum / labelCounts.length };
 }

@@ -5,6 +5,7 @@ import CircularProgress from '@mui/material/CircularProgress';
 import Toolbar from '@mui/material/Toolbar';
 import Typography from '@mui/material/Typography';
 import { useEffect, type ReactNode } from 'react';
+import { preloadPlotlyWhenIdle } from '../components/plot';
 import { useApi, useConnectionState } from '../rpc/api-context';
 import { useRequest } from '../rpc/use-request';
 import { AppInfoProvider } from './app-info-context';
@@ -29,6 +30,8 @@ export function App(): ReactNode {
     // End-to-end tests wait for [data-app-state="loaded"] on <body>.
     document.body.dataset.appState = appState;
   }, [appState]);
+  // Effects run after the first paint: the chart library loads while the user reads the page.
+  useEffect(() => preloadPlotlyWhenIdle(), []);
 
   // The connection's own error says why (wrong token, server stopped); the call's error only that it failed.
   const banner =

@@ -17,6 +17,14 @@ export function baseName(path: string): string {
   return cut < 0 ? trimmed : trimmed.slice(cut + 1);
 }
 
+/** The folder part of a path, for either separator ("/data/coco/annotations/x.json" → "/data/coco/annotations"). */
+export function dirName(path: string): string {
+  const trimmed = path.replace(/[\\/]+$/, '');
+  const cut = Math.max(trimmed.lastIndexOf('/'), trimmed.lastIndexOf('\\'));
+  if (cut < 0) return '';
+  return cut === 0 ? trimmed.slice(0, 1) : trimmed.slice(0, cut);
+}
+
 /** Progress `done` of `total` in the unit it names: "212 MB of 448 MB", "1,200 of 5,000 images". */
 export function formatProgressAmount(done: number, total: number, unit: string | undefined): string {
   if (unit === 'bytes') return total > 0 ? `${formatBytes(done)} of ${formatBytes(total)}` : formatBytes(done);

@@ -38,7 +38,7 @@ export function useRequest<T>(
   useEffect(() => {
     if (fullKey === null) return;
     const controller = new AbortController();
-    const timer = setTimeout(() => {
+    const send = (): void => {
       start(controller.signal).then(
         (data) => {
           if (!controller.signal.aborted) setSettled({ key: fullKey, data, dataKey: key, error: undefined });
@@ -53,7 +53,10 @@ export function useRequest<T>(
           }));
         },
       );
-    }, debounceMs);
+    };
+    // Without a debounce the request leaves at once, not a task later behind the browser's paint.
+    const timer = debounceMs > 0 ? setTimeout(send, debounceMs) : undefined;
+    if (timer === undefined) send();
     return () => {
       clearTimeout(timer);
       controller.abort();

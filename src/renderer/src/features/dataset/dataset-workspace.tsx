@@ -15,7 +15,7 @@ import { ImagesDirDialog } from './images-dir-dialog';
 import { ImportPanel } from './import-panel';
 import { ImportedFileSelector } from './imported-file-selector';
 import { MissingImagesPanel } from './missing-images-panel';
-import { SubsetStatsPanel } from './subset-stats-panel';
+import { prefetchSubsetStats, SubsetStatsPanel } from './subset-stats-panel';
 import { useDatasetSelection } from './use-dataset-selection';
 
 /**
@@ -30,6 +30,17 @@ export function DatasetWorkspace(): ReactNode {
 
   const list = files.data;
   const file: ImportedFile | undefined = list?.find((f) => f.fileId === selection.fileId) ?? list?.[0];
+
+  const shownFileId = file?.fileId;
+  // Stable, so the (memoised) category picker renders only when its categories or selection change.
+  const onPickCategories = useCallback(
+    (categories: string[]) => {
+      if (shownFileId === undefined) return;
+      prefetchSubsetStats(api, shownFileId, categories);
+      update({ fileId: shownFileId, categories });
+    },
+    [api, shownFileId, update],
+  );
 
   const onImported = useCallback(
     (result: IngestResult) => {
@@ -84,7 +95,7 @@ export function DatasetWorkspace(): ReactNode {
           key={file.fileId}
           file={file}
           selected={selection.categories}
-          onChange={(categories) => update({ fileId: file.fileId, categories })}
+          onChange={onPickCategories}
           onSetImagesDir={() => setImagesDirOpen(true)}
         />
       )}
@@ -116,6 +127,8 @@ function FileSubset({
 }): ReactNode {
   const api = useApi();
   const { fileId } = file;
+  const [folderVersion, setFolderVersion] = useState(0);
+  const onFolderChanged = useCallback(() => setFolderVersion((v) => v + 1), []);
   const categories = useRequest(`dataset.categories:${fileId}`, (signal) => api.dataset.categories({ fileId }, { signal }));
   const known = useMemo(() => (categories.data === undefined ? undefined : new Set(categories.data.map((c) => c.name))), [categories.data]);
   // A saved selection may name categories another file has and this one lacks: they are left out
@@ -156,9 +169,9 @@ function FileSubset({
           </Alert>
         )}
       </Paper>
-      <MissingImagesPanel file={file} categories={inFile} onSetImagesDir={onSetImagesDir} />
+      <MissingImagesPanel file={file} categories={inFile} onSetImagesDir={onSetImagesDir} onFolderChanged={onFolderChanged} />
       <SubsetStatsPanel fileId={fileId} categories={inFile} />
-      <ImageBrowser fileId={fileId} imagesDir={file.imagesDir} categories={inFile} />
+      <ImageBrowser fileId={fileId} imagesDir={file.imagesDir} folderVersion={folderVersion} categories={inFile} />
     </>
   );
 }

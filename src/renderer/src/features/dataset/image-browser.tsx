@@ -45,10 +45,13 @@ function useElementWidth(element: HTMLElement | null): number {
 export function ImageBrowser({
   fileId,
   imagesDir,
+  folderVersion,
   categories,
 }: {
   fileId: number;
   imagesDir: string | null;
+  /** Changes when the images folder was found changed: thumbnails shown as missing are asked for again. */
+  folderVersion: number;
   categories: readonly string[];
 }): ReactNode {
   const [filter, setFilter] = useState(allClasses);
@@ -94,7 +97,14 @@ export function ImageBrowser({
   const tileWidth = (width - gap * (columns - 1)) / columns;
 
   return (
-    <Paper sx={{ p: 2 }} component="section" aria-labelledby="images-heading" data-testid="image-browser" data-total={pages.total ?? ''}>
+    <Paper
+      sx={{ p: 2 }}
+      component="section"
+      aria-labelledby="images-heading"
+      data-testid="image-browser"
+      data-total={pages.stale ? '' : (pages.total ?? '')}
+      data-stale={pages.stale}
+    >
       <Stack direction="row" spacing={2} sx={{ alignItems: 'center', mb: 2, flexWrap: 'wrap', rowGap: 1 }}>
         <Typography variant="h6" id="images-heading">
           Images
@@ -142,7 +152,15 @@ export function ImageBrowser({
       )}
       <Box
         ref={attachScroller}
-        sx={{ height: 'min(70vh, 720px)', overflowY: 'auto', position: 'relative', display: pages.total === 0 ? 'none' : 'block' }}
+        sx={{
+          height: 'min(70vh, 720px)',
+          overflowY: 'auto',
+          position: 'relative',
+          display: pages.total === 0 ? 'none' : 'block',
+          opacity: pages.stale ? 0.6 : 1,
+          transition: 'opacity 150ms',
+        }}
+        aria-busy={pages.stale}
         role="list"
         aria-label="Images of the subset"
         tabIndex={0}
@@ -176,8 +194,9 @@ export function ImageBrowser({
                         <ImageTile
                           fileId={fileId}
                           imagesDir={imagesDir}
+                          folderVersion={folderVersion}
                           image={image}
-                          classes={categories}
+                          classes={pages.categories}
                           imageHeight={imageHeight}
                           onOpen={setOpen}
                         />
@@ -190,7 +209,14 @@ export function ImageBrowser({
         </Box>
       </Box>
       {open !== null && (
-        <ImageDialog fileId={fileId} imagesDir={imagesDir} image={open} categories={categories} onClose={() => setOpen(null)} />
+        <ImageDialog
+          fileId={fileId}
+          imagesDir={imagesDir}
+          folderVersion={folderVersion}
+          image={open}
+          categories={categories}
+          onClose={() => setOpen(null)}
+        />
       )}
     </Paper>
   );

@@ -23,12 +23,15 @@ const viewerSize = 1024;
 export function ImageDialog({
   fileId,
   imagesDir,
+  folderVersion,
   image,
   categories,
   onClose,
 }: {
   fileId: number;
   imagesDir: string | null;
+  /** Changes when the images folder was found changed (see ThumbnailRequest). */
+  folderVersion: number;
   image: ImageSummary;
   categories: readonly string[];
   onClose: () => void;
@@ -37,7 +40,7 @@ export function ImageDialog({
   const detail = useRequest(JSON.stringify({ fileId, imageId: image.id, categories }), (signal) =>
     api.dataset.image({ fileId, imageId: image.id, categories: [...categories] }, { signal }),
   );
-  const picture = useThumbnail({ fileId, imageId: image.id, size: viewerSize, imagesDir });
+  const picture = useThumbnail({ fileId, imageId: image.id, size: viewerSize, imagesDir, folderVersion });
 
   return (
     <Dialog open onClose={onClose} maxWidth="xl" aria-labelledby="image-dialog-title" data-testid="image-dialog" data-image-id={image.id}>

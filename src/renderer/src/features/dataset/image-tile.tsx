@@ -54,6 +54,7 @@ export function ThumbnailImage({ state, alt, height }: { state: ThumbnailState; 
 export const ImageTile = memo(function ImageTile({
   fileId,
   imagesDir,
+  folderVersion,
   image,
   classes,
   imageHeight,
@@ -61,12 +62,14 @@ export const ImageTile = memo(function ImageTile({
 }: {
   fileId: number;
   imagesDir: string | null;
+  /** Changes when the images folder was found changed (see ThumbnailRequest). */
+  folderVersion: number;
   image: ImageSummary;
   classes: readonly string[];
   imageHeight: number;
   onOpen: (image: ImageSummary) => void;
 }): ReactNode {
-  const thumbnail = useThumbnail({ fileId, imageId: image.id, size: thumbnailSize, imagesDir });
+  const thumbnail = useThumbnail({ fileId, imageId: image.id, size: thumbnailSize, imagesDir, folderVersion });
   return (
     <ButtonBase
       onClick={() => onOpen(image)}
@@ -74,6 +77,7 @@ export const ImageTile = memo(function ImageTile({
       aria-label={`Open ${image.fileName}: ${image.labels.join(', ')}`}
       data-testid="image-tile"
       data-image-id={image.id}
+      data-file-name={image.fileName}
       data-thumbnail={thumbnail.status}
       sx={{
         display: 'flex',

@@ -8,7 +8,7 @@ import Typography from '@mui/material/Typography';
 import type { ReactNode } from 'react';
 import type { ImportedFile } from '../../../../shared/contract/dataset';
 import { FolderIcon } from '../../components/icons';
-import { baseName, countOf } from '../../components/format';
+import { baseName, countOf, dirName } from '../../components/format';
 
 /** Which imported annotation file the workspace shows, and its images folder. */
 export function ImportedFileSelector({
@@ -30,14 +30,34 @@ export function ImportedFileSelector({
         label="Annotation file"
         value={file.fileId}
         onChange={(event) => onSelect(Number(event.target.value))}
-        slotProps={{ htmlInput: { 'data-testid': 'file-selector' } }}
-        sx={{ maxWidth: 640 }}
+        slotProps={{
+          htmlInput: { 'data-testid': 'file-selector' },
+          select: {
+            // The closed field: the name and, since two splits' files often share a name, its folder.
+            renderValue: () => (
+              <Box component="span" sx={{ display: 'flex', gap: 1, minWidth: 0, alignItems: 'baseline' }}>
+                <span>{baseName(file.path)}</span>
+                <Typography component="span" variant="body2" color="text.secondary" noWrap sx={{ minWidth: 0 }} title={file.path}>
+                  in {dirName(file.path)}
+                </Typography>
+              </Box>
+            ),
+          },
+        }}
+        sx={{ maxWidth: 720 }}
       >
         {files.map((f) => (
           <MenuItem key={f.fileId} value={f.fileId} title={f.path} data-testid={`file-option-${f.fileId}`}>
             <ListItemText
-              primary={baseName(f.path)}
-              secondary={`${countOf(f.images, 'image', 'images')} · ${countOf(f.categories, 'category', 'categories')} · imported ${new Date(f.importedAt).toLocaleString()}`}
+              primary={
+                <>
+                  {baseName(f.path)}{' '}
+                  <Typography component="span" variant="body2" color="text.secondary" data-testid="file-option-folder">
+                    in {dirName(f.path)}
+                  </Typography>
+                </>
+              }
+              secondary={`${countOf(f.images, 'image', 'images')} · ${countOf(f.categories, 'category', 'categories')} · ${f.imagesDir === null ? 'no images folder' : `images in ${f.imagesDir}`} · imported ${new Date(f.importedAt).toLocaleString()}`}
             />
           </MenuItem>
         ))}

@@ -1,10 +1,16 @@
 import { useTheme } from '@mui/material/styles';
 import type { Data, Layout } from 'plotly.js';
-import { useMemo, type ReactNode } from 'react';
+import { memo, useMemo, type ReactNode } from 'react';
 import { Plot } from '../../components/plot';
 
 /** How many images have 1, 2, 3… of the selected labels, with the mean as a dashed line. */
-export function LabelsHistogram({ histogram, mean }: { histogram: Readonly<Record<string, number>>; mean: number }): ReactNode {
+export const LabelsHistogram = memo(function LabelsHistogram({
+  histogram,
+  mean,
+}: {
+  histogram: Readonly<Record<string, number>>;
+  mean: number;
+}): ReactNode {
   const theme = useTheme();
   const bins = useMemo(
     () =>
@@ -32,8 +38,14 @@ export function LabelsHistogram({ histogram, mean }: { histogram: Readonly<Recor
     const hasData = bins.length > 0;
     return {
       margin: { t: 32, r: 16, b: 56, l: 64 },
-      xaxis: { title: { text: 'Labels per image' }, dtick: 1, tick0: 0, rangemode: 'tozero', automargin: true },
-      yaxis: { title: { text: 'Images' }, rangemode: 'tozero', automargin: true },
+      xaxis: { title: { text: 'Labels per image' }, dtick: 1, tick0: 0, rangemode: 'tozero', automargin: true, ticklabeloverflow: 'allow' },
+      // Headroom over the tallest bar for its count, below the mean's label above the plot.
+      yaxis: {
+        title: { text: 'Images' },
+        automargin: true,
+        ticklabeloverflow: 'allow',
+        ...(hasData ? { range: [0, Math.max(...bins.map((b) => b.images)) * 1.15] } : { rangemode: 'tozero' }),
+      },
       bargap: 0.15,
       shapes: hasData
         ? [
@@ -80,4 +92,4 @@ export function LabelsHistogram({ histogram, mean }: { histogram: Readonly<Recor
       aria-label={`Histogram of labels per image: ${bins.map((b) => `${b.labels} labels ${b.images} images`).join(', ')}; mean ${mean.toFixed(2)}`}
     />
   );
-}
+});

@@ -6,12 +6,12 @@ import TableBody from '@mui/material/TableBody';
 import TableCell from '@mui/material/TableCell';
 import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
-import { useState, type ReactNode } from 'react';
+import { memo, useState, type ReactNode } from 'react';
 import { ExpandIcon } from '../../components/icons';
 import { formatCount } from '../../components/format';
 
 /** The charts' numbers as tables, for screen readers and for copying; collapsed by default. */
-export function StatsTable({
+export const StatsTable = memo(function StatsTable({
   classes,
   counts,
   images,
@@ -36,7 +36,7 @@ export function StatsTable({
       >
         {open ? 'Hide numbers' : 'Show numbers'}
       </Button>
-      <Collapse in={open} id="stats-numbers">
+      <Collapse in={open} id="stats-numbers" unmountOnExit>
         <Stack direction={{ xs: 'column', md: 'row' }} spacing={3} sx={{ mt: 1, alignItems: 'flex-start' }}>
           <Table size="small" sx={{ maxWidth: 480 }} data-testid="class-balance-table">
             <caption>Images per class (an image with several classes counts for each)</caption>
@@ -92,4 +92,4 @@ export function StatsTable({
       </Collapse>
     </div>
   );
-}
+});

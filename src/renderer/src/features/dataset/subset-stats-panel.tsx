@@ -5,6 +5,7 @@ import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { useMemo, type ReactNode } from 'react';
+import type { Api } from '../../../../shared/contract';
 import type { SubsetStats } from '../../../../shared/contract/dataset';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatCount } from '../../components/format';
@@ -19,17 +20,42 @@ interface StatsForSelection {
   stats: SubsetStats;
 }
 
+/** Statistics asked for before the panel renders, by key; the panel takes its own once. */
+const prefetched = new Map<string, Promise<SubsetStats>>();
+
+function statsKey(fileId: number, categories: readonly string[]): string {
+  return JSON.stringify({ fileId, categories });
+}
+
 /**
- * Class balance and labels per image of the selected subset, recomputed (debounced, stale requests
- * cancelled) as the selection changes. The numbers are in the DOM as well as in the charts.
+ * Asks for a selection's statistics from the click that makes it, so that the service computes
+ * them while the page renders the new selection (tens of milliseconds at 80 classes) instead of
+ * after. The panel showing that selection takes the answer; a newer prefetch replaces an older one.
+ */
+export function prefetchSubsetStats(api: Api, fileId: number, categories: readonly string[]): void {
+  if (categories.length === 0) return;
+  const request = api.dataset.stats({ fileId, categories: [...categories] });
+  // Whoever takes it sees a failure; one nobody takes must not go unhandled.
+  request.catch(() => undefined);
+  prefetched.clear();
+  prefetched.set(statsKey(fileId, categories), request);
+}
+
+/**
+ * Class balance and labels per image of the selected subset, recomputed (stale requests cancelled)
+ * as the selection changes. The numbers are in the DOM as well as in the charts.
  */
 export function SubsetStatsPanel({ fileId, categories }: { fileId: number; categories: readonly string[] }): ReactNode {
   const api = useApi();
-  const key = JSON.stringify({ fileId, categories });
+  const key = statsKey(fileId, categories);
   const request = useRequest<StatsForSelection>(
     key,
-    async (signal) => ({ categories, stats: await api.dataset.stats({ fileId, categories: [...categories] }, { signal }) }),
-    { debounceMs: 150 },
+    // No debounce: the service answers in milliseconds even at 80 classes, and a newer selection cancels an older request.
+    async (signal) => {
+      const early = prefetched.get(key);
+      prefetched.delete(key);
+      return { categories, stats: await (early ?? api.dataset.stats({ fileId, categories: [...categories] }, { signal })) };
+    },
   );
   const shown = request.data;
   const counts = useMemo(() => (shown === undefined ? [] : shown.categories.map((name) => shown.stats.perClass[name] ?? 0)), [shown]);
@@ -43,8 +69,8 @@ export function SubsetStatsPanel({ fileId, categories }: { fileId: number; categ
         </Typography>
         {shown !== undefined && (
           <Typography variant="body1" aria-live="polite">
-            <Box component="strong" data-testid="subset-images">
-              {shown.stats.images}
+            <Box component="strong" data-testid="subset-images" data-value={shown.stats.images}>
+              {formatCount(shown.stats.images)}
             </Box>{' '}
             unique images · mean{' '}
             <Box component="strong" data-testid="labels-mean">
@@ -84,7 +110,7 @@ export function SubsetStatsPanel({ fileId, categories }: { fileId: number; categ
               <Typography variant="subtitle2" component="h3">
                 Images per class
               </Typography>
-              <ClassBalanceChart classes={shown.categories} counts={counts} />
+              <ClassBalanceChart classes={shown.categories} counts={counts} images={shown.stats.images} />
             </Box>
             <Box sx={{ minWidth: 0 }}>
               <Typography variant="subtitle2" component="h3">

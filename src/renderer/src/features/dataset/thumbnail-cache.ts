@@ -15,6 +15,8 @@ export interface ThumbnailRequest {
   size: number;
   /** Part of the cache key: a new images folder can turn "missing" into an image. */
   imagesDir: string | null;
+  /** Part of the cache key: how many times the folder was found changed, since a copied file can turn "missing" into an image too. */
+  folderVersion?: number;
 }
 
 const maxEntries = 2000;
@@ -31,7 +33,7 @@ class ThumbnailCache {
   private readonly waiting: (() => void)[] = [];
 
   key(request: ThumbnailRequest): string {
-    return `${request.fileId}:${request.imageId}:${request.size}:${request.imagesDir ?? ''}`;
+    return `${request.fileId}:${request.imageId}:${request.size}:${request.folderVersion ?? 0}:${request.imagesDir ?? ''}`;
   }
 
   /** The cached state, without fetching. */

@@ -15,7 +15,6 @@ export interface DatasetSelectionState {
   selection: DatasetSelection;
   loadError: AppError | undefined;
   saveError: AppError | undefined;
-  saving: boolean;
   update: (next: DatasetSelection) => void;
 }
 
@@ -31,20 +30,19 @@ export function useDatasetSelection(): DatasetSelectionState {
   const saved = useRequest('dataset.getSelection', (signal) => api.dataset.getSelection({}, { signal }));
   const [local, setLocal] = useState<DatasetSelection | null>(null);
   const [saveError, setSaveError] = useState<AppError | undefined>(undefined);
-  const [pendingSaves, setPendingSaves] = useState(0);
   const queue = useRef<Promise<unknown>>(Promise.resolve());
 
   const update = useCallback(
     (next: DatasetSelection) => {
       setLocal(next);
-      setPendingSaves((n) => n + 1);
+      // A successful save changes nothing on screen (setting undefined again renders nothing), so a
+      // selection change costs one render of the workspace, not two.
       queue.current = queue.current
         .then(() => api.dataset.setSelection({ fileId: next.fileId, categories: next.categories }))
         .then(
           () => setSaveError(undefined),
           (error: unknown) => setSaveError(AppError.from(error)),
-        )
-        .finally(() => setPendingSaves((n) => n - 1));
+        );
     },
     [api],
   );
@@ -54,7 +52,6 @@ export function useDatasetSelection(): DatasetSelectionState {
     selection: local ?? saved.data ?? empty,
     loadError: saved.error,
     saveError,
-    saving: pendingSaves > 0,
     update,
   };
 }

@@ -12,6 +12,13 @@ export interface ImagesQuery {
 export interface ImagePages {
   /** Number of images of the query; null until the first page arrives. */
   total: number | null;
+  /**
+   * True while the pages shown are the previous query's, kept on screen until the new query's first
+   * page arrives (tens of milliseconds) so that a selection change does not blank the grid.
+   */
+  stale: boolean;
+  /** The categories of the pages shown (the previous query's while `stale`): the labels' colours follow them. */
+  categories: readonly string[];
   /** The image at a position, or undefined while its page is loading. */
   at: (index: number) => ImageSummary | undefined;
   error: AppError | undefined;
@@ -20,6 +27,7 @@ export interface ImagePages {
 
 interface Loaded {
   key: string;
+  categories: readonly string[];
   total: number | null;
   pages: ReadonlyMap<number, readonly ImageSummary[]>;
   error: AppError | undefined;
@@ -27,14 +35,16 @@ interface Loaded {
 
 /**
  * Pages of `dataset.images`, fetched as the visible range [first, last] needs them. A new query
- * (or retry) drops every page and cancels requests still running for the old one.
+ * (or retry) drops every page and cancels requests still running for the old one; the old pages
+ * stay on screen (`stale`) until the new query's first page arrives.
  */
 export function useImagePages(query: ImagesQuery, visible: { first: number; last: number }, pageSize: number): ImagePages {
   const api = useApi();
   const [generation, setGeneration] = useState(0);
   const key = JSON.stringify({ ...query, generation, pageSize });
-  const [loaded, setLoaded] = useState<Loaded>({ key, total: null, pages: new Map(), error: undefined });
-  const current: Loaded = loaded.key === key ? loaded : { key, total: null, pages: new Map(), error: undefined };
+  const [loaded, setLoaded] = useState<Loaded>({ key, categories: query.categories, total: null, pages: new Map(), error: undefined });
+  const current: Loaded =
+    loaded.key === key ? loaded : { key, categories: query.categories, total: null, pages: new Map(), error: undefined };
   const session = useRef<{ key: string; controller: AbortController; requested: Set<number> } | null>(null);
 
   useEffect(() => {
@@ -69,7 +79,8 @@ export function useImagePages(query: ImagesQuery, visible: { first: number; last
           (result) => {
             if (own.controller.signal.aborted) return;
             setLoaded((previous) => {
-              const base = previous.key === own.key ? previous : { key: own.key, total: null, pages: new Map(), error: undefined };
+              const base =
+                previous.key === own.key ? previous : { key: own.key, categories, total: null, pages: new Map(), error: undefined };
               const pages = new Map(base.pages);
               pages.set(page, result.items);
               return { ...base, total: result.total, pages };
@@ -78,7 +89,8 @@ export function useImagePages(query: ImagesQuery, visible: { first: number; last
           (error: unknown) => {
             if (own.controller.signal.aborted) return;
             setLoaded((previous) => {
-              const base = previous.key === own.key ? previous : { key: own.key, total: null, pages: new Map(), error: undefined };
+              const base =
+                previous.key === own.key ? previous : { key: own.key, categories, total: null, pages: new Map(), error: undefined };
               return { ...base, error: AppError.from(error) };
             });
           },
@@ -86,9 +98,13 @@ export function useImagePages(query: ImagesQuery, visible: { first: number; last
     }
   }, [api, key, fileId, categories, filterCategory, pageSize, firstPage, lastPage, total]);
 
+  const stale = current.total === null && current.error === undefined && loaded.key !== key && loaded.total !== null;
+  const shown = stale ? loaded : current;
   return {
-    total: current.total,
-    at: (index) => current.pages.get(Math.floor(index / pageSize))?.[index % pageSize],
+    total: shown.total,
+    stale,
+    categories: shown.categories,
+    at: (index) => shown.pages.get(Math.floor(index / pageSize))?.[index % pageSize],
     error: current.error,
     retry: () => setGeneration((g) => g + 1),
   };

@@ -13,11 +13,21 @@ export function useThumbnail(request: ThumbnailRequest | null): ThumbnailState {
   const imageId = request?.imageId;
   const size = request?.size;
   const imagesDir = request?.imagesDir;
+  const folderVersion = request === null ? undefined : (request.folderVersion ?? 0);
 
   useEffect(() => {
-    if (key === null || fileId === undefined || imageId === undefined || size === undefined || imagesDir === undefined) return;
+    if (
+      key === null ||
+      fileId === undefined ||
+      imageId === undefined ||
+      size === undefined ||
+      imagesDir === undefined ||
+      folderVersion === undefined
+    ) {
+      return;
+    }
     const controller = new AbortController();
-    thumbnailCache.fetch(api, { fileId, imageId, size, imagesDir }, controller.signal).then(
+    thumbnailCache.fetch(api, { fileId, imageId, size, imagesDir, folderVersion }, controller.signal).then(
       (state) => {
         if (!controller.signal.aborted) setSettled({ key, state });
       },
@@ -27,7 +37,7 @@ export function useThumbnail(request: ThumbnailRequest | null): ThumbnailState {
       },
     );
     return () => controller.abort();
-  }, [api, key, fileId, imageId, size, imagesDir]);
+  }, [api, key, fileId, imageId, size, imagesDir, folderVersion]);
 
   if (cached !== undefined) return cached;
   if (settled !== null && settled.key === key) return settled.state;

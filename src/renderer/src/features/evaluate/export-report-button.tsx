@@ -16,6 +16,7 @@ import type { Progress } from '../../../../shared/contract/define';
 import { AppError } from '../../../../shared/contract/errors';
 import type { ReportResult } from '../../../../shared/contract/reports';
 import { useAppInfo } from '../../app/app-info-context';
+import { downloadText } from '../../components/download';
 import { ErrorAlert } from '../../components/error-alert';
 import { FileIcon, FolderIcon } from '../../components/icons';
 import { ProgressLine } from '../../components/progress-line';
@@ -29,17 +30,6 @@ function joinPath(dir: string, name: string): string {
 
 function fileNameOf(runId: string, threshold: number): string {
   return `report-${runId}-t${threshold.toFixed(2)}.html`;
-}
-
-function download(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /**
@@ -76,7 +66,7 @@ export function ExportReportButton({ runId, threshold }: { runId: string; thresh
       let printed: string | null = null;
       if (result.inline !== null) {
         const name = fileNameOf(runId, threshold);
-        download(name, result.inline.html, 'text/html');
+        downloadText(name, result.inline.html, 'text/html');
       } else if (desktop && pdf && result.files !== null) {
         setProgress({ phase: 'Printing the PDF', done: 0, total: 0 });
         printed = (await api.reports.pdf({ htmlPath: result.files.html }, { signal: abort.signal })).path;
@@ -126,7 +116,7 @@ export function ExportReportButton({ runId, threshold }: { runId: string; thresh
               <Link
                 component="button"
                 onClick={() =>
-                  download(fileNameOf(runId, threshold).replace(/\.html$/, '.metrics.csv'), done.result.inline!.csv, 'text/csv')
+                  downloadText(fileNameOf(runId, threshold).replace(/\.html$/, '.metrics.csv'), done.result.inline!.csv, 'text/csv')
                 }
               >
                 CSV
@@ -135,7 +125,11 @@ export function ExportReportButton({ runId, threshold }: { runId: string; thresh
               <Link
                 component="button"
                 onClick={() =>
-                  download(fileNameOf(runId, threshold).replace(/\.html$/, '.metrics.json'), done.result.inline!.json, 'application/json')
+                  downloadText(
+                    fileNameOf(runId, threshold).replace(/\.html$/, '.metrics.json'),
+                    done.result.inline!.json,
+                    'application/json',
+                  )
                 }
               >
                 JSON

@@ -21,6 +21,7 @@ import { formatDelta, formatRatio } from '../evaluate/format-metric';
 import { RunLabel } from './config-diff';
 import type { ComparedRun } from './run-comparison';
 import { changeOf } from './runs-format';
+import { downloadText } from '../../components/download';
 
 type Headline = 'microF1' | 'jaccard' | 'precision' | 'recall' | 'mAP';
 const headlines: readonly { key: Headline; label: string; title: string }[] = [
@@ -92,16 +93,7 @@ export function CompareMetrics({
     }
     setNotice(`Copied ${rowCount()} rows as tab-separated text.`);
   };
-  const save = (): void => {
-    const url = URL.createObjectURL(new Blob([table('csv')], { type: 'text/csv' }));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = 'runs-comparison.csv';
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
-  };
+  const save = (): void => downloadText('runs-comparison.csv', table('csv'), 'text/csv');
 
   return (
     <Paper sx={{ p: 2 }} component="section" aria-labelledby="compare-metrics-heading">
