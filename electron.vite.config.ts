@@ -13,6 +13,8 @@ export default defineConfig({
           'engine-worker': resolve(__dirname, 'src/main/engine/engine.worker.ts'),
           // The engine's decode threads, started from a file beside the engine's bundle.
           'decode-worker': resolve(__dirname, 'src/main/engine/decode.worker.ts'),
+          // The import's second reader thread (large COCO files), started from a file beside the bundle.
+          'tail-parse-worker': resolve(__dirname, 'src/main/coco/tail-parse.worker.ts'),
         },
       },
     },

@@ -140,8 +140,13 @@ function pythonVersion(): { ok: true; version: string } | { ok: false; reason: s
 async function bundleChild(): Promise<void> {
   mkdirSync(dirname(childBundle), { recursive: true });
   await build({
-    entryPoints: [join(benchDir, 'ingest-child.ts')],
-    outfile: childBundle,
+    entryPoints: {
+      'ingest-child': join(benchDir, 'ingest-child.ts'),
+      // The import's second reader thread, started from a file beside the bundle (see tail-parse.ts).
+      'tail-parse-worker': join(projectDir, 'src/main/coco/tail-parse.worker.ts'),
+    },
+    outdir: dirname(childBundle),
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',

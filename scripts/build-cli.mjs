@@ -14,6 +14,8 @@ await build({
     'engine-worker': join(root, 'src/main/engine/engine.worker.ts'),
     // The engine's decode threads; started from a file beside the engine's bundle.
     'decode-worker': join(root, 'src/main/engine/decode.worker.ts'),
+    // The import's second reader thread (large COCO files); started from a file beside the bundle.
+    'tail-parse-worker': join(root, 'src/main/coco/tail-parse.worker.ts'),
   },
   outdir: join(root, 'out/cli'),
   outExtension: { '.js': '.mjs' },

@@ -653,3 +653,170 @@ describe('ingestCocoFile: transactions and caching', () => {
     expect(subsetStats(db, b.fileId, ['person']).perClass).toEqual({ person: 5 });
   });
 });
+
+describe('ingestCocoFile: a large file read by two threads', () => {
+  /** Imports `text` into a fresh cache, by one thread or (from 0 bytes) two, and returns every row and the split. */
+  async function importWith(text: string, threads: 1 | 2, name: string) {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, text);
+    const db = openCache(join(dir, `cache-${name}-${threads}`));
+    const splits: { from: number; offset: number | null; taken: boolean }[] = [];
+    try {
+      const result = await ingestCocoFile(db, file, {
+        chunkBytes: 64 * 1024,
+        parallelFromBytes: threads === 2 ? 0 : Infinity,
+        onSplit: (split) => splits.push(split),
+      });
+      // Everything but the file's own row, whose import time and duration differ from run to run.
+      const { files: _files, tables, ...rest } = snapshot(db) as { files: unknown; tables: Record<string, unknown> };
+      const { annotation_files: _file, ...rows } = tables;
+      return {
+        counts: { images: result.images, annotations: result.annotations, categories: result.categories },
+        rows: { ...rest, rows },
+        splits,
+      };
+    } finally {
+      db.close();
+    }
+  }
+
+  async function errorWith(text: string, threads: 1 | 2, name: string): Promise<AppError> {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, text);
+    const db = openCache(join(dir, `cache-${name}-${threads}`));
+    try {
+      return await ingestError(ingestCocoFile(db, file, { chunkBytes: 64 * 1024, parallelFromBytes: threads === 2 ? 0 : Infinity }));
+    } finally {
+      db.close();
+    }
+  }
+
+  // Polygons make up most of a real file, so its middle falls among the annotations.
+  const big = buildCocoFixture({ extraImages: 3000 });
+  for (const a of big.annotations) a.segmentation = [Array.from({ length: 40 }, (_, i) => a.bbox[i % 2]! + (i % 7) * 1.5)];
+  const expectedCounts = { images: 3008, annotations: 3017, categories: 6 };
+
+  it('takes the second thread’s half at an annotation boundary and stores the same rows as one thread', async () => {
+    const text = serializeCoco(big, { categories: 'last' });
+    const one = await importWith(text, 1, 'good');
+    const two = await importWith(text, 2, 'good');
+    expect(two.splits).toHaveLength(1);
+    const split = two.splits[0]!;
+    expect(split.taken).toBe(true);
+    expect(split.offset).toBeGreaterThanOrEqual(split.from);
+    // The second thread began at an element of the annotations list: `}, {` with nothing between.
+    expect(text.slice(split.offset! - 2, split.offset! + 1)).toBe('},{');
+    expect(split.offset!).toBeGreaterThan(text.indexOf('"annotations"'));
+    expect(two.counts).toEqual(expectedCounts);
+    expect(two.rows).toEqual(one.rows);
+  });
+
+  it('takes images and categories that come after the annotations from the second thread', async () => {
+    const text = JSON.stringify({
+      info: big.info,
+      categories: big.categories,
+      annotations: big.annotations,
+      licenses: big.licenses,
+      images: big.images,
+    });
+    const one = await importWith(text, 1, 'images-last');
+    const two = await importWith(text, 2, 'images-last');
+    expect(two.splits.map((s) => s.taken)).toEqual([true]);
+    expect(two.counts).toEqual(expectedCounts);
+    expect(two.rows).toEqual(one.rows);
+  });
+
+  it('reads on by itself when the second thread began in another list of annotation-shaped objects', async () => {
+    // A list at the same depth whose objects would pass for annotations: the second thread reads
+    // them as such, and only this thread's reader, stopped there, can tell.
+    const decoys = big.annotations.map((a) => ({ ...a, id: a.id + 1_000_000 }));
+    const text = JSON.stringify({
+      images: big.images,
+      annotations: big.annotations.slice(0, 20),
+      review: decoys,
+      categories: big.categories,
+    });
+    const one = await importWith(text, 1, 'decoy');
+    const two = await importWith(text, 2, 'decoy');
+    expect(two.splits).toHaveLength(1);
+    expect(two.splits[0]!.offset).toBeGreaterThan(text.indexOf('"review"'));
+    expect(two.splits[0]!.taken).toBe(false);
+    expect(two.counts).toEqual({ images: 3008, annotations: 20, categories: 6 });
+    expect(two.rows).toEqual(one.rows);
+  });
+
+  it('reads on by itself when the second thread began in the categories list, whose objects also pass for annotations', async () => {
+    // Here this thread's reader stops between two elements, as it would among annotations: only the
+    // list it is in tells them apart.
+    const lookalikes = Array.from({ length: 6000 }, (_, i) => ({
+      id: 1000 + i,
+      name: `class ${i}`,
+      supercategory: 's',
+      image_id: 9,
+      category_id: 1,
+      bbox: [1, 2, 3, 4],
+    }));
+    const categories = [...big.categories, ...lookalikes];
+    const text = JSON.stringify({ images: big.images.slice(0, 8), annotations: big.annotations.slice(0, 17), categories });
+    const one = await importWith(text, 1, 'categories');
+    const two = await importWith(text, 2, 'categories');
+    expect(two.splits).toHaveLength(1);
+    expect(two.splits[0]!.offset).toBeGreaterThan(text.indexOf('"categories"'));
+    expect(two.splits[0]!.taken).toBe(false);
+    expect(two.counts).toEqual({ images: 8, annotations: 17, categories: 6006 });
+    expect(two.rows).toEqual(one.rows);
+  });
+
+  it('reads on by itself when the second thread finds no place to begin (the middle falls in one huge polygon)', async () => {
+    const data = buildCocoFixture({ extraImages: 50 });
+    data.annotations[10]!.segmentation = [Array.from({ length: 1_500_000 }, (_, i) => (i % 640) + 0.5)];
+    const text = serializeCoco(data, { categories: 'last' });
+    const two = await importWith(text, 2, 'huge');
+    expect(two.splits).toEqual([{ from: Math.floor(Buffer.byteLength(text) / 2), offset: null, taken: false }]);
+    expect(two.counts).toEqual({ images: 58, annotations: 67, categories: 6 });
+  });
+
+  it.each([
+    [
+      'a syntax error',
+      (text: string) => text.replace(/,"area":(\d+)/g, (m, area: string, at: number) => (at > text.length * 0.8 ? `,"area":${area}.` : m)),
+    ],
+    ['a truncated end', (text: string) => text.slice(0, -30)],
+    [
+      'an annotation id used in both halves',
+      (text: string) => text.replace('"id":5002,', '"id":7999,').replace('"id":7990,', '"id":7999,'),
+    ],
+  ])('fails on %s in the second half exactly as one thread does', async (name, damage) => {
+    const text = damage(serializeCoco(big, { categories: 'last' }));
+    const one = await errorWith(text, 1, `bad-${name.length}`);
+    const two = await errorWith(text, 2, `bad-${name.length}`);
+    expect(one.code).toBe('INVALID_INPUT');
+    expect({ code: two.code, message: two.message, details: two.details }).toEqual({
+      code: one.code,
+      message: one.message,
+      details: one.details,
+    });
+  });
+
+  it('stops both threads when cancelled while the second is still reading', async () => {
+    const file = join(dir, 'cancel.json');
+    writeFileSync(file, serializeCoco(buildCocoFixture({ extraImages: 20_000 }), { categories: 'last' }));
+    const db = openCache(join(dir, 'cache-cancel'));
+    const controller = new AbortController();
+    try {
+      const error = await ingestError(
+        ingestCocoFile(db, file, {
+          chunkBytes: 16 * 1024,
+          parallelFromBytes: 0,
+          signal: controller.signal,
+          progressIntervalMs: 0,
+          onProgress: (p) => p.done > 1024 * 1024 && controller.abort(),
+        }),
+      );
+      expect(error.code).toBe('CANCELLED');
+      expect(listFiles(db)).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+});

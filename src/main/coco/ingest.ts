@@ -8,6 +8,7 @@ import { CocoJsonReader } from './coco-json-reader';
 import { CacheWriter } from './cache-writer';
 import { CocoRecords } from './coco-records';
 import { sha256OfFileOnThread } from './file-digest';
+import { TailParse } from './tail-parse';
 import { fileRowToImported, type FileRow } from './queries';
 
 export interface IngestOptions {
@@ -18,6 +19,13 @@ export interface IngestOptions {
   chunkBytes?: number;
   /** The least time between two progress reports. */
   progressIntervalMs?: number;
+  /** Files of this size or more are read by two threads (see tail-parse.ts). */
+  parallelFromBytes?: number;
+  /**
+   * How a file read by two threads was shared: where the second thread was asked to begin, where
+   * it began (null: nowhere), and whether its records were taken. For logs and tests.
+   */
+  onSplit?: (split: { from: number; offset: number | null; taken: boolean }) => void;
 }
 
 /**
@@ -62,40 +70,14 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
     db.pragma('cache_size = -16384');
     beginWrite(db);
     const fileId = writer.begin(existing?.id ?? null);
-    const chunkBytes = options.chunkBytes ?? 4 * 1024 * 1024;
-    // Two buffers: the next read runs on libuv's thread pool while this thread parses the last one
-    // (the reader copies what it keeps between chunks, so a buffer can be read into again).
-    const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)] as const;
-    const file = handle;
-    const readInto = (buffer: Buffer): Promise<Buffer> =>
-      file.read(buffer, 0, chunkBytes, null).then(({ bytesRead }) => buffer.subarray(0, bytesRead));
-    next = readInto(buffers[0]);
-    let done = 0;
-    let lastProgress = 0;
-    for (let k = 1; ; k++) {
-      const chunk = await next;
-      if (chunk.length === 0) break;
-      if (options.signal?.aborted) throw cancelled();
-      next = readInto(buffers[k % 2]!);
-      reader.push(chunk);
-      done += chunk.length;
-      const now = performance.now();
-      if (options.onProgress && now - lastProgress >= (options.progressIntervalMs ?? 100)) {
-        lastProgress = now;
-        // Image records read slower per byte than the polygon-heavy annotations after them: the
-        // pace of the file's head does not predict the rest.
-        const estimable = reader.currentSection !== 'images';
-        options.onProgress({ phase: 'Reading annotations', done, total: info.size, unit: 'bytes', estimable });
-      }
-    }
-    const counts = reader.finish();
+    const { counts, bytesRead } = await readRecords(handle, path, info.size, reader, collected, options, (read) => (next = read));
     if (options.signal?.aborted) throw cancelled();
     // The last phase has no measure of its own: an indeterminate bar.
     options.onProgress?.({ phase: 'Indexing labels', done: 0, total: 0 });
     if (options.signal?.aborted) throw cancelled();
     writer.finish();
     const sha256 = await digest;
-    await requireUnchanged(path, info, done);
+    await requireUnchanged(path, info, bytesRead);
     const seconds = (performance.now() - started) / 1000;
     db.prepare(
       `INSERT INTO annotation_files (id, path, images_dir, size_bytes, mtime_ms, sha256, imported_at, image_count, annotation_count, category_count, seconds)
@@ -140,6 +122,100 @@ async function requireUnchanged(path: string, before: { size: number; mtimeMs: n
       { path },
     );
   }
+}
+
+/**
+ * Reads the whole file into `reader` (and its records into `collected`). This thread reads from
+ * the start; for a large file, another thread reads from the middle on (tail-parse.ts), and its
+ * records are taken once this thread's reader, stopped where the other began, confirms that place.
+ * Reads are double-buffered: the next chunk is read on libuv's thread pool while this thread parses
+ * the last one (the reader copies what it keeps between chunks, so a buffer can be read into again).
+ * `track` is given each read in flight, to be settled before the file is closed.
+ */
+async function readRecords(
+  handle: FileHandle,
+  path: string,
+  size: number,
+  reader: CocoJsonReader,
+  collected: CocoRecords,
+  options: IngestOptions,
+  track: (read: Promise<Buffer>) => void,
+): Promise<{ counts: { images: number; annotations: number; categories: number }; bytesRead: number }> {
+  const chunkBytes = options.chunkBytes ?? 4 * 1024 * 1024;
+  const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)] as const;
+  const readInto = (buffer: Buffer): Promise<Buffer> =>
+    handle.read(buffer, 0, chunkBytes, null).then(({ bytesRead }) => buffer.subarray(0, bytesRead));
+  let tail = size >= (options.parallelFromBytes ?? 32 * 1024 * 1024) ? new TailParse(path, Math.floor(size / 2)) : null;
+  let done = 0;
+  let lastProgress = 0;
+  const report = (): void => {
+    const now = performance.now();
+    if (!options.onProgress || now - lastProgress < (options.progressIntervalMs ?? 100)) return;
+    lastProgress = now;
+    // Image records read slower per byte than the polygon-heavy annotations after them: the pace
+    // of the file's head does not predict the rest.
+    const estimable = reader.currentSection !== 'images';
+    options.onProgress({ phase: 'Reading annotations', done: done + (tail?.bytesRead ?? 0), total: size, unit: 'bytes', estimable });
+  };
+  tail?.onProgress(report);
+  try {
+    let next = readInto(buffers[0]);
+    track(next);
+    for (let k = 1; ; k++) {
+      let chunk = await next;
+      if (chunk.length === 0) break;
+      if (options.signal?.aborted) throw cancelled();
+      next = readInto(buffers[k % 2]!);
+      track(next);
+      if (tail !== null && done + chunk.length >= tail.from) {
+        const start = await unlessAborted(tail.start, options.signal);
+        if (start === null || start <= done + chunk.length) {
+          if (start !== null && start >= done) {
+            reader.push(chunk.subarray(0, start - done));
+            const taken = reader.atAnnotationElement() ? await unlessAborted(tail.result, options.signal) : null;
+            options.onSplit?.({ from: tail.from, offset: start, taken: taken !== null });
+            if (taken !== null) {
+              collected.append(taken.part);
+              return { counts: reader.adoptTail(taken.summary), bytesRead: start + (taken.end - taken.offset) };
+            }
+            chunk = chunk.subarray(start - done);
+            done = start;
+          } else {
+            options.onSplit?.({ from: tail.from, offset: start, taken: false });
+          }
+          // The tail's guess was not confirmed, or it failed: this thread reads on by itself.
+          await tail.stop();
+          tail = null;
+        }
+      }
+      reader.push(chunk);
+      done += chunk.length;
+      report();
+    }
+    return { counts: reader.finish(), bytesRead: done };
+  } finally {
+    await tail?.stop();
+  }
+}
+
+/** `promise`'s value, or CANCELLED as soon as `signal` aborts (the other thread is stopped by the caller). */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(cancelled());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 /** Starts the import's write transaction; another writer on the cache becomes a sentence, not a crash. */
