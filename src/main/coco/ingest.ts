@@ -1,7 +1,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Progress } from '../../shared/contract/define';
-import { AppError, cancelled } from '../../shared/contract/errors';
+import { AppError, cancelled, unlessAborted } from '../../shared/contract/errors';
 import type { IngestResult } from '../../shared/contract/dataset';
 import type { Db } from '../db/connection';
 import { CocoJsonReader } from './coco-json-reader';
@@ -196,26 +196,6 @@ async function readRecords(
   } finally {
     await tail?.stop();
   }
-}
-
-/** `promise`'s value, or CANCELLED as soon as `signal` aborts (the other thread is stopped by the caller). */
-function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(cancelled());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(cancelled());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 /** Starts the import's write transaction; another writer on the cache becomes a sentence, not a crash. */

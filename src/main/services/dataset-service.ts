@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { datasetContract } from '../../shared/contract/dataset';
 import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
-import { AppError, cancelled } from '../../shared/contract/errors';
+import { AppError, cancelled, unlessAborted } from '../../shared/contract/errors';
 import { locateWeights } from '../engine/zoo';
 import { openCache, type Db } from '../db/connection';
 import { ingestCocoFile } from '../coco/ingest';
@@ -24,13 +24,11 @@ import {
 } from '../coco/queries';
 import { ImageFolderIndex, type FolderListing } from './image-folder-index';
 import { imagePath } from './image-path';
-import { matchImages, missingOf, unlessAborted, type ImagePresence } from './image-presence';
+import { matchImages, missingOf, type ImagePresence } from './image-presence';
 import { writeFileAtomic } from './atomic-file';
 import type { SettingsStore } from './settings-store';
 import { formatBytes } from '../../shared/domain/format';
 import { isImageFileName } from '../../shared/domain/image-folder';
-
-export { imagePath } from './image-path';
 
 type DatasetHandlers = ServiceHandlers<typeof datasetContract>;
 

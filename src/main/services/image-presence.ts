@@ -1,7 +1,6 @@
 import { access } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import type { HandlerContext } from '../../shared/contract/define';
-import { cancelled } from '../../shared/contract/errors';
 import { allImageFiles } from '../coco/queries';
 import type { Db } from '../db/connection';
 import { imagePath } from './image-path';
@@ -90,25 +89,4 @@ export function missingOf(presence: ImagePresence, subset: Uint32Array, listLimi
     missing++;
   }
   return { missing, listed: listed.subarray(0, Math.min(missing, listed.length)) };
-}
-
-/** Throws CANCELLED as soon as `signal` aborts, without stopping `work` (which others may share). */
-export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  // Whoever shares the work sees its failure; here it must not go unhandled once this caller has left.
-  work.catch(() => undefined);
-  if (signal.aborted) return Promise.reject(cancelled());
-  return new Promise<T>((resolveWork, reject) => {
-    const onAbort = (): void => reject(cancelled());
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolveWork(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

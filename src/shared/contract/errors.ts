@@ -52,6 +52,31 @@ export function cancelled(): AppError {
   return new AppError('CANCELLED', 'The operation was cancelled.');
 }
 
+/**
+ * `work`'s outcome, or CANCELLED as soon as `signal` aborts, without stopping `work` (which others
+ * may share, or which the caller stops itself).
+ */
+export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  // Whoever shares the work sees its failure; here it must not go unhandled once this caller has left.
+  work.catch(() => undefined);
+  if (signal === undefined) return work;
+  if (signal.aborted) return Promise.reject(cancelled());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
 export function isSerializedError(value: unknown): value is SerializedError {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
