@@ -22,6 +22,21 @@ class GrowableUint32 {
 }
 
 /**
+ * Dense indices in the order of their ids. Image ids are below 2^32 and dense indices below 2^21
+ * (two million images), so id × 2^21 + index is an exact double and one native numeric sort of
+ * those keys orders them (several times faster than sorting indices with a comparator).
+ */
+function byId(ids: readonly number[]): Int32Array {
+  if (ids.length > 2 ** 21) return Int32Array.from(ids.map((_, i) => i).sort((a, b) => ids[a]! - ids[b]!));
+  const keyed = new Float64Array(ids.length);
+  ids.forEach((id, dense) => (keyed[dense] = id * 2 ** 21 + dense));
+  keyed.sort();
+  const order = new Int32Array(ids.length);
+  for (let k = 0; k < keyed.length; k++) order[k] = keyed[k]! % 2 ** 21;
+  return order;
+}
+
+/**
  * Id to dense index (-1 when unknown) for `ids` (whose dense index is their position): a flat table
  * when the ids are small, as COCO's are, else `map`.
  */
@@ -160,9 +175,7 @@ export class CacheWriter {
     const byImage = new Int32Array(annotationCount);
     for (let a = 0; a < annotationCount; a++) byImage[start[imageOf[a]!]!++] = a;
 
-    const imageOrder = Array.from({ length: imageCount }, (_, i) => i).sort(
-      (a, b) => this.collected.imageIds[a]! - this.collected.imageIds[b]!,
-    );
+    const imageOrder = byId(this.collected.imageIds);
     // Per category (dense index): the images that contain it, ascending, and its instance count.
     const labelLists = categoryIds.map(() => new GrowableUint32());
     const instances = new Int32Array(categoryIds.length);
