@@ -6,8 +6,9 @@
  * What is kept faithful, because it drives parse and insert cost: top-level key order (categories
  * last, as in the genuine file), field order and number formatting of every record (Python `json.dump`
  * style: ", " and ": " separators, floats written like Python's repr), polygon lengths, ~1% crowd
- * annotations with uncompressed RLE, per-category instance and image counts of train2017, shuffled
- * record order and sparse random ids. The geometry itself is random but valid (polygons inside the
+ * annotations with uncompressed RLE, per-category instance counts of train2017 and image counts a
+ * little above its own (an image no category drew gets one, in proportion: person is in 64,972
+ * images against 64,115), shuffled record order and sparse random ids. The geometry itself is random but valid (polygons inside the
  * image, bbox = tight box of the polygon, area = polygon area, RLE counts summing to height * width).
  *
  * The file is written in ~1 MiB pieces; nothing holds the whole document. Same generator version and
