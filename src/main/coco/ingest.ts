@@ -19,7 +19,10 @@ export interface IngestOptions {
   chunkBytes?: number;
   /** The least time between two progress reports. */
   progressIntervalMs?: number;
-  /** Files of this size or more are read by two threads (see tail-parse.ts). */
+  /**
+   * Files of this size or more are read by two threads (see tail-parse.ts); below 64 MiB starting
+   * the second thread costs about what it saves.
+   */
   parallelFromBytes?: number;
   /**
    * How a file read by two threads was shared: where the second thread was asked to begin, where
@@ -145,7 +148,7 @@ async function readRecords(
   const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)] as const;
   const readInto = (buffer: Buffer): Promise<Buffer> =>
     handle.read(buffer, 0, chunkBytes, null).then(({ bytesRead }) => buffer.subarray(0, bytesRead));
-  let tail = size >= (options.parallelFromBytes ?? 32 * 1024 * 1024) ? new TailParse(path, Math.floor(size / 2)) : null;
+  let tail = size >= (options.parallelFromBytes ?? 64 * 1024 * 1024) ? new TailParse(path, Math.floor(size / 2)) : null;
   let done = 0;
   let lastProgress = 0;
   const report = (): void => {
