@@ -215,9 +215,7 @@ export class CocoJsonReader {
         this.checkCarrySize((this.carry?.length ?? 0) + this.pendingBytes, this.base);
         return;
       }
-      this.setBuffer(Buffer.concat([...(this.carry === null ? [] : [this.carry]), ...this.pending]));
-      this.pending = [];
-      this.pendingBytes = 0;
+      this.takeHeldBack();
     } else if (this.carry !== null && this.carry.length > 0) {
       if (!this.stitch(chunk)) {
         this.keepTail(chunk.length);
@@ -264,6 +262,13 @@ export class CocoJsonReader {
     this.carry = rest > 0 ? Buffer.from(this.buf.subarray(this.pos, this.end)) : null;
     this.retryAtBytes = rest > chunkLength ? 2 * rest : 0;
     this.base += this.pos;
+  }
+
+  /** Makes the carried tail and the chunks held back behind it the buffer to parse. */
+  private takeHeldBack(): void {
+    this.setBuffer(Buffer.concat([...(this.carry === null ? [] : [this.carry]), ...this.pending]));
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   private setBuffer(buf: Buffer): void {
@@ -320,18 +325,22 @@ export class CocoJsonReader {
   }
 
   /**
+   * Whether this read can end where a reader begun by `insideAnnotations` took over: this one has
+   * stopped before an annotation (`atAnnotationElement`) and no list but "annotations" was read by
+   * both (a file with "images" twice is reported by the reader that reads on, with its offset).
+   */
+  canAdopt(tail: TailSummary): boolean {
+    return this.atAnnotationElement() && tail.seen.every((section) => section === 'annotations' || !this.seen.has(section));
+  }
+
+  /**
    * Ends this read where another reader, begun by `insideAnnotations` at the offset this one has
-   * reached (`atAnnotationElement`), read the rest of the file; checks that the whole file has what
+   * reached, read the rest of the file (`canAdopt` must hold); checks that the whole file has what
    * COCO needs, and returns the counts of both parts together.
    */
   adoptTail(tail: TailSummary): { images: number; annotations: number; categories: number } {
-    if (!this.atAnnotationElement()) throw new Error('adoptTail: this reader has not stopped before an annotation.');
-    for (const section of tail.seen) {
-      if (section !== 'annotations' && this.seen.has(section)) {
-        throw new CocoFormatError(`The key "${section}" appears twice at the top level`, `$.${section}`, null);
-      }
-      this.seen.add(section);
-    }
+    if (!this.canAdopt(tail)) throw new Error('adoptTail: this read cannot end where that one began.');
+    for (const section of tail.seen) this.seen.add(section);
     this.counts.images += tail.counts.images;
     this.counts.annotations += tail.counts.annotations;
     this.counts.categories += tail.counts.categories;
@@ -344,10 +353,8 @@ export class CocoJsonReader {
 
   /** Parses what is left and checks that the JSON ended. */
   private complete(): void {
-    this.setBuffer(Buffer.concat([...(this.carry === null ? [] : [this.carry]), ...this.pending]));
+    this.takeHeldBack();
     this.carry = null;
-    this.pending = [];
-    this.pendingBytes = 0;
     this.retryAtBytes = 0;
     const bom = this.base === 0 && this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf ? 3 : 0;
     if (this.state === State.BeforeRoot && this.base === 0 && this.onlyWhitespaceFrom(bom)) {
@@ -1021,7 +1028,8 @@ export class CocoJsonReader {
   }
 }
 
-function isWs(c: number): boolean {
+/** JSON whitespace. */
+export function isWs(c: number): boolean {
   return c === Ch.Space || c === Ch.Lf || c === Ch.Cr || c === Ch.Tab;
 }
 

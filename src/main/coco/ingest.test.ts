@@ -786,10 +786,17 @@ describe('ingestCocoFile: a large file read by two threads', () => {
       'an annotation id used in both halves',
       (text: string) => text.replace('"id":5002,', '"id":7999,').replace('"id":7990,', '"id":7999,'),
     ],
+    // The second thread reads the repeated list; this thread must still report the repeated key, with its offset.
+    ['"images" again after the annotations', (text: string) => `${text.slice(0, -1)},"images":${JSON.stringify(big.images.slice(0, 3))}}`],
+    [
+      '"categories" at the start and again at the end',
+      () => `${serializeCoco(big, { categories: 'first' }).slice(0, -1)},"categories":${JSON.stringify(big.categories)}}`,
+    ],
   ])('fails on %s in the second half exactly as one thread does', async (name, damage) => {
     const text = damage(serializeCoco(big, { categories: 'last' }));
-    const one = await errorWith(text, 1, `bad-${name.length}`);
-    const two = await errorWith(text, 2, `bad-${name.length}`);
+    const file = `bad-${name.replace(/\W+/g, '-')}`;
+    const one = await errorWith(text, 1, file);
+    const two = await errorWith(text, 2, file);
     expect(one.code).toBe('INVALID_INPUT');
     expect({ code: two.code, message: two.message, details: two.details }).toEqual({
       code: one.code,

@@ -8,7 +8,7 @@ import { CocoJsonReader } from './coco-json-reader';
 import { CacheWriter } from './cache-writer';
 import { CocoRecords } from './coco-records';
 import { sha256OfFileOnThread } from './file-digest';
-import { TailParse } from './tail-parse';
+import { TailParse, type TailRead } from './tail-parse';
 import { fileRowToImported, type FileRow } from './queries';
 
 export interface IngestOptions {
@@ -74,7 +74,6 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
     beginWrite(db);
     const fileId = writer.begin(existing?.id ?? null);
     const { counts, bytesRead } = await readRecords(handle, path, info.size, reader, collected, options, (read) => (next = read));
-    if (options.signal?.aborted) throw cancelled();
     // The last phase has no measure of its own: an indeterminate bar.
     options.onProgress?.({ phase: 'Indexing labels', done: 0, total: 0 });
     if (options.signal?.aborted) throw cancelled();
@@ -148,7 +147,7 @@ async function readRecords(
   const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)] as const;
   const readInto = (buffer: Buffer): Promise<Buffer> =>
     handle.read(buffer, 0, chunkBytes, null).then(({ bytesRead }) => buffer.subarray(0, bytesRead));
-  let tail = size >= (options.parallelFromBytes ?? 64 * 1024 * 1024) ? new TailParse(path, Math.floor(size / 2)) : null;
+  let tail = size >= (options.parallelFromBytes ?? 64 * 1024 * 1024) ? startTail(path, Math.floor(size / 2)) : null;
   let done = 0;
   let lastProgress = 0;
   const report = (): void => {
@@ -172,21 +171,24 @@ async function readRecords(
       track(next);
       if (tail !== null && done + chunk.length >= tail.from) {
         const start = await unlessAborted(tail.start, options.signal);
+        // The tail's place is known, and in this chunk (or it found none): decide now.
         if (start === null || start <= done + chunk.length) {
-          if (start !== null && start >= done) {
+          let taken: TailRead | null = null;
+          if (start !== null) {
             reader.push(chunk.subarray(0, start - done));
-            const taken = reader.atAnnotationElement() ? await unlessAborted(tail.result, options.signal) : null;
-            options.onSplit?.({ from: tail.from, offset: start, taken: taken !== null });
-            if (taken !== null) {
-              collected.append(taken.part);
-              return { counts: reader.adoptTail(taken.summary), bytesRead: start + (taken.end - taken.offset) };
-            }
             chunk = chunk.subarray(start - done);
             done = start;
-          } else {
-            options.onSplit?.({ from: tail.from, offset: start, taken: false });
+            taken = reader.atAnnotationElement() ? await unlessAborted(tail.result, options.signal) : null;
+            // A list both parts read ("images" twice, say) is reported by this thread, with its offset.
+            if (taken !== null && !reader.canAdopt(taken.summary)) taken = null;
           }
-          // The tail's guess was not confirmed, or it failed: this thread reads on by itself.
+          options.onSplit?.({ from: tail.from, offset: start, taken: taken !== null });
+          if (taken !== null) {
+            const counts = reader.adoptTail(taken.summary);
+            collected.append(taken.part);
+            return { counts, bytesRead: taken.end };
+          }
+          // The tail's place was not confirmed, or it failed: this thread reads on by itself.
           await tail.stop();
           tail = null;
         }
@@ -198,6 +200,15 @@ async function readRecords(
     return { counts: reader.finish(), bytesRead: done };
   } finally {
     await tail?.stop();
+  }
+}
+
+/** The second reader thread, or null when it cannot start (a build without its file): one thread then reads it all. */
+function startTail(path: string, from: number): TailParse | null {
+  try {
+    return new TailParse(path, from);
+  } catch {
+    return null;
   }
 }
 

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../shared/contract/errors';
-import { CocoJsonReader, type TailSummary } from './coco-json-reader';
+import { CocoJsonReader, isWs, type TailSummary } from './coco-json-reader';
 import { CocoRecords, type RecordsPart } from './coco-records';
 
 /**
@@ -106,10 +106,6 @@ function followsElementEnd(chunk: Buffer, at: number): boolean {
   i--;
   while (i >= 0 && isWs(chunk[i]!)) i--;
   return i >= 0 && chunk[i] === 0x7d;
-}
-
-function isWs(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
 /** The tail read on a worker thread: its start, its progress and its records. */
