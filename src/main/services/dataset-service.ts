@@ -20,6 +20,7 @@ import {
   selectSubset,
   statsOf,
   subsetMatrix,
+  type FileRow,
   type SelectedSubset,
 } from '../coco/queries';
 import { ImageFolderIndex, type FolderListing } from './image-folder-index';
@@ -53,7 +54,8 @@ export class DatasetService implements DatasetHandlers {
   private readonly folders: ImageFolderIndex;
   private readonly subsets = new Map<string, SelectedSubset>();
   /** Per annotation file, its images matched with the latest listing of its folder. */
-  private readonly presence = new Map<number, { listing: FolderListing; matched: Promise<ImagePresence> }>();
+  /** Per import (see `importKey`), its images matched with the latest listing of its folder. */
+  private readonly presence = new Map<string, { listing: FolderListing; matched: Promise<ImagePresence> }>();
 
   constructor(options: DatasetServiceOptions) {
     this.db = options.db;
@@ -225,7 +227,7 @@ export class DatasetService implements DatasetHandlers {
     if (file.images_dir === null) {
       return { imagesDir: null, checked: 0, missing: 0, files: [], folder: null, fileImages: file.image_count, fileImagesPresent: 0 };
     }
-    const presence = await unlessAborted(this.presenceOf(file.id, file.images_dir, recheck, context), context.signal);
+    const presence = await unlessAborted(this.presenceOf(file, file.images_dir, recheck, context), context.signal);
     const { missing, listed } = missingOf(presence, subset, listLimit);
     const { listing } = presence;
     return {
@@ -250,7 +252,7 @@ export class DatasetService implements DatasetHandlers {
     const file = getFile(this.db, fileId);
     const subset = this.selected(fileId, categories).merged.imageIds;
     if (file.images_dir === null) return { imagesDir: null, names: [] };
-    const presence = await unlessAborted(this.presenceOf(file.id, file.images_dir, false, context), context.signal);
+    const presence = await unlessAborted(this.presenceOf(file, file.images_dir, false, context), context.signal);
     const { listed } = missingOf(presence, subset, subset.length);
     return { imagesDir: file.images_dir, names: fileNamesOf(this.db, fileId, listed) };
   };
@@ -260,9 +262,7 @@ export class DatasetService implements DatasetHandlers {
    * change asks for its statistics, its missing images and its first page of images at once.
    */
   private selected(fileId: number, names: readonly string[]): SelectedSubset {
-    const file = getFile(this.db, fileId);
-    // The digest and time of the import: an id that SQLite hands out again never finds another file's subset.
-    const key = JSON.stringify([fileId, file.sha256, file.imported_at, names]);
+    const key = JSON.stringify([importKey(getFile(this.db, fileId)), names]);
     const known = this.subsets.get(key);
     this.subsets.delete(key);
     const selected = known ?? selectSubset(this.db, fileId, names);
@@ -276,22 +276,23 @@ export class DatasetService implements DatasetHandlers {
    * concurrent calls, and not stopped when one of them is cancelled), then answered from memory.
    */
   private async presenceOf(
-    fileId: number,
+    file: FileRow,
     imagesDir: string,
     recheck: boolean,
     context: Pick<HandlerContext, 'progress'>,
   ): Promise<ImagePresence> {
     if (!this.folders.isRemembered(imagesDir) || recheck) context.progress({ phase: 'Listing the images folder', done: 0, total: 0 });
     const listing = await this.folders.listing(imagesDir, { recheck });
-    const known = this.presence.get(fileId);
+    const key = importKey(file);
+    const known = this.presence.get(key);
     if (known !== undefined && known.listing === listing) return known.matched;
-    const matched = matchImages(this.db, fileId, listing, context);
-    this.presence.delete(fileId);
-    this.presence.set(fileId, { listing, matched });
+    const matched = matchImages(this.db, file.id, listing, context);
+    this.presence.delete(key);
+    this.presence.set(key, { listing, matched });
     // A few files at a time (each holds a byte per image); the least recently matched go first.
     while (this.presence.size > 4) this.presence.delete(this.presence.keys().next().value!);
     matched.catch(() => {
-      if (this.presence.get(fileId)?.matched === matched) this.presence.delete(fileId);
+      if (this.presence.get(key)?.matched === matched) this.presence.delete(key);
     });
     return matched;
   }
@@ -307,6 +308,11 @@ export class DatasetService implements DatasetHandlers {
     const saved = await this.settings.update((settings) => ({ ...settings, selection }));
     return saved.selection;
   };
+}
+
+/** One import of a file: its id with the digest and time of the import, so an id handed out again never finds another import's answers. */
+function importKey(file: FileRow): string {
+  return `${file.id}:${file.sha256}:${file.imported_at}`;
 }
 
 async function requireDirectory(path: string): Promise<string> {

@@ -61,6 +61,52 @@ describe('ImageFolderIndex', () => {
     expect(listed).toHaveLength(6);
   });
 
+  it('keeps the newest listing when an older one finishes after it, and does not share a listing begun before a change', async () => {
+    const dir = resolve('/data/train2017');
+    let files = ['a.jpg'];
+    let mtimeMs = 1000;
+    const releases: (() => void)[] = [];
+    const entry = (name: string): Dirent => ({ name, isDirectory: () => false }) as Dirent;
+    const index = new ImageFolderIndex({
+      now: () => 1_000_000,
+      caseInsensitive: false,
+      stat: async () => ({ isDirectory: () => true, mtimeMs }) as Stats,
+      // Each listing sees the folder as it is when it starts, and ends when the test releases it.
+      readdir: () => {
+        const seen = files.map(entry);
+        return new Promise((done) => releases.push(() => done(seen)));
+      },
+    });
+    const settle = async (): Promise<void> => new Promise((done) => setTimeout(done, 0));
+
+    const older = index.listing(dir);
+    await settle();
+    // Images copied in without changing the folder's time (as a copy within one clock tick can): Check again.
+    files = ['a.jpg', 'b.jpg'];
+    const newer = index.listing(dir, { recheck: true });
+    await settle();
+    releases[1]!();
+    expect((await newer).files.size).toBe(2);
+    releases[0]!();
+    expect((await older).files.size).toBe(1);
+    expect((await index.listing(dir)).files.size).toBe(2);
+    expect(releases).toHaveLength(2);
+
+    // A listing under way when the folder changes is not handed to a caller that has seen the change.
+    const before = index.listing(dir, { recheck: true });
+    await settle();
+    files = ['a.jpg', 'b.jpg', 'c.jpg'];
+    mtimeMs = 2000;
+    const after = index.listing(dir);
+    await settle();
+    expect(releases).toHaveLength(4);
+    releases[3]!();
+    releases[2]!();
+    expect((await after).files.size).toBe(3);
+    expect((await before).files.size).toBe(2);
+    expect((await index.listing(dir)).files.size).toBe(3);
+  });
+
   it('remembers a few folders, the least recently used forgotten first', async () => {
     const [a, b, c] = ['/a', '/b', '/c'].map((p) => resolve(p));
     const { index, listed } = fakeFolders({

@@ -55,7 +55,8 @@ export class ImageFolderIndex {
   private readonly caseInsensitive: boolean;
   private readonly maxFolders: number;
   private readonly listings = new Map<string, FolderListing>();
-  private readonly pending = new Map<string, Promise<FolderListing>>();
+  /** Listings under way, with the folder time they began at. */
+  private readonly pending = new Map<string, { listed: Promise<FolderListing>; mtimeMs: number }>();
 
   constructor(options: ImageFolderIndexOptions = {}) {
     this.readdir = options.readdir ?? ((dir) => readdirAsync(dir, { withFileTypes: true }));
@@ -85,23 +86,25 @@ export class ImageFolderIndex {
       this.listings.set(dir, known);
       return known;
     }
+    // A listing under way is shared, unless it began before a change this caller has seen.
     const running = this.pending.get(dir);
-    if (running !== undefined && options.recheck !== true) return running;
-    const listed = this.list(dir, info).finally(() => {
-      if (this.pending.get(dir) === listed) this.pending.delete(dir);
+    if (running !== undefined && options.recheck !== true && running.mtimeMs === info.mtimeMs) return running.listed;
+    const listed: Promise<FolderListing> = this.list(dir, info).then((listing) => {
+      // Only the newest listing is remembered: an older one finishing late must not replace it.
+      if (this.pending.get(dir)?.listed === listed) this.remember(dir, listing);
+      return listing;
     });
-    this.pending.set(dir, listed);
+    const settled = (): void => {
+      if (this.pending.get(dir)?.listed === listed) this.pending.delete(dir);
+    };
+    listed.then(settled, settled);
+    this.pending.set(dir, { listed, mtimeMs: info.mtimeMs });
     return listed;
   }
 
   /** Whether a listing of the folder is remembered (it may still be found stale). */
   isRemembered(path: string): boolean {
     return this.listings.has(resolve(path));
-  }
-
-  /** Forgets a folder's listing (the next question lists it again). */
-  forget(path: string): void {
-    this.listings.delete(resolve(path));
   }
 
   private async list(dir: string, info: Stats): Promise<FolderListing> {
@@ -135,10 +138,14 @@ export class ImageFolderIndex {
       folderCount: folders.length,
       folders: folders.slice(0, shownFolders),
     };
+    return listing;
+  }
+
+  /** Keeps a folder's listing, most recently used last, and forgets the least recently used beyond `maxFolders`. */
+  private remember(dir: string, listing: FolderListing): void {
     this.listings.delete(dir);
     this.listings.set(dir, listing);
     while (this.listings.size > this.maxFolders) this.listings.delete(this.listings.keys().next().value!);
-    return listing;
   }
 
   private async statFolder(dir: string): Promise<Stats | null> {

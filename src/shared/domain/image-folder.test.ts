@@ -107,7 +107,7 @@ describe('describeImageFiles', () => {
       train,
     );
     expect(summary.message).toBe(
-      '/data/stuff holds 2 files and 7 folders (a, b, c, d, e, …) but no images (.jpg, .png, .webp): none of the 30,492 images of this subset are there. Choose the folder that holds the images (for instances_train2017.json, the train2017 folder).',
+      '/data/stuff holds 2 files and 7 folders (a, b, c, d, e, …) but no images (.jpg, .png, .webp, .gif, .tif): none of the 30,492 images of this subset are there. Choose the folder that holds the images (for instances_train2017.json, the train2017 folder).',
     );
   });
 

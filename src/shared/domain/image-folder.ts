@@ -1,3 +1,5 @@
+import type { ImageFilesCheck as ContractCheck } from '../contract/dataset';
+
 /**
  * What the check of an images folder means to the user: one sentence on the state of the subset's
  * image files, and where the folder looks wrong, what the right one probably is.
@@ -17,26 +19,10 @@ export function cocoSplitOf(path: string): { split: 'train' | 'val' | 'test'; ye
   return { split, year: match[2]!, folder: `${split}${match[2]!}` };
 }
 
-/** What `dataset.missingImages` answers about a subset and its folder (the parts this module reads). */
-export interface ImageFilesCheck {
-  imagesDir: string | null;
-  /** Images of the subset. */
-  checked: number;
-  /** Of those, how many have no file in the folder. */
-  missing: number;
-  folder: {
-    exists: boolean;
-    /** Entries directly in the folder that are not folders, and of those the image files. */
-    files: number;
-    imageFiles: number;
-    /** Subfolders directly in it: how many, and the first names (sorted). */
-    folderCount: number;
-    folders: string[];
-  } | null;
-  /** Images of the whole annotation file, and of those how many are in the folder. */
-  fileImages: number;
-  fileImagesPresent: number;
-}
+/** The parts of `dataset.missingImages`' answer (contract/dataset.ts) that the sentence is made of. */
+export type ImageFilesCheck = Omit<ContractCheck, 'files' | 'folder'> & {
+  folder: Omit<NonNullable<ContractCheck['folder']>, 'listedAt'> | null;
+};
 
 export type ImageFilesState = 'no-folder' | 'gone' | 'empty' | 'no-images' | 'wrong-folder' | 'missing' | 'complete' | 'nothing-to-check';
 
@@ -106,7 +92,7 @@ export function describeImageFiles(check: ImageFilesCheck, annotationPath: strin
     return {
       state: 'no-images',
       severity: 'warning',
-      message: `${dir} holds ${what} but no images (.jpg, .png, .webp): none of the ${images(check.checked)} of this subset are there. ${chooseFolder}`,
+      message: `${dir} holds ${what} but no images (.jpg, .png, .webp, .gif, .tif): none of the ${images(check.checked)} of this subset are there. ${chooseFolder}`,
     };
   }
   if (check.fileImagesPresent === 0 && check.fileImages > 0) {

@@ -56,7 +56,8 @@ export function createProgressEstimator(now: () => number = () => performance.no
     const overall = (progress.done - first.done) / elapsed;
     if (!(elapsed >= minimumMs && overall > 0)) return { progress, etaSeconds: null, estimating: true };
     const since = t - Math.max(minimumMs / 2, elapsed * stretchShare);
-    const from = samples.find((sample) => sample.ms >= since) ?? first;
+    // The latest sample (just pushed) is always within the stretch.
+    const from = samples.find((sample) => sample.ms >= since)!;
     const recent = from.ms < t ? (progress.done - from.done) / (t - from.ms) : overall;
     if (recent > overall * steadiness || overall > recent * steadiness) {
       // The pace has changed: the new one predicts the rest better, so the estimate begins again there.

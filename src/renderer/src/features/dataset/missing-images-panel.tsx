@@ -69,13 +69,16 @@ export function MissingImagesPanel({
 
   const checkAgain = (): void => setRechecks((n) => n + 1);
 
-  const listedAt = check.data?.folder?.listedAt;
-  const previousListing = useRef<string | undefined>(undefined);
+  // What the folder holds, as far as thumbnails care: a new listing that found the same files (Check
+  // again with nothing copied in) does not make every thumbnail load again.
+  const folderContent =
+    check.data?.folder == null ? undefined : `${check.data.folder.files}:${check.data.folder.imageFiles}:${check.data.fileImagesPresent}`;
+  const previousContent = useRef<string | undefined>(undefined);
   useEffect(() => {
-    if (listedAt === undefined) return;
-    if (previousListing.current !== undefined && previousListing.current !== listedAt) onFolderChanged();
-    previousListing.current = listedAt;
-  }, [listedAt, onFolderChanged]);
+    if (folderContent === undefined) return;
+    if (previousContent.current !== undefined && previousContent.current !== folderContent) onFolderChanged();
+    previousContent.current = folderContent;
+  }, [folderContent, onFolderChanged]);
 
   const saveList = (): void => {
     setSaving(true);
@@ -207,8 +210,9 @@ export function MissingImagesPanel({
                   data-testid="missing-images-list"
                   sx={{ maxHeight: 240, overflowY: 'auto', m: 0, pl: 2, fontFamily: 'monospace', fontSize: 13 }}
                 >
-                  {result.files.map((name) => (
-                    <li key={name}>{name}</li>
+                  {result.files.map((name, index) => (
+                    // Two images of one file may share a file name: the position keys them.
+                    <li key={index}>{name}</li>
                   ))}
                 </Box>
                 {result.missing > result.files.length && (
