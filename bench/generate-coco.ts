@@ -206,6 +206,10 @@ export interface SyntheticMeta {
   crowdAnnotations: number;
   /** Mean distinct categories per annotated image (train2017: ~2.9). */
   meanLabelsPerImage: number;
+  /** Images with at least one annotation. */
+  annotatedImages: number;
+  /** Per category name, the images with at least one of its annotations: what a correct import counts. */
+  imagesPerCategory: Record<string, number>;
   seconds: number;
   node: string;
 }
@@ -233,6 +237,8 @@ export function ensureSyntheticCoco(
       meta !== null &&
       meta.generatorVersion === generatorVersion &&
       sameShape(meta.shape ?? fullShape, shape) &&
+      // A sidecar written before the meta recorded per-category counts (same bytes): written again.
+      meta.imagesPerCategory !== undefined &&
       existsSync(path) &&
       statSync(path).size === meta.bytes
     ) {
@@ -364,6 +370,9 @@ interface Plan {
   pairCrowd: Uint8Array;
   annotationIds: Float64Array;
   meanLabelsPerImage: number;
+  annotatedImages: number;
+  /** Per category (table order), the images holding it. */
+  imagesPerCategory: number[];
 }
 
 function makePlan(counts: Counts, scale: number): Plan {
@@ -475,7 +484,19 @@ function makePlan(counts: Counts, scale: number): Plan {
   }
 
   const annotationIds = sparseIds(rng, annotationCount, maxAnnotationId);
-  return { imageIds, widths, heights, order, pairImage, pairCategory, pairCrowd, annotationIds, meanLabelsPerImage: pairTotal / annotated };
+  return {
+    imageIds,
+    widths,
+    heights,
+    order,
+    pairImage,
+    pairCategory,
+    pairCrowd,
+    annotationIds,
+    meanLabelsPerImage: pairTotal / annotated,
+    annotatedImages: annotated,
+    imagesPerCategory: perCategory.map((list) => list.length),
+  };
 }
 
 // ---- output --------------------------------------------------------------------------------------
@@ -723,6 +744,8 @@ function generate(path: string, shape: SyntheticShape, log: (line: string) => vo
     categories: categoryTable.length,
     crowdAnnotations: crowd,
     meanLabelsPerImage: Math.round(plan.meanLabelsPerImage * 1000) / 1000,
+    annotatedImages: plan.annotatedImages,
+    imagesPerCategory: Object.fromEntries(categoryTable.map(([, name], c) => [name, plan.imagesPerCategory[c]!])),
     seconds: Math.round((performance.now() - started) / 100) / 10,
     node: process.version,
   };
