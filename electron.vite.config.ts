@@ -10,9 +10,9 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/app/index.ts'),
           // The engine process's entry, forked beside the main bundle.
-          'engine-worker': resolve(__dirname, 'src/main/engine/engine.worker.ts'),
+          'engine-worker': resolve(__dirname, 'src/main/engine/process/engine.worker.ts'),
           // The engine's decode threads, started from a file beside the engine's bundle.
-          'decode-worker': resolve(__dirname, 'src/main/engine/decode.worker.ts'),
+          'decode-worker': resolve(__dirname, 'src/main/engine/images/decode.worker.ts'),
           // The import's second reader thread (large COCO files), started from a file beside the bundle.
           'tail-parse-worker': resolve(__dirname, 'src/main/coco/tail-parse.worker.ts'),
         },

@@ -5,6 +5,11 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'net', 'worker_threads', 'url', 'stream', 'module'];
+/** Anything inside src/main/engine but its folder index ('../engine'). */
+const engineInternals = {
+  group: ['**/engine/**'],
+  message: "Import the engine through its entry point ('../engine', src/main/engine/index.ts).",
+};
 
 export default tseslint.config(
   { ignores: ['node_modules', 'out', 'dist', 'test-results', 'playwright-report', '.cache', '.bench'] },
@@ -46,5 +51,18 @@ export default tseslint.config(
     files: ['src/main/**/*.ts'],
     ignores: ['src/main/app/**', 'src/main/transport/electron-ipc.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['electron', '**/renderer/**'] }] },
+  },
+  {
+    // Code outside the engine reaches it through its entry point (src/main/engine/index.ts) only;
+    // its folders are its own. Tests may import the engine's internals.
+    files: ['src/main/{services,cli,server,reports}/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['electron', '**/renderer/**'] }, engineInternals] }] },
+  },
+  {
+    // The app may import Electron, but the engine only through its entry point as well.
+    files: ['src/main/app/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [engineInternals] }] },
   },
 );

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { decodeResized } from '../src/main/engine/preprocess';
+import { decodeResized } from '../src/main/engine/images/preprocess';
 
 export const coco128Images = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'data', 'coco128', 'train2017');
 

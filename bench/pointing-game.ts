@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { normaliseMap, peakOf, resample } from '../src/shared/domain/heatmap';
 import { referenceExampleCategories } from '../src/shared/domain/presets';
-import { loadEngine } from '../src/main/engine/backend';
-import { gradCamOfImage } from '../src/main/engine/run-network';
+import { loadEngine } from '../src/main/engine/process/backend';
+import { gradCamOfImage } from '../src/main/engine/inference/run-network';
 import { createServices } from '../src/main/services';
 import { readRunNetwork, requireRun } from '../src/main/services/run-files';
 

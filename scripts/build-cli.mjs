@@ -11,9 +11,9 @@ await build({
   entryPoints: {
     index: join(root, 'src/main/cli/index.ts'),
     // The engine runs in its own process; it is forked from this file beside the bundle.
-    'engine-worker': join(root, 'src/main/engine/engine.worker.ts'),
+    'engine-worker': join(root, 'src/main/engine/process/engine.worker.ts'),
     // The engine's decode threads; started from a file beside the engine's bundle.
-    'decode-worker': join(root, 'src/main/engine/decode.worker.ts'),
+    'decode-worker': join(root, 'src/main/engine/images/decode.worker.ts'),
     // The import's second reader thread (large COCO files); started from a file beside the bundle.
     'tail-parse-worker': join(root, 'src/main/coco/tail-parse.worker.ts'),
   },

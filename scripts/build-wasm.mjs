@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the image decoder's WebAssembly module: libjpeg-turbo's decompressor (scalar C, with its DCT
-// scaling), our glue (src/main/engine/wasm/jpeg.c) and pixel loops (src/main/engine/wasm/pixels.c),
-// linked against wasi-libc. Writes it, base64-encoded, to src/main/engine/wasm/decoder-wasm.ts,
+// scaling), our glue (src/main/engine/images/wasm/jpeg.c) and pixel loops (src/main/engine/images/wasm/pixels.c),
+// linked against wasi-libc. Writes it, base64-encoded, to src/main/engine/images/wasm/decoder-wasm.ts,
 // which is committed (installing and running the app needs no C compiler), and libjpeg-turbo's
 // licence to resources/licenses/. Run it after changing either C file:
 //
@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const wasmDir = join(root, 'src/main/engine/wasm');
+const wasmDir = join(root, 'src/main/engine/images/wasm');
 const target = join(wasmDir, 'decoder-wasm.ts');
 /** The libjpeg-turbo release the committed module was built from, and Debian's tarball of it. */
 const expected = { version: '2.1.5', tarballSha256: '254f3642b04e309fee775123133c6464181addc150499561020312ec61c1bf7c' };

@@ -10,7 +10,7 @@ import { createServices, type Services } from '../services';
 import type { PathPicker } from '../services/app-service';
 import type { PdfPrinter } from '../services/report-service';
 import { electronProtocol } from '../transport/electron-ipc';
-import type { EngineSpawner } from '../engine/engine-host';
+import type { EngineSpawner } from '../engine';
 
 // The CLI and `mlw serve` use the same folder by default, so all three faces share one cache.
 app.setName(productName);

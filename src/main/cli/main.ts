@@ -10,7 +10,7 @@ import { appVersion } from '../version';
 import { stderrProgress } from './progress';
 import { formatBytes } from '../../shared/domain/format';
 import { evaluate, type Metrics } from '../../shared/domain/metrics';
-import { writeFileAtomic } from '../services/atomic-file';
+import { writeFileAtomic } from '../files/atomic-file';
 import { readMetricsInput } from './metrics-input';
 import type { CompareResult } from '../../shared/contract/runs';
 import { comparisonColumns, comparisonRows, delimitedTable, formatDiffCell } from '../../shared/domain/run-diff';

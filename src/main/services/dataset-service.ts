@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { datasetContract } from '../../shared/contract/dataset';
 import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
 import { AppError, cancelled, unlessAborted } from '../../shared/contract/errors';
-import { locateWeights } from '../engine/zoo';
+import { locateWeights } from '../engine';
 import { openCache, type Db } from '../db/connection';
 import { ingestCocoFile } from '../coco/ingest';
 import {
@@ -26,7 +26,7 @@ import {
 import { ImageFolderIndex, type FolderListing } from './image-folder-index';
 import { imagePath } from './image-path';
 import { matchImages, missingOf, type ImagePresence } from './image-presence';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../files/atomic-file';
 import type { SettingsStore } from './settings-store';
 import { formatBytes } from '../../shared/domain/format';
 import { isImageFileName } from '../../shared/domain/image-folder';

@@ -4,7 +4,7 @@ import { AppError } from '../../shared/contract/errors';
 import type { evaluationContract, RunScores } from '../../shared/contract/evaluation';
 import { evaluate, tunedThresholds, type ScoreMatrix } from '../../shared/domain/metrics';
 import type { Db } from '../db/connection';
-import { startEngine, type EngineSpawner } from '../engine/engine-host';
+import { startEngine, type EngineSpawner } from '../engine';
 import type { DatasetService } from './dataset-service';
 import { readRunNetwork, requireRun } from './run-files';
 import { subsetImages } from './subset-images';

@@ -9,7 +9,7 @@ import { ReportService, type PdfPrinter } from './report-service';
 import { RunsService } from './runs-service';
 import { SettingsStore } from './settings-store';
 import { TrainingService } from './training-service';
-import type { EngineSpawner } from '../engine/engine-host';
+import type { EngineSpawner } from '../engine';
 
 export interface Services {
   handlers: ApiHandlers;

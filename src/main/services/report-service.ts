@@ -9,14 +9,11 @@ import { exportManifest, type ExportManifest, type reportsContract } from '../..
 import { fineSweep, thresholdMetrics, tunedThresholds } from '../../shared/domain/metrics';
 import { subsetStats } from '../coco/queries';
 import type { Db } from '../db/connection';
-import { startEngine, type EngineSpawner } from '../engine/engine-host';
-import { checkExportTarget, exportManifestFile } from '../engine/export-model';
-import { readLayersFolder } from '../engine/layers-folder';
-import { backbones } from '../engine/zoo';
+import { startEngine, checkExportTarget, exportManifestFile, readLayersFolder, backbones, type EngineSpawner } from '../engine';
 import { metricsCsv } from '../reports/csv';
 import { renderReport, type GradCamTile, type ReportData, type ReportRun } from '../reports/html';
 import { appVersion } from '../version';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../files/atomic-file';
 import type { EvaluationService } from './evaluation-service';
 import { readRunNetwork, requireRun, runHistory, type HistoryPoint, type RunRow } from './run-files';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../shared/contract/errors';
 import type { Db } from '../db/connection';
-import type { RunNetwork } from '../engine/run-network';
+import type { RunNetwork } from '../engine';
 import type { RunSummary } from '../../shared/contract/training';
 
 const headFile = z.object({

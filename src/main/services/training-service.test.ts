@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCocoFixture, type WrittenCocoFixture } from '../../../test/fixtures/coco-fixture';
 import type { HandlerContext, Progress } from '../../shared/contract/define';
 import { referenceExampleCategories } from '../../shared/domain/presets';
-import { kerasLayersOf, writeKerasWeightsFile } from '../engine/architectures/keras-weights-fixture';
-import { loadEngine } from '../engine/backend';
-import { backboneSpec } from '../engine/zoo';
+import { kerasLayersOf, writeKerasWeightsFile } from '../engine/models/architectures/keras-weights-fixture';
+import { loadEngine } from '../engine/process/backend';
+import { backboneSpec } from '../engine/models/zoo';
 import { createServices, type Services } from './index';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));

@@ -7,12 +7,23 @@ import { AppError } from '../../shared/contract/errors';
 import { trainRequest, type RunSummary, type trainingContract, type trainResult } from '../../shared/contract/training';
 import type { z } from 'zod';
 import type { Db } from '../db/connection';
-import { startEngine, type EngineSpawner } from '../engine/engine-host';
-import { frozenTraining, exampleTraining, type TrainingSettings } from '../engine/train-head';
-import { backbones, backboneSpec, h5WeightsFile, locateWeights, type BackboneSpec } from '../engine/zoo';
-import { readCheckpoint, readStateFile } from '../engine/checkpoint-file';
-import { downloadLayersModel, downloadWeightsFile } from '../engine/download';
-import { writeFileAtomic } from './atomic-file';
+import {
+  startEngine,
+  frozenTraining,
+  exampleTraining,
+  backbones,
+  backboneSpec,
+  h5WeightsFile,
+  locateWeights,
+  readCheckpoint,
+  readStateFile,
+  downloadLayersModel,
+  downloadWeightsFile,
+  type EngineSpawner,
+  type TrainingSettings,
+  type BackboneSpec,
+} from '../engine';
+import { writeFileAtomic } from '../files/atomic-file';
 import type { DatasetService } from './dataset-service';
 import { runHistory, type RunRow } from './run-files';
 import { subsetImages, type SubsetImages } from './subset-images';

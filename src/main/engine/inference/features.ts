@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as Tf from '@tensorflow/tfjs';
+import type { Progress } from '../../../shared/contract/define';
+import { AppError, cancelled } from '../../../shared/contract/errors';
+import { writeFileAtomic } from '../../files/atomic-file';
+import { decodeResized, decoderVersion, normalise, type Augmentation } from '../images/preprocess';
+import { seededRandom } from '../training/seeded-random';
+import type { BackboneSpec } from '../models/zoo';
+
+export interface FeatureExtractor {
+  spec: BackboneSpec;
+  /** Identifies the weights, so cached features of other weights are never reused. */
+  weightsKey: string;
+  /** [batch, size, size, 3] → [batch, featureSize]: the trunk and global average pooling. */
+  embed(batch: Tf.Tensor4D): Tf.Tensor2D;
+}
+
+/** Cuts a loaded classifier at the spec's feature layer and adds global average pooling. */
+export function featureExtractor(tf: typeof Tf, model: Tf.LayersModel, spec: BackboneSpec, weightsKey: string): FeatureExtractor {
+  let layer: Tf.layers.Layer;
+  try {
+    layer = model.getLayer(spec.featureLayer);
+  } catch {
+    throw new AppError(
+      'INVALID_INPUT',
+      `The model has no layer named ${spec.featureLayer}, where the ${spec.title} trunk ends: these weights are of another network.`,
+    );
+  }
+  const trunk = tf.model({ inputs: model.inputs, outputs: layer.output as Tf.SymbolicTensor });
+  return {
+    spec,
+    weightsKey,
+    embed: (batch) => tf.tidy(() => (trunk.predict(batch) as Tf.Tensor4D).mean([1, 2]) as Tf.Tensor2D),
+  };
+}
+
+export interface FeatureRequest {
+  paths: readonly string[];
+  /** Augmented views per image (0: only the plain image). */
+  augmentedViews: number;
+  augmentation: Augmentation;
+  seed: number;
+  cacheDir: string;
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface FeatureResult {
+  /** [images * views, featureSize]; row = image * views + view, view 0 the plain image. */
+  features: Float32Array;
+  views: number;
+  /** Images that could not be read, with why; their rows are zero and callers drop them. */
+  failed: { index: number; path: string; reason: string }[];
+  fromCache: number;
+}
+
+/**
+ * Backbone features of every image (and of `augmentedViews` augmented copies), computed once and
+ * cached on disk by weights, preprocessing, view and image (path, size, time). A missing or
+ * corrupt image is recorded and skipped; the rest go on.
+ */
+export async function extractFeatures(tf: typeof Tf, extractor: FeatureExtractor, request: FeatureRequest): Promise<FeatureResult> {
+  const { spec } = extractor;
+  const d = spec.featureSize;
+  const size = spec.preprocessing.size;
+  const views = 1 + request.augmentedViews;
+  const features = new Float32Array(request.paths.length * views * d);
+  const failed: FeatureResult['failed'] = [];
+  const batchSize = request.batchSize ?? 16;
+  const cacheRoot = join(
+    request.cacheDir,
+    'features',
+    `${spec.id}-${extractor.weightsKey.slice(0, 16)}-${spec.preprocessing.normalisation}${size}-${decoderVersion}`,
+  );
+  await mkdir(cacheRoot, { recursive: true });
+  let fromCache = 0;
+  const jobs: { image: number; view: number }[] = [];
+  for (let image = 0; image < request.paths.length; image++) for (let view = 0; view < views; view++) jobs.push({ image, view });
+  const total = jobs.length;
+  let done = 0;
+  const failedImages = new Set<number>();
+
+  const keyOf = async (path: string, view: number): Promise<string | null> => {
+    try {
+      const info = await stat(path);
+      // View 0 is the plain image; other views also depend on how they were augmented.
+      const augmentation = view === 0 ? '' : JSON.stringify(request.augmentation);
+      return createHash('sha256').update(`${path}\0${info.size}\0${info.mtimeMs}\0${view}\0${request.seed}\0${augmentation}`).digest('hex');
+    } catch {
+      return null;
+    }
+  };
+
+  type Prepared = { image: number; view: number; key: string | null; pixels: Float32Array | null; cached: Float32Array | null };
+  const prepare = async (slice: typeof jobs): Promise<Prepared[]> =>
+    Promise.all(
+      slice.map(async ({ image, view }): Promise<Prepared> => {
+        const path = request.paths[image]!;
+        if (failedImages.has(image)) return { image, view, key: null, pixels: null, cached: null };
+        const key = await keyOf(path, view);
+        if (key !== null) {
+          try {
+            const buffer = await readFile(join(cacheRoot, key.slice(0, 2), `${key}.f32`));
+            if (buffer.length === d * 4) {
+              return { image, view, key, pixels: null, cached: new Float32Array(buffer.buffer, buffer.byteOffset, d).slice() };
+            }
+          } catch {
+            // not cached yet
+          }
+        }
+        try {
+          // Each view has its own seeded randomness, so a cached view and a recomputed one agree.
+          const random = seededRandom(request.seed * 1_000_003 + image * 97 + view);
+          const rgb = await decodeResized(path, size, view === 0 ? undefined : request.augmentation, random);
+          const pixels = new Float32Array(size * size * 3);
+          normalise(rgb, spec.preprocessing.normalisation, pixels);
+          return { image, view, key, pixels, cached: null };
+        } catch (error) {
+          if (!failedImages.has(image)) {
+            failedImages.add(image);
+            failed.push({ index: image, path, reason: error instanceof Error ? error.message : String(error) });
+          }
+          return { image, view, key: null, pixels: null, cached: null };
+        }
+      }),
+    );
+
+  // Decode the next batch while the backbone runs on this one.
+  let next = prepare(jobs.slice(0, batchSize));
+  for (let start = 0; start < total; start += batchSize) {
+    if (request.signal?.aborted) throw cancelled();
+    const prepared = await next;
+    next = start + batchSize < total ? prepare(jobs.slice(start + batchSize, start + 2 * batchSize)) : Promise.resolve([]);
+    const toEmbed = prepared.filter((p) => p.pixels !== null);
+    for (const p of prepared) {
+      if (p.cached !== null) {
+        features.set(p.cached, (p.image * views + p.view) * d);
+        fromCache++;
+      }
+    }
+    if (toEmbed.length > 0) {
+      const input = new Float32Array(toEmbed.length * size * size * 3);
+      toEmbed.forEach((p, i) => input.set(p.pixels!, i * size * size * 3));
+      const embedded = tf.tidy(() =>
+        extractor
+          .embed(tf.tensor4d(input, [toEmbed.length, size, size, 3]))
+          .dataSync()
+          .slice(),
+      ) as Float32Array;
+      await Promise.all(
+        toEmbed.map(async (p, i) => {
+          const row = embedded.subarray(i * d, (i + 1) * d);
+          features.set(row, (p.image * views + p.view) * d);
+          if (p.key !== null) await writeFileAtomic(join(cacheRoot, p.key.slice(0, 2), `${p.key}.f32`), new Uint8Array(row.slice().buffer));
+        }),
+      );
+    }
+    done += prepared.length;
+    request.onProgress?.({ phase: 'Computing backbone features', done, total, unit: 'images' });
+  }
+  return { features, views, failed, fromCache };
+}

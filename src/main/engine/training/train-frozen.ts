@@ -1,0 +1,120 @@
+import type { Progress } from '../../../shared/contract/define';
+import { exampleAugmentation, type Augmentation } from '../images/preprocess';
+import { loadEngine, type EngineStatus } from '../process/backend';
+import { extractFeatures, featureExtractor } from '../inference/features';
+import { loadBackbone } from '../models/architectures/load-backbone';
+import { AppError } from '../../../shared/contract/errors';
+import { trainHead, type HeadCheckpoint, type HeadResult } from './train-head';
+import type { IterationReport, TrainingSettings } from './types';
+import { backboneSpec } from '../models/zoo';
+
+export interface LabelledImages {
+  paths: string[];
+  /** Row-major [images, classes], 0 or 1. */
+  labels: Float32Array;
+}
+
+export interface FrozenRunRequest {
+  backbone: string;
+  weightsDir: string;
+  classes: number;
+  train: LabelledImages;
+  val: LabelledImages;
+  settings: TrainingSettings;
+  augmentedViews: number;
+  augmentation?: Augmentation;
+  cacheDir: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+  onIteration?: (report: IterationReport) => void;
+  onCheckpoint?: (checkpoint: HeadCheckpoint) => Promise<void> | void;
+  resumeFrom?: HeadCheckpoint;
+}
+
+export interface FrozenRunResult extends HeadResult {
+  backend: EngineStatus['backend'];
+  skipped: { path: string; reason: string }[];
+  /** Indices (into the request's val images) of the rows of valScores. */
+  valKept: number[];
+  trainKept: number;
+  seconds: { features: number; training: number };
+}
+
+/**
+ * The frozen-backbone mode: backbone features once per image (and per augmented view, cached on
+ * disk), then only the new head trains. Unreadable images are skipped and reported.
+ */
+export async function trainFrozen(request: FrozenRunRequest): Promise<FrozenRunResult> {
+  const { tf, status } = await loadEngine();
+  const spec = backboneSpec(request.backbone);
+  // A Layers folder or a Keras .h5 file; the key is the weights' SHA-256, as the feature cache was keyed before.
+  const { model, weightsKey } = await loadBackbone(tf, spec, request.weightsDir);
+  const extractor = featureExtractor(tf, model, spec, weightsKey);
+  const started = performance.now();
+  const common = {
+    augmentation: request.augmentation ?? exampleAugmentation,
+    seed: request.settings.seed,
+    cacheDir: request.cacheDir,
+    ...(request.signal ? { signal: request.signal } : {}),
+  };
+  const report = (phase: string) => (p: Progress) => request.onProgress?.({ ...p, phase });
+  const train = await extractFeatures(tf, extractor, {
+    ...common,
+    paths: request.train.paths,
+    augmentedViews: request.augmentedViews,
+    onProgress: report('Computing features of the training images'),
+  });
+  const val = await extractFeatures(tf, extractor, {
+    ...common,
+    paths: request.val.paths,
+    augmentedViews: 0,
+    onProgress: report('Computing features of the validation images'),
+  });
+  model.dispose();
+  const featureSeconds = (performance.now() - started) / 1000;
+
+  const d = spec.featureSize;
+  const c = request.classes;
+  const keep = (count: number, failed: { index: number }[]): number[] => {
+    const bad = new Set(failed.map((f) => f.index));
+    return Array.from({ length: count }, (_, i) => i).filter((i) => !bad.has(i));
+  };
+  const trainKept = keep(request.train.paths.length, train.failed);
+  const valKept = keep(request.val.paths.length, val.failed);
+  if (trainKept.length === 0) throw new AppError('INVALID_INPUT', 'None of the training images could be read. Check the images folder.');
+  if (valKept.length === 0) throw new AppError('INVALID_INPUT', 'None of the validation images could be read. Check the images folder.');
+  const gather = (source: Float32Array, rows: number[], width: number, views: number): Float32Array => {
+    const out = new Float32Array(rows.length * views * width);
+    rows.forEach((row, i) => out.set(source.subarray(row * views * width, (row + 1) * views * width), i * views * width));
+    return out;
+  };
+
+  const trainingStarted = performance.now();
+  const result = await trainHead(
+    tf,
+    {
+      trainFeatures: gather(train.features, trainKept, d, train.views),
+      trainViews: train.views,
+      trainLabels: gather(request.train.labels, trainKept, c, 1),
+      valFeatures: gather(val.features, valKept, d, 1),
+      valLabels: gather(request.val.labels, valKept, c, 1),
+      featureSize: d,
+      classes: c,
+    },
+    request.settings,
+    {
+      ...(request.signal ? { signal: request.signal } : {}),
+      ...(request.onIteration ? { onIteration: request.onIteration } : {}),
+      ...(request.onCheckpoint ? { onCheckpoint: request.onCheckpoint } : {}),
+      ...(request.resumeFrom ? { resumeFrom: request.resumeFrom } : {}),
+    },
+  );
+  return {
+    ...result,
+    backend: status.backend,
+    skipped: [...train.failed, ...val.failed].map(({ path, reason }) => ({ path, reason })),
+    valKept,
+    trainKept: trainKept.length,
+    seconds: { features: featureSeconds, training: (performance.now() - trainingStarted) / 1000 },
+  };
+}
