@@ -4,7 +4,11 @@
  * - Decoding and resizing the coco128 images to 224×224 (our `decodeResized`: WebAssembly libjpeg-turbo), on one
  *   core and on all cores, against Pillow with its JPEG draft mode on the same images in the same
  *   run (Debian's python3-pil, run by /usr/bin/python3); target: at least Pillow's rate.
- * - Backbone feature extraction (MobileNet v1 0.75 from ../shared/models), images per second.
+ * - Backbone feature extraction (MobileNet v1 0.75 from ../shared/models) on TensorFlow.js, images per second.
+ * - The inference rows (inference-rows.ts): ONNX Runtime's features for MobileNet v1 0.75, MobileNetV2
+ *   and ResNet-50 at batch 16 and 32 against PyTorch, rounds alternating; the decode + features
+ *   pipeline against its stages alone and the example's workload at its rate; predict and Grad-CAM
+ *   milliseconds per image on both runtimes.
  * - Head-only training on cached features at the train2017 subset's scale (30,492 images, 768
  *   features, 12 classes), images per second.
  * - A fine-tuning step through the whole MobileNet trunk.
@@ -30,6 +34,7 @@ import { featureExtractor } from '../src/main/engine/inference/features';
 import { loadLayersFolder } from '../src/main/engine/models/layers-folder';
 import { DecodePool } from '../src/main/engine/images/decode-pool';
 import { measureQuickDecoding, quickDecodingMinRatio } from './decoding-quick';
+import { inferenceRows } from './inference-rows';
 import { decodeResized, normalise, useDecodePool } from '../src/main/engine/images/preprocess';
 import { frozenTraining, trainHead } from '../src/main/engine/training/train-head';
 import { backbones, backboneSpec, type BackboneSpec } from '../src/main/engine/models/zoo';
@@ -94,14 +99,18 @@ async function main(): Promise<void> {
   const model = await loadLayersFolder(tf, modelDir);
   const input = new Float32Array(featureBatch * 224 * 224 * 3);
   normalise(await decodeResized(images[0]!, 224), 'mobilenet', input);
-  const featureRate = featuresRate(tf, model, spec, input);
+  const featureRate = await featuresRate(tf, model, spec, input);
   rows.push(
     withReference(
-      { measure: `MobileNet v1 0.75 features, batch ${featureBatch} (images/s)`, value: featureRate.toFixed(1) },
+      { measure: `MobileNet v1 0.75 features on TensorFlow.js, batch ${featureBatch} (images/s)`, value: featureRate.toFixed(1) },
       featureRate,
       torch?.mobilenet.features,
     ),
   );
+
+  // ONNX Runtime: the three backbones against PyTorch, the pipeline, predict and Grad-CAM.
+  const inference = await inferenceRows(tf, model, images);
+  rows.push(...inference.rows);
 
   // Head-only training at the example's scale, on random features (cost does not depend on values).
   const n = 30492;
@@ -142,7 +151,7 @@ async function main(): Promise<void> {
   );
   model.dispose();
 
-  rows.push(...resnet50Rows(tf, status.backend, input, torch?.resnet50));
+  rows.push(...(await resnet50Rows(tf, status.backend, input, torch?.resnet50)));
 
   const title =
     `Training pipeline on ${status.backend} (${status.threads} thread${status.threads === 1 ? '' : 's'}), ${threads} cores` +
@@ -290,13 +299,13 @@ with Pool(int(sys.argv[1])) as pool:
 // Networks
 
 /** Images per second through a backbone's trunk and global average pooling, at `featureBatch`. */
-function featuresRate(tf: typeof Tf, model: Tf.LayersModel, spec: BackboneSpec, input: Float32Array): number {
+async function featuresRate(tf: typeof Tf, model: Tf.LayersModel, spec: BackboneSpec, input: Float32Array): Promise<number> {
   const extractor = featureExtractor(tf, model, spec, 'bench');
-  const forward = (): void => tf.tidy(() => void extractor.embed(tf.tensor4d(input, [featureBatch, 224, 224, 3])).dataSync());
-  forward(); // warm-up
+  const forward = (): Promise<Float32Array> => extractor.embed(input, featureBatch);
+  await forward(); // warm-up
   const rounds = 4;
   const start = performance.now();
-  for (let i = 0; i < rounds; i++) forward();
+  for (let i = 0; i < rounds; i++) await forward();
   return (rounds * featureBatch) / ((performance.now() - start) / 1000);
 }
 
@@ -330,9 +339,9 @@ type BuildableSpec = BackboneSpec &
  * entry with a `build` function (random weights: speed does not depend on them); until then the
  * rows say so and show PyTorch's figures alone.
  */
-function resnet50Rows(tf: typeof Tf, backend: BackendName, input: Float32Array, reference: TorchNetwork | undefined): Row[] {
+async function resnet50Rows(tf: typeof Tf, backend: BackendName, input: Float32Array, reference: TorchNetwork | undefined): Promise<Row[]> {
   const spec = backbones['resnet50'] as BuildableSpec | undefined;
-  const featureMeasure = `ResNet-50 features, batch ${featureBatch} (images/s)`;
+  const featureMeasure = `ResNet-50 features on TensorFlow.js, batch ${featureBatch} (images/s)`;
   if (spec?.build === undefined) {
     const missing = (measure: string, rate: number | undefined, batch: number): Row => ({
       measure,
@@ -345,7 +354,7 @@ function resnet50Rows(tf: typeof Tf, backend: BackendName, input: Float32Array, 
     ];
   }
   const model = spec.build(tf);
-  const featureRate = featuresRate(tf, model, spec, input);
+  const featureRate = await featuresRate(tf, model, spec, input);
   const rows = [withReference({ measure: featureMeasure, value: featureRate.toFixed(2) }, featureRate, reference?.features)];
   // WebAssembly memory ends at 4 GiB and the backend aborts the process past it: step at the
   // largest batch up to PyTorch's that the zoo's measurements say fits.

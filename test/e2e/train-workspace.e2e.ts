@@ -33,6 +33,8 @@ test(
     await page.getByTestId('nav-train').click();
     // The first engine start on a cold machine loads TensorFlow.js and compiles its WebAssembly.
     await expect(page.getByTestId('engine-status')).toHaveAttribute('data-backend', /wasm|cpu|tensorflow/, { timeout: 90_000 });
+    // Features, scores and Grad-CAM run on ONNX Runtime (its CPU library ships inside the npm package).
+    await expect(page.getByTestId('inference-status')).toHaveAttribute('data-runtime', 'onnxruntime');
     await expect(page.getByTestId('same-file-warning')).toBeVisible();
     await page.getByTestId('weights-dir').fill(mobilenet);
     await page.getByTestId('weights-dir').blur();

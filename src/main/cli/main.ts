@@ -167,14 +167,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('doctor')
-    .description('which compute backend the engine uses, why not the better ones, threads and memory')
+    .description('which runtime runs networks forward and which backend trains, why not the better ones, threads and memory')
     .action(async (_options: unknown, command: Command) => {
       await withApi(
         command.optsWithGlobals<GlobalOptions>(),
         (api, call) => api.training.status({}, call),
         (s) =>
           [
-            `Backend: ${s.backend} (${s.threads} thread${s.threads === 1 ? '' : 's'})`,
+            s.inference.runtime === 'onnxruntime'
+              ? `Inference: ONNX Runtime ${s.inference.version ?? ''} (${s.inference.executionProviders.join(', ')}; ${s.inference.threads} thread${s.inference.threads === 1 ? '' : 's'})`
+              : `Inference: TensorFlow.js, on the training backend. ${s.inference.reason ?? ''}`.trim(),
+            `Training backend: ${s.backend} (${s.threads} thread${s.threads === 1 ? '' : 's'})`,
             ...s.candidates.map((c) => `  ${c.name.padEnd(15)} ${c.reason === null ? 'in use' : c.reason}`),
             `Memory: ${formatBytes(s.memory.freeBytes)} free of ${formatBytes(s.memory.totalBytes)}${s.wasmMemoryLimitBytes ? `; WebAssembly limit ${formatBytes(s.wasmMemoryLimitBytes)}` : ''}`,
             `Node ${s.node} on ${s.platform}`,
@@ -536,17 +539,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('export')
-    .description("write a run's whole network as a TensorFlow.js Layers model with labels.json and a README of its preprocessing")
+    .description(
+      "write a run's whole network as one ONNX model or a TensorFlow.js Layers model, with its labels and a README of its preprocessing",
+    )
     .requiredOption('--run <run-id>', 'the run, as "mlw runs" lists it')
-    .option('--format <format>', 'the model format (tfjs: a TensorFlow.js Layers folder)', 'tfjs')
+    .option('--format <format>', 'onnx (model.onnx, opset 13, for ONNX Runtime anywhere) or tfjs (a TensorFlow.js Layers folder)', 'tfjs')
     .option('--threshold <x>', 'the threshold the README recommends', parseUnit, 0.5)
     .requiredOption('--out <dir>', 'a new or empty folder (an earlier export there is replaced)')
     .action(async (options: { run: string; format: string; threshold: number; out: string }, command: Command) => {
-      if (options.format !== 'tfjs') throw new AppError('INVALID_INPUT', `--format must be tfjs, not "${options.format}".`);
+      const format = options.format;
+      if (format !== 'tfjs' && format !== 'onnx') throw new AppError('INVALID_INPUT', `--format must be onnx or tfjs, not "${format}".`);
       await withApi(
         command.optsWithGlobals<GlobalOptions>(),
         (api, call) =>
-          api.reports.exportModel({ runId: options.run, format: 'tfjs', threshold: options.threshold, outDir: resolve(options.out) }, call),
+          api.reports.exportModel({ runId: options.run, format, threshold: options.threshold, outDir: resolve(options.out) }, call),
         (r) =>
           `Exported run ${r.runId} (${r.classes.length} classes, ${r.layers} layers, ${formatBytes(r.bytes)}) to ${r.outDir}: ${r.files.join(', ')}.`,
       );
@@ -554,8 +560,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('import-model')
-    .description('record a model that "mlw export" wrote as a new run, to predict and explain with it')
-    .argument('<dir>', 'the exported folder (model.json, weights.bin, mlw-export.json)')
+    .description('record a model that "mlw export" wrote (ONNX or TensorFlow.js) as a new run, to evaluate, predict and explain with it')
+    .argument('<path>', 'the exported folder (model.onnx or model.json with mlw-export.json), or a model.onnx file')
     .option('--name <name>', 'a name for the run')
     .action(async (dir: string, options: { name?: string }, command: Command) => {
       await withApi(

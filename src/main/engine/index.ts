@@ -7,6 +7,7 @@
  */
 export { downloadLayersModel, downloadWeightsFile } from './models/download';
 export { checkExportTarget, exportManifestFile } from './models/export-model';
+export { onnxModelFile, readOnnxModelFacts } from './models/onnx-model-file';
 export { readLayersFolder } from './models/layers-folder';
 export { backbones, backboneSpec, h5WeightsFile, locateWeights, type BackboneSpec } from './models/zoo';
 export type { RunNetwork } from './inference/run-network';

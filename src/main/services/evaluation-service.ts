@@ -103,7 +103,7 @@ export class EvaluationService implements EvaluationHandlers {
     try {
       scored = await engine.api.engine.score(
         {
-          network: { backbone: network.backbone, weightsDir: network.weightsDir, head: network.head },
+          network,
           paths: subset.paths,
           cacheDir: dataDir,
         },

@@ -9,7 +9,16 @@ import { exportManifest, type ExportManifest, type reportsContract } from '../..
 import { fineSweep, thresholdMetrics, tunedThresholds } from '../../shared/domain/metrics';
 import { subsetStats } from '../coco/queries';
 import type { Db } from '../db/connection';
-import { startEngine, checkExportTarget, exportManifestFile, readLayersFolder, backbones, type EngineSpawner } from '../engine';
+import {
+  startEngine,
+  checkExportTarget,
+  exportManifestFile,
+  onnxModelFile,
+  readLayersFolder,
+  readOnnxModelFacts,
+  backbones,
+  type EngineSpawner,
+} from '../engine';
 import { metricsCsv } from '../reports/csv';
 import { renderReport, type GradCamTile, type ReportData, type ReportRun } from '../reports/html';
 import { appVersion } from '../version';
@@ -177,7 +186,9 @@ export class ReportService implements ReportsHandlers {
             weightsDir: network.weightsDir,
             head: network.head,
             ...(network.featureLayer === undefined ? {} : { featureLayer: network.featureLayer }),
+            ...(network.onnxModel === undefined ? {} : { onnxModel: network.onnxModel }),
           },
+          format: request.format,
           classes: network.classes,
           threshold: request.threshold,
           source: { runId: row.id, name: row.name, mode: row.mode, exportedAt: new Date().toISOString(), dataset: JSON.parse(row.dataset) },
@@ -194,6 +205,7 @@ export class ReportService implements ReportsHandlers {
 
   importModel: ReportsHandlers['importModel'] = async ({ dir, name }) => {
     const folder = resolve(dir);
+    if (folder.toLowerCase().endsWith('.onnx') || existsSync(join(folder, onnxModelFile))) return this.importOnnx(folder, name);
     const manifestPath = join(folder, exportManifestFile);
     let text: string;
     try {
@@ -248,6 +260,11 @@ export class ReportService implements ReportsHandlers {
         bias: [...bias],
       }),
     );
+    return this.recordImported(runId, runDir, name, manifest, folder);
+  };
+
+  /** The runs row of an imported model: a completed run of mode "imported", with the dataset its manifest names. */
+  private recordImported(runId: string, runDir: string, name: string | undefined, manifest: ExportManifest, folder: string) {
     const source = (manifest.source.dataset ?? {}) as StoredDataset;
     const dataset = {
       train: { annotations: source.train?.annotations ?? '', images: source.train?.images ?? '', count: source.train?.count ?? 0 },
@@ -272,7 +289,104 @@ export class ReportService implements ReportsHandlers {
         runDir,
       );
     return { runId, name: runName, backbone: manifest.backbone, classes: manifest.classes, weightsDir: folder };
-  };
+  }
+
+  /**
+   * Records an ONNX model that "mlw export --format onnx" wrote (its folder, or the .onnx file) as a
+   * run: the class names, threshold and preprocessing come from the manifest beside it or, for a
+   * lone file, from its metadata_props; the head's weights from the model itself.
+   */
+  private async importOnnx(
+    path: string,
+    name: string | undefined,
+  ): Promise<{ runId: string; name: string; backbone: string; classes: string[]; weightsDir: string }> {
+    const modelPath = path.toLowerCase().endsWith('.onnx') ? path : join(path, onnxModelFile);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(modelPath);
+    } catch {
+      throw new AppError('NOT_FOUND', `There is no ONNX model at ${modelPath}.`, { path: modelPath });
+    }
+    const facts = readOnnxModelFacts(bytes, modelPath);
+    const manifest = await this.onnxManifest(join(modelPath, '..'), facts.metadata, modelPath);
+    const spec = backbones[manifest.backbone];
+    if (spec === undefined) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `The model's backbone "${manifest.backbone}" is not one this app knows (${Object.keys(backbones).join(', ')}).`,
+      );
+    }
+    if (facts.head.classes !== manifest.classes.length) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `${modelPath} scores ${facts.head.classes} classes but names ${manifest.classes.length}; export the run again.`,
+        {
+          path: modelPath,
+        },
+      );
+    }
+    const runId = newRunId();
+    const runDir = join(this.options.dataDir, 'runs', runId);
+    await mkdir(runDir, { recursive: true });
+    await writeFileAtomic(
+      join(runDir, 'head.json'),
+      JSON.stringify({
+        backbone: manifest.backbone,
+        weightsDir: modelPath,
+        onnxModel: modelPath,
+        classes: manifest.classes,
+        featureSize: facts.head.featureSize,
+        weights: [...facts.head.weights],
+        bias: [...facts.head.bias],
+      }),
+    );
+    return this.recordImported(runId, runDir, name, manifest, modelPath);
+  }
+
+  /** The manifest beside an ONNX model, or the same facts from its metadata_props. */
+  private async onnxManifest(folder: string, metadata: Record<string, string>, modelPath: string): Promise<ExportManifest> {
+    try {
+      const parsed = exportManifest.safeParse(JSON.parse(await readFile(join(folder, exportManifestFile), 'utf8')));
+      if (parsed.success && parsed.data.format === 'mlw-onnx') return parsed.data;
+    } catch {
+      // no manifest beside it: the metadata says the same
+    }
+    const refuse = (what: string) =>
+      new AppError(
+        'INVALID_INPUT',
+        `${modelPath} has no ${what} in its metadata_props, so it is not a model "mlw export --format onnx" wrote.`,
+        {
+          path: modelPath,
+        },
+      );
+    const backbone = metadata['mlw.backbone'];
+    if (backbone === undefined) throw refuse('mlw.backbone');
+    let classes: unknown;
+    let source: unknown;
+    try {
+      classes = JSON.parse(metadata.classes ?? 'null');
+      source = JSON.parse(metadata['mlw.source'] ?? '{}');
+    } catch {
+      throw refuse('readable classes');
+    }
+    const spec = backbones[backbone];
+    const parsed = exportManifest.safeParse({
+      format: 'mlw-onnx',
+      version: 1,
+      backbone,
+      featureLayer: spec?.featureLayer ?? 'features',
+      featureSize: spec?.featureSize ?? 1,
+      poolLayer: 'features',
+      headLayer: 'scores',
+      classes,
+      inputSize: Number(metadata.input_size),
+      normalisation: spec?.preprocessing.normalisation ?? 'mobilenet',
+      threshold: Number(metadata.threshold ?? 0.5),
+      source: { runId: '', name: 'ONNX model', mode: 'imported', exportedAt: '', dataset: {}, ...(source as object) },
+    });
+    if (!parsed.success) throw refuse('classes, input size or threshold that can be read');
+    return parsed.data;
+  }
 
   private row(runId: string): RunRow {
     requireRun(this.options.db, runId);

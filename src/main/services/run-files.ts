@@ -15,6 +15,8 @@ const headFile = z.object({
   bias: z.array(z.number()),
   /** Where the trunk ends when it is not the backbone's own layer (an imported model records it). */
   featureLayer: z.string().min(1).optional(),
+  /** An imported ONNX model: the whole network, which ONNX Runtime runs (weightsDir names it too). */
+  onnxModel: z.string().min(1).optional(),
 });
 
 /** A row of the runs table, as `SELECT *` gives it. */
@@ -91,6 +93,7 @@ export async function readRunNetwork(run: RunRecord): Promise<RunNetwork & { cla
       classes: head.classes.length,
     },
     ...(head.featureLayer === undefined ? {} : { featureLayer: head.featureLayer }),
+    ...(head.onnxModel === undefined ? {} : { onnxModel: head.onnxModel }),
   };
 }
 

@@ -35,11 +35,12 @@ export const reportResult = z.object({
 });
 export type ReportResult = z.infer<typeof reportResult>;
 
-export const exportFormats = ['tfjs'] as const;
+export const exportFormats = ['tfjs', 'onnx'] as const;
 
 /** What `mlw export` writes beside the model as mlw-export.json, and `mlw import-model` reads. */
 export const exportManifest = z.object({
-  format: z.literal('mlw-tfjs-layers'),
+  /** A TensorFlow.js Layers folder, or one ONNX model (model.onnx). */
+  format: z.enum(['mlw-tfjs-layers', 'mlw-onnx']),
   version: z.literal(1),
   backbone: z.string(),
   /** The last layer of the trunk (global average pooling follows it), and how many features it gives. */
@@ -78,7 +79,7 @@ export const reportsContract = {
   }),
   exportModel: method({
     summary:
-      "Write a run's whole network (trunk, global average pooling, the dense sigmoid head) as a TensorFlow.js Layers model, with labels.json and a README of its preprocessing.",
+      "Write a run's whole network (trunk, global average pooling, the dense sigmoid head) as a TensorFlow.js Layers model (labels.json, README.md) or one ONNX model (model.onnx, README.txt), with its preprocessing.",
     input: z.object({
       runId: z.string().min(1),
       format: z.enum(exportFormats).default('tfjs'),

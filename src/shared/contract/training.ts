@@ -23,6 +23,15 @@ export const engineStatus = z.object({
   wasmMemoryLimitBytes: z.number().nullable(),
   node: z.string(),
   platform: z.string(),
+  /** What runs networks forward (features, scores, predictions, Grad-CAM); training stays on `backend`. */
+  inference: z.object({
+    runtime: z.enum(['onnxruntime', 'tfjs']),
+    version: z.string().nullable(),
+    executionProviders: z.array(z.string()),
+    threads: z.number().int(),
+    /** Why ONNX Runtime is not in use, in a sentence; null when it is. */
+    reason: z.string().nullable(),
+  }),
 });
 export type EngineStatusInfo = z.infer<typeof engineStatus>;
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../../../shared/contract/define';
 import { AppError } from '../../../shared/contract/errors';
 import { loadEngine } from '../process/backend';
-import { extractFeatures, featureExtractor, type FeatureExtractor, type FeatureRequest } from './features';
+import { bestFeatureExtractor, extractFeatures, featureExtractor, type FeatureExtractor, type FeatureRequest } from './features';
 import { loadLayersFolder } from '../models/layers-folder';
 import { decodeResized, decoderVersion, exampleAugmentation, normalise } from '../images/preprocess';
 import { backboneSpec } from '../models/zoo';
@@ -84,7 +84,7 @@ describe.skipIf(!hasMobilenet)(`extractFeatures with the real MobileNet v1 0.75$
   it('computes features of the right size, records exactly the corrupt file in failed, caches, and reads every row back from the cache', async () => {
     const cacheDir = join(dir, 'cache-main');
     const progress: Progress[] = [];
-    const first = await extractFeatures(tf, extractor, { ...request(cacheDir), onProgress: (p) => progress.push(p) });
+    const first = await extractFeatures(extractor, { ...request(cacheDir), onProgress: (p) => progress.push(p) });
     expect(first.views).toBe(2);
     expect(first.features).toHaveLength(4 * 2 * d);
     expect(first.fromCache).toBe(0);
@@ -119,24 +119,19 @@ describe.skipIf(!hasMobilenet)(`extractFeatures with the real MobileNet v1 0.75$
     // Keyed by how the pixels were decoded too: another decoder's features are never reused.
     expect(readdirSync(join(cacheDir, 'features'))[0]).toMatch(new RegExp(`-${decoderVersion}$`));
 
-    const second = await extractFeatures(tf, extractor, request(cacheDir));
+    const second = await extractFeatures(extractor, request(cacheDir));
     expect(second.fromCache).toBe(6);
     expect(second.failed.map((f) => f.path)).toEqual([corrupt]);
     expect(Array.from(second.features)).toEqual(Array.from(first.features));
   });
 
   it('puts each row where it belongs: the plain view equals the backbone on the decoded image', async () => {
-    const result = await extractFeatures(tf, extractor, request(join(dir, 'cache-direct'), { augmentedViews: 0 }));
+    const result = await extractFeatures(extractor, request(join(dir, 'cache-direct'), { augmentedViews: 0 }));
     expect(result.views).toBe(1);
     const size = 224;
     const pixels = new Float32Array(size * size * 3);
     normalise(await decodeResized(images[1]!, size), 'mobilenet', pixels);
-    const direct = tf.tidy(() =>
-      extractor
-        .embed(tf.tensor4d(pixels, [1, size, size, 3]))
-        .dataSync()
-        .slice(),
-    ) as Float32Array;
+    const direct = await extractor.embed(pixels, 1);
     const got = row(result.features, 2); // image 1 is the third path
     direct.forEach((x, i) => expect(got[i]).toBeCloseTo(x, 4));
   });
@@ -146,17 +141,17 @@ describe.skipIf(!hasMobilenet)(`extractFeatures with the real MobileNet v1 0.75$
     const paths = [join(dir, 'images', 'change-0.jpg'), join(dir, 'images', 'change-1.jpg')];
     await writeJpeg(paths[0]!, 0);
     await writeJpeg(paths[1]!, 1);
-    const first = await extractFeatures(tf, extractor, request(cacheDir, { paths, augmentedViews: 0 }));
+    const first = await extractFeatures(extractor, request(cacheDir, { paths, augmentedViews: 0 }));
     expect(first.fromCache).toBe(0);
     await writeJpeg(paths[1]!, 4);
     utimesSync(paths[1]!, new Date(2001, 1, 1), new Date(2001, 1, 1));
-    const second = await extractFeatures(tf, extractor, request(cacheDir, { paths, augmentedViews: 0 }));
+    const second = await extractFeatures(extractor, request(cacheDir, { paths, augmentedViews: 0 }));
     expect(second.fromCache).toBe(1);
     expect(Array.from(row(second.features, 0))).toEqual(Array.from(row(first.features, 0)));
     expect(Array.from(row(second.features, 1))).not.toEqual(Array.from(row(first.features, 1)));
     // A new modification time alone (same bytes) is a change too.
     utimesSync(paths[0]!, new Date(2002, 2, 2), new Date(2002, 2, 2));
-    const third = await extractFeatures(tf, extractor, request(cacheDir, { paths, augmentedViews: 0 }));
+    const third = await extractFeatures(extractor, request(cacheDir, { paths, augmentedViews: 0 }));
     expect(third.fromCache).toBe(1);
     expect(Array.from(row(third.features, 0))).toEqual(Array.from(row(first.features, 0)));
   });
@@ -164,7 +159,6 @@ describe.skipIf(!hasMobilenet)(`extractFeatures with the real MobileNet v1 0.75$
   it('records a missing file in failed and goes on', async () => {
     const missing = join(dir, 'images', 'missing.jpg');
     const result = await extractFeatures(
-      tf,
       extractor,
       request(join(dir, 'cache-missing'), { paths: [missing, images[0]!], augmentedViews: 0 }),
     );
@@ -174,13 +168,13 @@ describe.skipIf(!hasMobilenet)(`extractFeatures with the real MobileNet v1 0.75$
 
   it('keeps cached views of different seeds apart', async () => {
     const cacheDir = join(dir, 'cache-seed');
-    const a = await extractFeatures(tf, extractor, request(cacheDir, { paths: [images[0]!], seed: 1 }));
-    const b = await extractFeatures(tf, extractor, request(cacheDir, { paths: [images[0]!], seed: 2 }));
+    const a = await extractFeatures(extractor, request(cacheDir, { paths: [images[0]!], seed: 1 }));
+    const b = await extractFeatures(extractor, request(cacheDir, { paths: [images[0]!], seed: 2 }));
     expect(b.fromCache).toBe(0);
     expect(Array.from(row(b.features, 0))).toEqual(Array.from(row(a.features, 0)));
     expect(Array.from(row(b.features, 1))).not.toEqual(Array.from(row(a.features, 1)));
     // Each augmented view is its own draw.
-    const c = await extractFeatures(tf, extractor, request(cacheDir, { paths: [images[0]!], seed: 1, augmentedViews: 2 }));
+    const c = await extractFeatures(extractor, request(cacheDir, { paths: [images[0]!], seed: 1, augmentedViews: 2 }));
     expect(c.fromCache).toBe(2);
     expect(Array.from(row(c.features, 2))).not.toEqual(Array.from(row(c.features, 1)));
   });
@@ -188,19 +182,74 @@ describe.skipIf(!hasMobilenet)(`extractFeatures with the real MobileNet v1 0.75$
   it('does not serve augmented views cached under another augmentation', async () => {
     const cacheDir = join(dir, 'cache-augmentation');
     const none = { maxRotation: 0, horizontalFlip: false };
-    await extractFeatures(tf, extractor, request(cacheDir, { paths: [images[0]!], augmentation: none }));
-    const other = await extractFeatures(tf, extractor, request(cacheDir, { paths: [images[0]!], augmentation: exampleAugmentation }));
+    await extractFeatures(extractor, request(cacheDir, { paths: [images[0]!], augmentation: none }));
+    const other = await extractFeatures(extractor, request(cacheDir, { paths: [images[0]!], augmentation: exampleAugmentation }));
     expect(other.fromCache).toBe(1); // only the plain view may come from the cache
   });
 
   it('rejects with CANCELLED when the signal is aborted', async () => {
     const controller = new AbortController();
     controller.abort();
-    const error = await extractFeatures(tf, extractor, { ...request(join(dir, 'cache-cancel')), signal: controller.signal }).then(
+    const error = await extractFeatures(extractor, { ...request(join(dir, 'cache-cancel')), signal: controller.signal }).then(
       () => null,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('CANCELLED');
+  });
+});
+
+describe.skipIf(!hasMobilenet)(`bestFeatureExtractor: ONNX Runtime by default, TensorFlow.js where it cannot be${note}`, () => {
+  it('runs MobileNet v1 0.75 on ONNX Runtime, within 1e-4 of TensorFlow.js, in a cache of its own', async () => {
+    ({ tf } = await loadEngine('wasm'));
+    const spec = backboneSpec('mobilenet_v1_0.75');
+    const network = await loadLayersFolder(tf, mobilenetDir);
+    const cacheRoot = mkdtempSync(join(tmpdir(), 'mlw-features-ort-'));
+    try {
+      const paths = [];
+      for (let i = 0; i < 3; i++) {
+        paths.push(join(cacheRoot, `image-${i}.jpg`));
+        await writeJpeg(paths[i]!, i + 1);
+      }
+      const ort = await bestFeatureExtractor(tf, network, spec, 'same-weights-key-0123456789');
+      const tfjs = featureExtractor(tf, network, spec, 'same-weights-key-0123456789');
+      expect(ort.runtime).toBe('onnxruntime');
+      expect(ort.fallbackReason).toBeUndefined();
+      const common = { paths, augmentedViews: 1, augmentation: exampleAugmentation, seed: 3, cacheDir: cacheRoot, batchSize: 4 };
+      const a = await extractFeatures(ort, common);
+      const b = await extractFeatures(tfjs, common);
+      // Nothing came from the other runtime's cache...
+      expect(b.fromCache).toBe(0);
+      let worst = 0;
+      a.features.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b.features[i]!))));
+      // ...and the two agree to what float32 arithmetic in another order allows.
+      expect(worst).toBeLessThan(1e-4);
+      expect(a.features.some((v) => v > 0.1)).toBe(true);
+      const folders = readdirSync(join(cacheRoot, 'features')).sort();
+      expect(folders).toHaveLength(2);
+      expect(folders.filter((f) => f.endsWith('-ort'))).toHaveLength(1);
+      expect((await extractFeatures(ort, common)).fromCache).toBe(6);
+    } finally {
+      network.dispose();
+      rmSync(cacheRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('falls back to TensorFlow.js, saying why, for a network with a layer ONNX export does not translate', async () => {
+    ({ tf } = await loadEngine('wasm'));
+    const input = tf.input({ shape: [16, 16, 3] });
+    const x = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'elu', name: 'features_end' }).apply(input) as Tf.SymbolicTensor;
+    const network = tf.model({ inputs: input, outputs: x });
+    const spec = {
+      ...backboneSpec('mobilenet_v1_0.75'),
+      featureLayer: 'features_end',
+      featureSize: 4,
+      preprocessing: { size: 16, normalisation: 'mobilenet' as const },
+    };
+    const extractor = await bestFeatureExtractor(tf, network, spec, 'key');
+    expect(extractor.runtime).toBe('tfjs');
+    expect(extractor.fallbackReason).toMatch(/features_end \(activation elu\)/);
+    expect(await extractor.embed(new Float32Array(16 * 16 * 3).fill(0.5), 1)).toHaveLength(4);
+    network.dispose();
   });
 });

@@ -8,32 +8,88 @@ import { writeFileAtomic } from '../../files/atomic-file';
 import { decodeResized, decoderVersion, normalise, type Augmentation } from '../images/preprocess';
 import { seededRandom } from '../training/seeded-random';
 import type { BackboneSpec } from '../models/zoo';
+import { OnnxUnsupportedError } from '../models/onnx-export';
+import { inferenceStatus, loadOnnxRuntime } from './onnx-runtime';
+import { embedOnnx, onnxTrunkOfModel, type OnnxTrunk } from './onnx-trunk';
+
+/** Which runtime computes features: part of the cache key, as the two differ in the last bits. */
+export type FeatureRuntime = 'onnxruntime' | 'tfjs';
 
 export interface FeatureExtractor {
   spec: BackboneSpec;
   /** Identifies the weights, so cached features of other weights are never reused. */
   weightsKey: string;
-  /** [batch, size, size, 3] → [batch, featureSize]: the trunk and global average pooling. */
-  embed(batch: Tf.Tensor4D): Tf.Tensor2D;
+  runtime: FeatureRuntime;
+  /** `count` preprocessed images, NHWC one after another → `[count, featureSize]`: the trunk and global average pooling. */
+  embed(input: Float32Array, count: number): Promise<Float32Array>;
+  /** Why ONNX Runtime is not the runtime, where it is not. */
+  fallbackReason?: string;
+  /** The ONNX Runtime trunk behind `embed`, where that is the runtime (its feature map serves Grad-CAM). */
+  onnx?: OnnxTrunk;
 }
 
-/** Cuts a loaded classifier at the spec's feature layer and adds global average pooling. */
-export function featureExtractor(tf: typeof Tf, model: Tf.LayersModel, spec: BackboneSpec, weightsKey: string): FeatureExtractor {
-  let layer: Tf.layers.Layer;
+/** The layer of a loaded classifier where the spec's trunk ends, or a refusal that says so. */
+function featureLayerOf(model: Tf.LayersModel, spec: BackboneSpec): Tf.layers.Layer {
   try {
-    layer = model.getLayer(spec.featureLayer);
+    return model.getLayer(spec.featureLayer);
   } catch {
     throw new AppError(
       'INVALID_INPUT',
       `The model has no layer named ${spec.featureLayer}, where the ${spec.title} trunk ends: these weights are of another network.`,
     );
   }
-  const trunk = tf.model({ inputs: model.inputs, outputs: layer.output as Tf.SymbolicTensor });
+}
+
+/** Features on TensorFlow.js: the loaded classifier cut at the spec's feature layer, then global average pooling. */
+export function featureExtractor(tf: typeof Tf, model: Tf.LayersModel, spec: BackboneSpec, weightsKey: string): FeatureExtractor {
+  const trunk = tf.model({ inputs: model.inputs, outputs: featureLayerOf(model, spec).output as Tf.SymbolicTensor });
+  const size = spec.preprocessing.size;
   return {
     spec,
     weightsKey,
-    embed: (batch) => tf.tidy(() => (trunk.predict(batch) as Tf.Tensor4D).mean([1, 2]) as Tf.Tensor2D),
+    runtime: 'tfjs',
+    embed: async (input, count) =>
+      tf.tidy(() =>
+        (trunk.predict(tf.tensor4d(input.subarray(0, count * size * size * 3), [count, size, size, 3])) as Tf.Tensor4D)
+          .mean([1, 2])
+          .dataSync()
+          .slice(),
+      ) as Float32Array,
   };
+}
+
+/** Features on ONNX Runtime, from the trunk exported to ONNX. */
+export function onnxFeatureExtractor(trunk: OnnxTrunk, spec: BackboneSpec, weightsKey: string): FeatureExtractor {
+  const size = spec.preprocessing.size;
+  return {
+    spec,
+    weightsKey,
+    runtime: 'onnxruntime',
+    onnx: trunk,
+    embed: (input, count) => embedOnnx(trunk, input.subarray(0, count * size * size * 3), count),
+  };
+}
+
+/**
+ * The fastest extractor this machine has: ONNX Runtime where it loads and the network translates
+ * (every network of the zoo does), else TensorFlow.js with the reason kept.
+ */
+export async function bestFeatureExtractor(
+  tf: typeof Tf,
+  model: Tf.LayersModel,
+  spec: BackboneSpec,
+  weightsKey: string,
+): Promise<FeatureExtractor> {
+  const runtime = loadOnnxRuntime();
+  if (runtime === null)
+    return { ...featureExtractor(tf, model, spec, weightsKey), fallbackReason: inferenceStatus().reason ?? 'ONNX Runtime did not load.' };
+  featureLayerOf(model, spec); // the same refusal as TensorFlow.js's for a network without the layer
+  try {
+    return onnxFeatureExtractor(await onnxTrunkOfModel(runtime, model, spec.featureLayer), spec, weightsKey);
+  } catch (error) {
+    if (!(error instanceof OnnxUnsupportedError)) throw error;
+    return { ...featureExtractor(tf, model, spec, weightsKey), fallbackReason: error.message };
+  }
 }
 
 export interface FeatureRequest {
@@ -62,7 +118,7 @@ export interface FeatureResult {
  * cached on disk by weights, preprocessing, view and image (path, size, time). A missing or
  * corrupt image is recorded and skipped; the rest go on.
  */
-export async function extractFeatures(tf: typeof Tf, extractor: FeatureExtractor, request: FeatureRequest): Promise<FeatureResult> {
+export async function extractFeatures(extractor: FeatureExtractor, request: FeatureRequest): Promise<FeatureResult> {
   const { spec } = extractor;
   const d = spec.featureSize;
   const size = spec.preprocessing.size;
@@ -73,7 +129,8 @@ export async function extractFeatures(tf: typeof Tf, extractor: FeatureExtractor
   const cacheRoot = join(
     request.cacheDir,
     'features',
-    `${spec.id}-${extractor.weightsKey.slice(0, 16)}-${spec.preprocessing.normalisation}${size}-${decoderVersion}`,
+    // Features of the two runtimes differ in the last bits: each has its own cache (TensorFlow.js's keeps its old name).
+    `${spec.id}-${extractor.weightsKey.slice(0, 16)}-${spec.preprocessing.normalisation}${size}-${decoderVersion}${extractor.runtime === 'onnxruntime' ? '-ort' : ''}`,
   );
   await mkdir(cacheRoot, { recursive: true });
   let fromCache = 0;
@@ -144,12 +201,8 @@ export async function extractFeatures(tf: typeof Tf, extractor: FeatureExtractor
     if (toEmbed.length > 0) {
       const input = new Float32Array(toEmbed.length * size * size * 3);
       toEmbed.forEach((p, i) => input.set(p.pixels!, i * size * size * 3));
-      const embedded = tf.tidy(() =>
-        extractor
-          .embed(tf.tensor4d(input, [toEmbed.length, size, size, 3]))
-          .dataSync()
-          .slice(),
-      ) as Float32Array;
+      // ONNX Runtime computes on its own threads: the decode pool goes on with the next batch meanwhile.
+      const embedded = await extractor.embed(input, toEmbed.length);
       await Promise.all(
         toEmbed.map(async (p, i) => {
           const row = embedded.subarray(i * d, (i + 1) * d);

@@ -8,6 +8,9 @@ import { smallTrunk } from '../../../../test/fixtures/small-trunk';
 import { normaliseMap, peakOf, resample } from '../../../shared/domain/heatmap';
 import { loadEngine } from '../process/backend';
 import { gradCam } from './gradcam';
+import { gradCamFromFeatureMap } from './gradcam-closed-form';
+import { loadOnnxRuntime } from './onnx-runtime';
+import { onnxGradCam, onnxTrunkOfModel } from './onnx-trunk';
 import { decodeResized, normalise } from '../images/preprocess';
 import { trainFinetune } from '../training/train-finetune';
 import { seededRandom } from '../training/seeded-random';
@@ -98,6 +101,33 @@ describe('gradCam', () => {
     }
     expect(pairs).toBeGreaterThan(40);
     expect(hits / pairs).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('from the feature map alone (W[k,c] / (H·W) as the channel weight) equals autodiff, and on ONNX Runtime too', async () => {
+    const random = seededRandom(31);
+    const trunk = smallTrunk(tf, size, 16);
+    const head = {
+      weights: new Float32Array(16 * 3).map(() => random() - 0.5),
+      bias: Float32Array.of(0.2, -0.1, 0),
+      featureSize: 16,
+      classes: 3,
+    };
+    const input = new Float32Array(size * size * 3).map(() => random() * 2 - 1);
+    const expected = gradCam(tf, trunk, head, input, size, [0, 1, 2]);
+    const map = tf.tidy(() => (trunk.predict(tf.tensor4d(input, [1, size, size, 3])) as Tf.Tensor4D).dataSync().slice()) as Float32Array;
+    const closed = gradCamFromFeatureMap(map, 16, 16, head, [0, 1, 2]);
+    const onnx = await onnxGradCam(await onnxTrunkOfModel(loadOnnxRuntime()!, trunk, trunk.layers.at(-1)!.name), head, input, [0, 1, 2]);
+    for (const got of [closed, onnx]) {
+      got.scores.forEach((score, c) => expect(Math.abs(score - expected.scores[c]!)).toBeLessThan(1e-5));
+      got.maps.forEach((m, c) => {
+        expect(m).toMatchObject({ width: 16, height: 16 });
+        const a = normaliseMap(m).values;
+        const b = normaliseMap(expected.maps[c]!).values;
+        // A class whose map is all zero (every channel sum negative) has nothing to compare.
+        expect(b.some((v) => v > 0)).toBe(true);
+        a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(1e-5));
+      });
+    }
   });
 
   it('refuses a head whose feature size does not match the trunk', () => {

@@ -87,6 +87,11 @@ export async function createSession(runtime: OnnxRuntime, model: Uint8Array): Pr
   });
 }
 
+export interface OutputTensor {
+  data: Float32Array;
+  dims: number[];
+}
+
 /** Runs a batch of preprocessed NHWC images and returns the named outputs' data. */
 export async function runBatch(
   runtime: OnnxRuntime,
@@ -95,13 +100,12 @@ export async function runBatch(
   count: number,
   size: number,
   outputs: string[],
-): Promise<Record<string, Float32Array>> {
+): Promise<Record<string, OutputTensor>> {
   const tensor = new runtime.ort.Tensor('float32', input, [count, size, size, 3]);
   const result = await session.run({ input: tensor }, outputs);
-  const data: Record<string, Float32Array> = {};
+  const data: Record<string, OutputTensor> = {};
   for (const name of outputs) {
-    data[name] = result[name]!.data as Float32Array;
-    result[name]!.dispose();
+    data[name] = { data: result[name]!.data as Float32Array, dims: result[name]!.dims.map(Number) };
   }
   return data;
 }

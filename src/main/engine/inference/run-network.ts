@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type * as Tf from '@tensorflow/tfjs';
 import type { Progress } from '../../../shared/contract/define';
 import { AppError } from '../../../shared/contract/errors';
 import { loadBackbone } from '../models/architectures/load-backbone';
-import { extractFeatures, featureExtractor } from './features';
+import { bestFeatureExtractor, extractFeatures, onnxFeatureExtractor, type FeatureExtractor, type FeatureRuntime } from './features';
+import { inferenceStatus, loadOnnxRuntime } from './onnx-runtime';
+import { onnxGradCam, onnxTrunkOfFile, type OnnxTrunk } from './onnx-trunk';
 import { gradCam, type Head } from './gradcam';
 import { decodeResized, exampleAugmentation, normalise } from '../images/preprocess';
 import { backboneSpec, type BackboneSpec } from '../models/zoo';
@@ -18,28 +22,114 @@ export interface RunNetwork {
    * imported model records it. Global average pooling follows it.
    */
   featureLayer?: string;
+  /** An imported ONNX model (`mlw export --format onnx`): the whole network, run by ONNX Runtime; `weightsDir` is unused. */
+  onnxModel?: string;
 }
 
-/** The trunk of a run's backbone, loaded once per engine process and kept for the next call. */
-let loaded: { key: string; spec: BackboneSpec; trunk: Tf.LayersModel; weightsKey: string; model: Tf.LayersModel } | null = null;
+/** A run's network ready to run forward: features (for scores) and Grad-CAM, on the fastest runtime at hand. */
+interface LoadedNetwork {
+  key: string;
+  spec: BackboneSpec;
+  extractor: FeatureExtractor;
+  gradCam(input: Float32Array, classIndices: number[]): Promise<ImageGradCam>;
+  release(): void;
+}
 
-async function trunkOf(tf: typeof Tf, network: RunNetwork) {
-  const key = `${network.backbone}\0${network.weightsDir}\0${network.featureLayer ?? ''}`;
+/** The network of the last call, kept for the next (one engine process serves one run at a time). */
+let loaded: LoadedNetwork | null = null;
+
+async function networkOf(tf: typeof Tf, network: RunNetwork): Promise<LoadedNetwork> {
+  const key = [network.backbone, network.weightsDir, network.featureLayer ?? '', network.onnxModel ?? ''].join('\0');
   if (loaded?.key === key) return loaded;
-  loaded?.model.dispose();
+  loaded?.release();
   loaded = null;
   const base = backboneSpec(network.backbone);
   const spec = network.featureLayer === undefined ? base : { ...base, featureLayer: network.featureLayer };
-  const { model, weightsKey } = await loadBackbone(tf, spec, network.weightsDir);
-  const trunk = tf.model({ inputs: model.inputs, outputs: model.getLayer(spec.featureLayer).output as Tf.SymbolicTensor });
+  const next = network.onnxModel === undefined ? await fromBackbone(tf, network, spec, key) : await fromOnnxFile(network, spec, key);
+  if (network.head.featureSize !== next.extractor.spec.featureSize) {
+    next.release();
+    throw new AppError(
+      'INVALID_INPUT',
+      `The run's head takes ${network.head.featureSize} features but ${spec.title} gives ${spec.featureSize}.`,
+    );
+  }
+  loaded = next;
+  return next;
+}
+
+/** A backbone with its weights (Layers folder or .h5): exported to ONNX Runtime where it can be, else run on TensorFlow.js. */
+async function fromBackbone(tf: typeof Tf, network: RunNetwork, spec: BackboneSpec, key: string): Promise<LoadedNetwork> {
   if (network.head.featureSize !== spec.featureSize) {
     throw new AppError(
       'INVALID_INPUT',
       `The run's head takes ${network.head.featureSize} features but ${spec.title} gives ${spec.featureSize}.`,
     );
   }
-  loaded = { key, spec, trunk, weightsKey, model };
-  return loaded;
+  const { model, weightsKey } = await loadBackbone(tf, spec, network.weightsDir);
+  const extractor = await bestFeatureExtractor(tf, model, spec, weightsKey);
+  const onnx = extractor.onnx;
+  if (onnx !== undefined) {
+    model.dispose(); // ONNX Runtime holds its own copy of the weights
+    return {
+      key,
+      spec,
+      extractor,
+      gradCam: (input, classIndices) => onnxGradCam(onnx, network.head, input, classIndices),
+      release: () => void onnx.session.release(),
+    };
+  }
+  const trunk = tf.model({ inputs: model.inputs, outputs: model.getLayer(spec.featureLayer).output as Tf.SymbolicTensor });
+  return {
+    key,
+    spec,
+    extractor,
+    gradCam: async (input, classIndices) => gradCam(tf, trunk, network.head, input, spec.preprocessing.size, classIndices),
+    release: () => model.dispose(),
+  };
+}
+
+/** An imported ONNX model (our export): ONNX Runtime runs it, or nothing can. */
+async function fromOnnxFile(network: RunNetwork, spec: BackboneSpec, key: string): Promise<LoadedNetwork> {
+  const path = network.onnxModel!;
+  const runtime = loadOnnxRuntime();
+  if (runtime === null) {
+    throw new AppError(
+      'UNSUPPORTED',
+      `This run is the ONNX model ${path}, which only ONNX Runtime runs, and it did not load here: ${inferenceStatus().reason ?? ''}`,
+    );
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    throw new AppError('NOT_FOUND', `The run's model ${path} is gone; import it again or restore the file.`, { path });
+  }
+  let trunk: OnnxTrunk;
+  try {
+    trunk = await onnxTrunkOfFile(runtime, bytes);
+  } catch (error) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `${path} does not run as this run's network: ${error instanceof Error ? error.message : String(error)}.`,
+      { path },
+    );
+  }
+  if (trunk.size !== spec.preprocessing.size) {
+    void trunk.session.release();
+    throw new AppError(
+      'INVALID_INPUT',
+      `${path} takes ${trunk.size}-pixel images, but ${spec.title} is preprocessed at ${spec.preprocessing.size}.`,
+      { path },
+    );
+  }
+  const weightsKey = createHash('sha256').update(bytes).digest('hex');
+  return {
+    key,
+    spec: { ...spec, featureSize: trunk.featureSize },
+    extractor: onnxFeatureExtractor(trunk, { ...spec, featureSize: trunk.featureSize }, weightsKey),
+    gradCam: (input, classIndices) => onnxGradCam(trunk, network.head, input, classIndices),
+    release: () => void trunk.session.release(),
+  };
 }
 
 export interface ScoredImages {
@@ -48,6 +138,8 @@ export interface ScoredImages {
   /** Indices into the request's paths of the rows of `scores`. */
   kept: number[];
   skipped: { path: string; reason: string }[];
+  /** Which runtime computed the features. */
+  runtime: FeatureRuntime;
 }
 
 /**
@@ -60,9 +152,8 @@ export async function scoreImages(
   network: RunNetwork,
   request: { paths: string[]; cacheDir: string; signal?: AbortSignal; onProgress?: (progress: Progress) => void },
 ): Promise<ScoredImages> {
-  const { spec, model, weightsKey } = await trunkOf(tf, network);
-  const extractor = featureExtractor(tf, model, spec, weightsKey);
-  const { features, failed } = await extractFeatures(tf, extractor, {
+  const { extractor } = await networkOf(tf, network);
+  const { features, failed } = await extractFeatures(extractor, {
     paths: request.paths,
     augmentedViews: 0,
     augmentation: exampleAugmentation,
@@ -87,7 +178,7 @@ export async function scoreImages(
       .dataSync()
       .slice(),
   ) as Float32Array;
-  return { scores, kept, skipped: failed.map((f) => ({ path: f.path, reason: f.reason })) };
+  return { scores, kept, skipped: failed.map((f) => ({ path: f.path, reason: f.reason })), runtime: extractor.runtime };
 }
 
 export interface ImageGradCam {
@@ -97,9 +188,9 @@ export interface ImageGradCam {
 
 /** Grad-CAM of one image for some classes, with the run's own preprocessing. */
 export async function gradCamOfImage(tf: typeof Tf, network: RunNetwork, path: string, classIndices: number[]): Promise<ImageGradCam> {
-  const { spec, trunk } = await trunkOf(tf, network);
-  const size = spec.preprocessing.size;
+  const loadedNetwork = await networkOf(tf, network);
+  const { size, normalisation } = loadedNetwork.spec.preprocessing;
   const input = new Float32Array(size * size * 3);
-  normalise(await decodeResized(path, size), spec.preprocessing.normalisation, input);
-  return gradCam(tf, trunk, network.head, input, size, classIndices);
+  normalise(await decodeResized(path, size), normalisation, input);
+  return loadedNetwork.gradCam(input, classIndices);
 }

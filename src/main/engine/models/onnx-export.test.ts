@@ -4,13 +4,13 @@ import { readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadEngine } from '../backend';
-import { buildMobileNetV2 } from '../architectures/mobilenet-v2';
-import { buildResNet50 } from '../architectures/resnet50';
-import { loadBackbone } from '../architectures/load-backbone';
-import { decodeResized, normalise } from '../preprocess';
-import { seededRandom } from '../train-head';
-import { backboneSpec } from '../zoo';
+import { loadEngine } from '../process/backend';
+import { buildMobileNetV2 } from './architectures/mobilenet-v2';
+import { buildResNet50 } from './architectures/resnet50';
+import { loadBackbone } from './architectures/load-backbone';
+import { decodeResized, normalise } from '../images/preprocess';
+import { seededRandom } from '../training/seeded-random';
+import { backboneSpec } from './zoo';
 import { createSession, loadOnnxRuntime, runBatch, type OnnxRuntime } from '../inference/onnx-runtime';
 import { exportOnnx, OnnxUnsupportedError } from './onnx-export';
 
@@ -90,8 +90,8 @@ async function expectSameAsTfjs(model: Tf.LayersModel, end: string, size: number
   const expected = reference(model, end, input, count, size);
   // A network whose activations died would agree trivially.
   expect(maxAbs(expected.features)).toBeGreaterThan(0.05);
-  expect(maxAbsDifference(onnx.feature_map!, expected.map)).toBeLessThan(1e-4);
-  expect(maxAbsDifference(onnx.features!, expected.features)).toBeLessThan(1e-4);
+  expect(maxAbsDifference(onnx.feature_map!.data, expected.map)).toBeLessThan(1e-4);
+  expect(maxAbsDifference(onnx.features!.data, expected.features)).toBeLessThan(1e-4);
 }
 
 describe('exportOnnx: ONNX Runtime computes what TensorFlow.js computes', () => {
@@ -183,7 +183,7 @@ describe.skipIf(!hasShared)(`exportOnnx with the real MobileNet v1 0.75 and a he
     const onnx = await runBatch(runtime, session, input, files.length, size, ['features', 'scores']);
     await session.release();
     const expected = reference(model, spec.featureLayer, input, files.length, size);
-    expect(maxAbsDifference(onnx.features!, expected.features)).toBeLessThan(1e-4);
+    expect(maxAbsDifference(onnx.features!.data, expected.features)).toBeLessThan(1e-4);
     const scores = tf.tidy(() =>
       tf
         .sigmoid(
@@ -195,7 +195,7 @@ describe.skipIf(!hasShared)(`exportOnnx with the real MobileNet v1 0.75 and a he
         .dataSync()
         .slice(),
     ) as Float32Array;
-    expect(maxAbsDifference(onnx.scores!, scores)).toBeLessThan(1e-4);
+    expect(maxAbsDifference(onnx.scores!.data, scores)).toBeLessThan(1e-4);
     expect(new TextDecoder().decode(bytes)).toContain('["a","b","c"]');
     model.dispose();
   }, 120_000);

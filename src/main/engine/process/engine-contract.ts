@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { method } from '../../../shared/contract/define';
 import { engineStatus, trainingSettings } from '../../../shared/contract/training';
-import { exportManifest } from '../../../shared/contract/reports';
+import { exportFormats, exportManifest } from '../../../shared/contract/reports';
 
 const float32 = z.custom<Float32Array>((value) => value instanceof Float32Array, 'Expected a Float32Array');
 const labelledImages = z.object({ paths: z.array(z.string()), labels: float32 });
@@ -29,6 +29,8 @@ const runNetwork = z.object({
   head: z.object({ weights: float32, bias: float32, featureSize: z.number().int(), classes: z.number().int().min(1) }),
   /** Where the trunk ends when not at the backbone's own feature layer (an imported model). */
   featureLayer: z.string().optional(),
+  /** An imported ONNX model: the whole network, run by ONNX Runtime. */
+  onnxModel: z.string().optional(),
 });
 
 /** The messages between the app and its engine process (TensorFlow.js runs there, never in the app). */
@@ -91,13 +93,14 @@ export const engineContract = {
     }),
     exportModel: method({
       summary:
-        "A run's whole network (trunk, pooling, dense sigmoid head) saved as a TensorFlow.js Layers folder with labels.json and a README.",
+        "A run's whole network (trunk, pooling, dense sigmoid head) saved as a TensorFlow.js Layers folder with labels.json and a README, or as one ONNX model with README.txt.",
       input: z.object({
         network: runNetwork,
         classes: z.array(z.string()).min(1),
         threshold: z.number(),
         source: exportManifest.shape.source,
         outDir: z.string(),
+        format: z.enum(exportFormats).default('tfjs'),
       }),
       output: z.object({ outDir: z.string(), files: z.array(z.string()), bytes: z.number().int(), layers: z.number().int() }),
     }),

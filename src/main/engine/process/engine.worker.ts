@@ -15,6 +15,8 @@ import { saveLayersFolder } from '../models/layers-folder';
 import { DecodePool } from '../images/decode-pool';
 import { exampleAugmentation, useDecodePool } from '../images/preprocess';
 import { exportModel } from '../models/export-model';
+import { exportOnnxModel } from '../models/onnx-model-file';
+import { inferenceStatus } from '../inference/onnx-runtime';
 import { gradCamOfImage, scoreImages } from '../inference/run-network';
 import { trainFinetune, type FinetuneCheckpoint } from '../training/train-finetune';
 import type { IterationReport } from '../training/types';
@@ -56,7 +58,7 @@ function parentProtocol(): Protocol {
 
 serveContract(parentProtocol(), engineContract, {
   engine: {
-    status: async () => (await loadEngine()).status,
+    status: async () => ({ ...(await loadEngine()).status, inference: inferenceStatus() }),
     trainFrozen: async ({ checkpointPath, resume, ...input }, context) =>
       trainFrozen({
         ...input,
@@ -99,16 +101,21 @@ serveContract(parentProtocol(), engineContract, {
     },
     score: async ({ network, paths, cacheDir }, context) => {
       const { tf, status } = await loadEngine();
-      const result = await scoreImages(tf, network, { paths, cacheDir, signal: context.signal, onProgress: context.progress });
-      return { ...result, backend: status.backend };
+      const { runtime, ...result } = await scoreImages(tf, network, {
+        paths,
+        cacheDir,
+        signal: context.signal,
+        onProgress: context.progress,
+      });
+      return { ...result, backend: runtime === 'onnxruntime' ? 'onnxruntime' : status.backend };
     },
     gradCam: async ({ network, path, classIndices }) => {
       const { tf } = await loadEngine();
       return gradCamOfImage(tf, network, path, classIndices);
     },
-    exportModel: async (input) => {
+    exportModel: async ({ format, ...input }) => {
       const { tf } = await loadEngine();
-      return exportModel(tf, input);
+      return format === 'onnx' ? exportOnnxModel(tf, input) : exportModel(tf, input);
     },
   },
 });

@@ -1,7 +1,7 @@
 import type { Progress } from '../../../shared/contract/define';
 import { exampleAugmentation, type Augmentation } from '../images/preprocess';
-import { loadEngine, type EngineStatus } from '../process/backend';
-import { extractFeatures, featureExtractor } from '../inference/features';
+import { loadEngine } from '../process/backend';
+import { bestFeatureExtractor, extractFeatures } from '../inference/features';
 import { loadBackbone } from '../models/architectures/load-backbone';
 import { AppError } from '../../../shared/contract/errors';
 import { trainHead, type HeadCheckpoint, type HeadResult } from './train-head';
@@ -32,7 +32,8 @@ export interface FrozenRunRequest {
 }
 
 export interface FrozenRunResult extends HeadResult {
-  backend: EngineStatus['backend'];
+  /** The backend the head trained on, and where the features came from when not from it. */
+  backend: string;
   skipped: { path: string; reason: string }[];
   /** Indices (into the request's val images) of the rows of valScores. */
   valKept: number[];
@@ -49,7 +50,7 @@ export async function trainFrozen(request: FrozenRunRequest): Promise<FrozenRunR
   const spec = backboneSpec(request.backbone);
   // A Layers folder or a Keras .h5 file; the key is the weights' SHA-256, as the feature cache was keyed before.
   const { model, weightsKey } = await loadBackbone(tf, spec, request.weightsDir);
-  const extractor = featureExtractor(tf, model, spec, weightsKey);
+  const extractor = await bestFeatureExtractor(tf, model, spec, weightsKey);
   const started = performance.now();
   const common = {
     augmentation: request.augmentation ?? exampleAugmentation,
@@ -58,13 +59,13 @@ export async function trainFrozen(request: FrozenRunRequest): Promise<FrozenRunR
     ...(request.signal ? { signal: request.signal } : {}),
   };
   const report = (phase: string) => (p: Progress) => request.onProgress?.({ ...p, phase });
-  const train = await extractFeatures(tf, extractor, {
+  const train = await extractFeatures(extractor, {
     ...common,
     paths: request.train.paths,
     augmentedViews: request.augmentedViews,
     onProgress: report('Computing features of the training images'),
   });
-  const val = await extractFeatures(tf, extractor, {
+  const val = await extractFeatures(extractor, {
     ...common,
     paths: request.val.paths,
     augmentedViews: 0,
@@ -111,7 +112,8 @@ export async function trainFrozen(request: FrozenRunRequest): Promise<FrozenRunR
   );
   return {
     ...result,
-    backend: status.backend,
+    // The head trains on the backend; the features may come from ONNX Runtime.
+    backend: extractor.runtime === 'onnxruntime' ? `${status.backend}, features on onnxruntime` : status.backend,
     skipped: [...train.failed, ...val.failed].map(({ path, reason }) => ({ path, reason })),
     valKept,
     trainKept: trainKept.length,

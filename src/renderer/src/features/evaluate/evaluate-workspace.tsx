@@ -12,6 +12,7 @@ import { useRequest } from '../../rpc/use-request';
 import { ClassTable } from './class-table';
 import { ConfusionGrid } from './confusion-grid';
 import { ErrorGalleries } from './error-galleries';
+import { ExportModelButton } from './export-model-button';
 import { ExportReportButton } from './export-report-button';
 import { PrCurves } from './pr-curves';
 import { RunPicker } from './run-picker';
@@ -101,6 +102,7 @@ function Evaluation({ scores }: { scores: RunScores }): ReactNode {
         validation={scores.source.validation}
       />
       <ExportReportButton runId={scores.runId} threshold={threshold} />
+      <ExportModelButton runId={scores.runId} threshold={threshold} />
       <SweepPlots fine={model.fineSweep} example={model.exampleSweep} threshold={deferred.threshold} tuned={deferred.tuned} />
       <ConfusionGrid perClass={deferred.metrics.perClass} />
       <ClassTable perClass={deferred.metrics.perClass} />

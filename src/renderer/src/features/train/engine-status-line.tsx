@@ -25,9 +25,18 @@ export function EngineStatusLine(): ReactNode {
   return (
     <Tooltip title={s.candidates.map((c) => `${c.name}: ${c.reason ?? 'in use'}`).join('\n')}>
       <Alert severity={native ? 'success' : 'info'} data-testid="engine-status" data-backend={s.backend}>
-        Engine: <strong>{names[s.backend] ?? s.backend}</strong>, {s.threads} thread{s.threads === 1 ? '' : 's'}.
+        <span data-testid="inference-status" data-runtime={s.inference.runtime}>
+          Inference:{' '}
+          <strong>
+            {s.inference.runtime === 'onnxruntime'
+              ? `ONNX Runtime (${s.inference.executionProviders.join(', ')}, ${s.inference.threads} thread${s.inference.threads === 1 ? '' : 's'})`
+              : 'TensorFlow.js'}
+          </strong>
+          {s.inference.reason !== null && ` (${s.inference.reason})`}.
+        </span>{' '}
+        Training: <strong>{names[s.backend] ?? s.backend}</strong>, {s.threads} thread{s.threads === 1 ? '' : 's'}.
         {better.length > 0 && ` Not in use: ${better.map((c) => c.reason).join(' ')}`}
-        {!native && ' The frozen-backbone mode suits this backend.'}
+        {!native && ' The frozen-backbone mode suits this backend: features run on the inference runtime, only the new layer trains here.'}
       </Alert>
     </Tooltip>
   );

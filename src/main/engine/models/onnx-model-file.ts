@@ -1,0 +1,175 @@
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type * as Tf from '@tensorflow/tfjs';
+import type * as OnnxProto from 'onnx-proto';
+import { AppError } from '../../../shared/contract/errors';
+import type { ExportManifest } from '../../../shared/contract/reports';
+import { loadBackbone } from './architectures/load-backbone';
+import { checkExportTarget, exportManifestFile, type ExportOutcome, type ExportRequest } from './export-model';
+import { backboneSpec } from './zoo';
+import { exportOnnx } from './onnx-export';
+
+const { onnx } = createRequire(import.meta.url)('onnx-proto') as typeof OnnxProto;
+
+/** The file name of a run's network in an ONNX export. */
+export const onnxModelFile = 'model.onnx';
+
+/** What `metadata_props` of an exported model say, by key (all strings, as ONNX stores them). */
+export function onnxMetadata(m: ExportManifest): Record<string, string> {
+  return {
+    'mlw.format': 'mlw-onnx/1',
+    'mlw.backbone': m.backbone,
+    classes: JSON.stringify(m.classes),
+    threshold: String(m.threshold),
+    input_size: String(m.inputSize),
+    input_layout: 'NHWC float32 [batch, size, size, 3]',
+    channel_order: m.normalisation === 'mobilenet' ? 'RGB' : 'BGR',
+    scaling: m.normalisation === 'mobilenet' ? 'x / 127.5 - 1' : 'x - [103.939, 116.779, 123.68] (BGR means, no scaling)',
+    resize: 'stretched to the square (no crop, no padding), libvips',
+    'mlw.source': JSON.stringify({ ...m.source, dataset: undefined }),
+  };
+}
+
+/**
+ * Writes a run's whole network (trunk, pooling, head and sigmoid) as one ONNX model, with the class
+ * names, threshold and preprocessing in its `metadata_props`, plus labels.json, README.txt and the
+ * manifest `mlw import-model` reads. The folder is replaced whole, through a staging folder.
+ */
+export async function exportOnnxModel(tf: typeof Tf, request: ExportRequest): Promise<ExportOutcome> {
+  const outDir = resolve(request.outDir);
+  await checkExportTarget(outDir);
+  const spec = backboneSpec(request.network.backbone);
+  const { head } = request.network;
+  if (request.classes.length !== head.classes) {
+    throw new AppError('INVALID_INPUT', `The run names ${request.classes.length} classes but its head scores ${head.classes}.`);
+  }
+  const featureLayer = request.network.featureLayer ?? spec.featureLayer;
+  const manifest: ExportManifest = {
+    format: 'mlw-onnx',
+    version: 1,
+    backbone: spec.id,
+    featureLayer,
+    featureSize: head.featureSize,
+    poolLayer: 'features',
+    headLayer: 'scores',
+    classes: request.classes,
+    inputSize: spec.preprocessing.size,
+    normalisation: spec.preprocessing.normalisation,
+    threshold: request.threshold,
+    source: request.source,
+  };
+  let bytes: Uint8Array;
+  let layers: number;
+  if (request.network.onnxModel !== undefined) {
+    throw new AppError('UNSUPPORTED', 'This run was imported from an ONNX model; its model.onnx is already the export.');
+  }
+  const { model } = await loadBackbone(tf, { ...spec, featureLayer }, request.network.weightsDir);
+  try {
+    bytes = exportOnnx(model, { trunkEnd: featureLayer, head, featureMap: true, metadata: onnxMetadata(manifest) });
+    layers = model.layers.length + 2;
+  } finally {
+    model.dispose();
+  }
+  const staging = `${outDir}.partial`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  const texts: Record<string, string> = {
+    'labels.json': `${JSON.stringify(request.classes, null, 2)}\n`,
+    'README.txt': onnxReadme(manifest),
+    [exportManifestFile]: `${JSON.stringify(manifest, null, 2)}\n`,
+  };
+  await writeFile(join(staging, onnxModelFile), bytes);
+  for (const [name, text] of Object.entries(texts)) await writeFile(join(staging, name), text);
+  if (existsSync(outDir)) await rm(outDir, { recursive: true, force: true });
+  await rename(staging, outDir);
+  const files = [onnxModelFile, ...Object.keys(texts)];
+  let total = 0;
+  for (const name of files) total += (await stat(join(outDir, name))).size;
+  return { outDir, files, bytes: total, layers };
+}
+
+/** How to feed the exported ONNX model, with a short Python example. */
+export function onnxReadme(m: ExportManifest): string {
+  const size = m.inputSize;
+  const preprocess =
+    m.normalisation === 'mobilenet'
+      ? 'x = x / 127.5 - 1                                   # RGB, every value in [-1, 1]'
+      : 'x = x[..., ::-1] - np.array([103.939, 116.779, 123.68], np.float32)  # BGR, ImageNet means, no scaling';
+  return [
+    `${m.source.name}: a multilabel classifier of ${m.classes.length} classes`,
+    `Exported by Multilabel Workbench from run ${m.source.runId} (${m.source.mode}, backbone ${m.backbone}) on ${m.source.exportedAt}.`,
+    '',
+    `model.onnx (ONNX opset 13) is the whole network: the backbone trunk (to ${m.featureLayer}), global average pooling,`,
+    'the dense head and a sigmoid. Its metadata_props repeat the facts below (classes, threshold, input size, scaling).',
+    '',
+    `Input  "input":  float32 [batch, ${size}, ${size}, 3], NHWC. Each image upright by its EXIF orientation, in sRGB,`,
+    `                 resized to ${size}x${size} by stretching it to the square (no crop), then ${m.normalisation === 'mobilenet' ? 'x / 127.5 - 1 (RGB)' : 'BGR minus the ImageNet means'}.`,
+    `Output "scores": float32 [batch, ${m.classes.length}], one sigmoid score per class, in the order of labels.json.`,
+    `       also "logits" (before the sigmoid), "features" [batch, ${m.featureSize}] and "feature_map" (for Grad-CAM).`,
+    `A class is predicted when its score is at least ${m.threshold} (the threshold chosen at export).`,
+    '',
+    'Example (Python, pip install onnxruntime pillow numpy):',
+    '',
+    '    import json, numpy as np, onnxruntime as ort',
+    '    from PIL import Image, ImageOps',
+    "    session = ort.InferenceSession('model.onnx')",
+    "    labels = json.load(open('labels.json'))",
+    `    image = ImageOps.exif_transpose(Image.open('photo.jpg')).convert('RGB').resize((${size}, ${size}), Image.BILINEAR)`,
+    '    x = np.asarray(image, np.float32)[None]',
+    `    ${preprocess}`,
+    "    scores = session.run(['scores'], {'input': x})[0][0]",
+    `    print([name for name, s in zip(labels, scores) if s >= ${m.threshold}])`,
+    '',
+    "Pillow's resizing is close to, but not exactly, the app's (libvips), so scores differ a little from the app's.",
+    '',
+  ].join('\n');
+}
+
+/** What an exported ONNX model holds that a run needs: its metadata and the head's weights. */
+export interface OnnxModelFacts {
+  metadata: Record<string, string>;
+  head: { weights: Float32Array; bias: Float32Array; featureSize: number; classes: number };
+  outputs: string[];
+}
+
+/** Reads an ONNX model's metadata and its head (`head_W`, `head_B`), refusing a model that lacks them. */
+export function readOnnxModelFacts(bytes: Uint8Array, path: string): OnnxModelFacts {
+  let model: OnnxProto.onnx.ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `${path} is not a readable ONNX model (${error instanceof Error ? error.message : String(error)}).`,
+      {
+        path,
+      },
+    );
+  }
+  const metadata = Object.fromEntries(model.metadataProps.map((p) => [p.key ?? '', p.value ?? '']));
+  const initializer = (name: string) => (model.graph?.initializer ?? []).find((t) => t.name === name);
+  const weights = initializer('head_W');
+  const bias = initializer('head_B');
+  const outputs = (model.graph?.output ?? []).map((o) => o.name ?? '');
+  if (
+    weights === undefined ||
+    bias === undefined ||
+    weights.dims?.length !== 2 ||
+    !['features', 'feature_map', 'scores'].every((o) => outputs.includes(o))
+  ) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `${path} is not a model "mlw export --format onnx" wrote: it lacks the head (head_W, head_B) or the outputs features, feature_map and scores.`,
+      { path },
+    );
+  }
+  const floats = (t: OnnxProto.onnx.ITensorProto): Float32Array => {
+    const raw = t.rawData;
+    if (raw && raw.length > 0) return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    return Float32Array.from(t.floatData ?? []);
+  };
+  const [featureSize, classes] = weights.dims!.map(Number) as [number, number];
+  return { metadata, head: { weights: floats(weights), bias: floats(bias), featureSize, classes }, outputs };
+}
