@@ -21,7 +21,7 @@ import { onnxGradCam, onnxTrunkOfModel, type OnnxTrunk } from '../src/main/engin
 import { buildMobileNetV2 } from '../src/main/engine/models/architectures/mobilenet-v2';
 import { buildResNet50 } from '../src/main/engine/models/architectures/resnet50';
 import { exportOnnx } from '../src/main/engine/models/onnx-export';
-import { DecodePool } from '../src/main/engine/images/decode-pool';
+import { DecodePool, defaultDecodeThreads } from '../src/main/engine/images/decode-pool';
 import { decodeResized, exampleAugmentation, normalise, useDecodePool } from '../src/main/engine/images/preprocess';
 import { backboneSpec, type BackboneSpec } from '../src/main/engine/models/zoo';
 
@@ -201,7 +201,7 @@ async function pipelineRows(
     linkSync(source, path);
     return path;
   });
-  const pool = new DecodePool();
+  const pool = new DecodePool(defaultDecodeThreads(true));
   useDecodePool(pool);
   const rows: InferenceRow[] = [];
   try {

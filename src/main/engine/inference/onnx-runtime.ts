@@ -25,14 +25,27 @@ export interface OnnxRuntime {
 let loaded: OnnxRuntime | { error: string } | undefined;
 
 /**
- * Threads for one forward pass: every core. Decoding (the worker pool) runs beside it, but it needs
- * a small share of a core per batch next to the network's (bench/README.md, "Threads"), and ONNX
- * Runtime's threads yield while the pool works. `MLW_ORT_THREADS` sets another number.
+ * Threads for one forward pass: every core. The decode pool has every core too: ONNX Runtime's
+ * threads sleep (no spinning) while the pool decodes the next batch, and the pool's wait while they
+ * compute (bench/README.md, "The pipeline"; one thread fewer for either was slower on 2 cores).
+ * `MLW_ORT_THREADS` sets another number.
  */
 export function inferenceThreads(): number {
   const forced = Number(process.env.MLW_ORT_THREADS);
   if (Number.isInteger(forced) && forced > 0) return forced;
   return Math.max(1, availableParallelism());
+}
+
+/**
+ * The execution providers to ask for, best first: `MLW_ORT_PROVIDERS` (such as `cuda,cpu` once the
+ * CUDA 12 provider is installed; docs/inference.md), else the CPU provider the package ships.
+ */
+export function executionProviders(): string[] {
+  const listed = (process.env.MLW_ORT_PROVIDERS ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  return listed.length > 0 ? listed : ['cpu'];
 }
 
 /**
@@ -53,7 +66,7 @@ function tryLoad(): OnnxRuntime | { error: string } {
       status: {
         runtime: 'onnxruntime',
         version: ort.env.versions.node ?? null,
-        executionProviders: ['cpu'],
+        executionProviders: executionProviders(),
         threads: inferenceThreads(),
         reason: null,
       },
@@ -84,6 +97,8 @@ export async function createSession(runtime: OnnxRuntime, model: Uint8Array): Pr
     intraOpNumThreads: runtime.status.threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // Threads sleep between batches instead of spinning, so the decode pool has the cores meanwhile.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
 }
 

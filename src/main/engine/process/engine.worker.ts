@@ -12,7 +12,7 @@ import type { Progress } from '../../../shared/contract/define';
 import { AppError } from '../../../shared/contract/errors';
 import { loadBackbone } from '../models/architectures/load-backbone';
 import { saveLayersFolder } from '../models/layers-folder';
-import { DecodePool } from '../images/decode-pool';
+import { DecodePool, defaultDecodeThreads } from '../images/decode-pool';
 import { exampleAugmentation, useDecodePool } from '../images/preprocess';
 import { exportModel } from '../models/export-model';
 import { exportOnnxModel } from '../models/onnx-model-file';
@@ -28,7 +28,7 @@ console.info = console.error;
 console.warn = console.error;
 
 // Images are decoded on worker threads, on the cores TensorFlow.js leaves free (started on first use).
-useDecodePool(new DecodePool());
+useDecodePool(new DecodePool(defaultDecodeThreads(inferenceStatus().runtime === 'onnxruntime')));
 
 interface ParentPort {
   postMessage(message: unknown): void;
