@@ -34,6 +34,21 @@ export interface InferenceRow {
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const python = '/usr/bin/python3';
+
+/**
+ * MobileNet v1 written out in PyTorch as Keras builds it (ReLU6, batch norm, 13 depthwise-separable
+ * blocks): `conv_bn` and `mobilenet_v1(alpha)`, for both PyTorch references of the bench.
+ */
+export const torchMobilenetV1 = `def conv_bn(cin, cout, kernel, stride, groups=1):
+    return [nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False), nn.BatchNorm2d(cout), nn.ReLU6(inplace=True)]
+def mobilenet_v1(alpha):
+    blocks = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+    width = int(32 * alpha)
+    layers = conv_bn(3, width, 3, 2)
+    for channels, stride in blocks:
+        layers += conv_bn(width, width, 3, stride, groups=width) + conv_bn(width, int(channels * alpha), 1, 1)
+        width = int(channels * alpha)
+    return nn.Sequential(*layers)`;
 const batches = [16, 32] as const;
 /** The example's workload: 30,492 training images with two augmented views, and the val2017 images of its 12 classes. */
 const exampleTrain = 30_492;
@@ -60,16 +75,7 @@ import json, sys, time
 import torch, torchvision
 from torch import nn
 torch.set_num_threads(int(sys.argv[1]))
-def conv_bn(cin, cout, kernel, stride, groups=1):
-    return [nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False), nn.BatchNorm2d(cout), nn.ReLU6(inplace=True)]
-def mobilenet_v1(alpha):
-    blocks = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
-    width = int(32 * alpha)
-    layers = conv_bn(3, width, 3, 2)
-    for channels, stride in blocks:
-        layers += conv_bn(width, width, 3, stride, groups=width) + conv_bn(width, int(channels * alpha), 1, 1)
-        width = int(channels * alpha)
-    return nn.Sequential(*layers)
+${torchMobilenetV1}
 trunks = {
     'mobilenet_v1': mobilenet_v1(0.75),
     'mobilenet_v2': torchvision.models.mobilenet_v2(weights=None).features,

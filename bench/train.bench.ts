@@ -34,7 +34,7 @@ import { featureExtractor } from '../src/main/engine/inference/features';
 import { loadLayersFolder } from '../src/main/engine/models/layers-folder';
 import { DecodePool } from '../src/main/engine/images/decode-pool';
 import { measureQuickDecoding, quickDecodingMinRatio } from './decoding-quick';
-import { inferenceRows } from './inference-rows';
+import { inferenceRows, torchMobilenetV1 } from './inference-rows';
 import { decodeResized, normalise, useDecodePool } from '../src/main/engine/images/preprocess';
 import { frozenTraining, trainHead } from '../src/main/engine/training/train-head';
 import { backbones, backboneSpec, type BackboneSpec } from '../src/main/engine/models/zoo';
@@ -423,17 +423,7 @@ from torch import nn
 threads, feature_batch, mobilenet_step, resnet_step = (int(a) for a in sys.argv[1:5])
 torch.set_num_threads(threads)
 
-def conv_bn(cin, cout, kernel, stride, groups=1):
-    return [nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False), nn.BatchNorm2d(cout), nn.ReLU6(inplace=True)]
-
-def mobilenet_v1(alpha):
-    blocks = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
-    width = int(32 * alpha)
-    layers = conv_bn(3, width, 3, 2)
-    for channels, stride in blocks:
-        layers += conv_bn(width, width, 3, stride, groups=width) + conv_bn(width, int(channels * alpha), 1, 1)
-        width = int(channels * alpha)
-    return nn.Sequential(*layers)
+${torchMobilenetV1}
 
 class Bottleneck(nn.Module):
     def __init__(self, cin, width, stride):

@@ -199,6 +199,21 @@ test('judges a run as mlw evaluate and mlw metrics do, follows the slider, tunes
   await page.screenshot({ path: join(screenshots, 'evaluate-workspace-dialog.png') });
   await dialog.getByTestId('score-dialog-close').click();
   await expect(dialog).toBeHidden();
+
+  // The run's whole network as one ONNX model (a fixture run has no network: the service says so).
+  const exportDir = join(scratch, 'exported-onnx');
+  await page.getByTestId('export-model-format-onnx').check();
+  await page.getByTestId('export-model-path').fill(exportDir);
+  await page.getByTestId('export-model').click();
+  if (useRealRun) {
+    await expect(page.getByTestId('export-model-done')).toContainText('model.onnx', { timeout: 60_000 });
+    expect(readFileSync(join(exportDir, 'model.onnx')).length).toBeGreaterThan(1_000_000);
+    expect(readFileSync(join(exportDir, 'README.txt'), 'utf8')).toContain("session.run(['scores']");
+  } else {
+    await expect(page.getByTestId('export-model-error')).toContainText('has no trained network');
+  }
+  await page.getByTestId('export-model-done').or(page.getByTestId('export-model-error')).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(screenshots, 'evaluate-export-model.png') });
   console.log(`Evaluate workspace end-to-end test took ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 });
 
