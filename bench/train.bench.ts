@@ -16,10 +16,11 @@
  * - PyTorch on the CPU (Debian's python3-torch, and python3-torchvision for its ResNet-50) as the
  *   reference for the network rows, with the same batches, in the same run.
  *
- *   npx tsx bench/train.bench.ts [--json] [--decoding] [--quick]
+ *   npx tsx bench/train.bench.ts [--json] [--decoding] [--quick] [--inference]
  *
  * `--decoding` stops after the decoding rows (a minute instead of several). `--quick` runs only the
  * quick guard's row instead (decoding-quick.ts): ours against sharp's plain resize, in seconds.
+ * `--inference` runs only the inference rows (about two minutes).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -46,6 +47,7 @@ const python = '/usr/bin/python3';
 const json = process.argv.includes('--json');
 const decodingOnly = process.argv.includes('--decoding');
 const quickOnly = process.argv.includes('--quick');
+const inferenceOnly = process.argv.includes('--inference');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 interface Row {
@@ -80,6 +82,18 @@ async function main(): Promise<void> {
     });
     printTable(rows, 'Quick decoding guard, 1 core', threads);
     if (f.ratio < quickDecodingMinRatio) process.exitCode = 1;
+    return;
+  }
+
+  if (inferenceOnly) {
+    const { tf } = await loadEngine();
+    const model = await loadLayersFolder(tf, modelDir);
+    const inference = await inferenceRows(tf, model, images);
+    printTable(
+      inference.rows,
+      `Inference, ${threads} cores${inference.torch ? `; PyTorch ${inference.torch} with ${threads} threads` : ''}`,
+      threads,
+    );
     return;
   }
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../shared/contract/errors';
@@ -233,5 +234,28 @@ describe('startEngine with the default spawner', () => {
     sessions.push(session);
     const status = await session.api.engine.status({});
     expect(status.backend).toBe('wasm');
+    // Forward passes run on ONNX Runtime, on every core.
+    expect(status.inference).toMatchObject({
+      runtime: 'onnxruntime',
+      executionProviders: ['cpu'],
+      threads: availableParallelism(),
+      reason: null,
+    });
+    expect(status.inference.version).toMatch(/^1\.\d+\.\d+$/);
+  });
+
+  it('reports TensorFlow.js for inference, and why, when ONNX Runtime is not to be used', async () => {
+    const previous = process.env.MLW_RUNTIME;
+    process.env.MLW_RUNTIME = 'tfjs';
+    let session: EngineSession;
+    try {
+      session = startEngine();
+    } finally {
+      if (previous === undefined) delete process.env.MLW_RUNTIME;
+      else process.env.MLW_RUNTIME = previous;
+    }
+    sessions.push(session);
+    const status = await session.api.engine.status({});
+    expect(status.inference).toMatchObject({ runtime: 'tfjs', executionProviders: [], reason: 'MLW_RUNTIME=tfjs asks for TensorFlow.js.' });
   });
 });
