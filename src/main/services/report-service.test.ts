@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { loadEngine } from '../engine/process/backend';
 import { readLayersFolder } from '../engine/models/layers-folder';
 import { decodeResized, normalise } from '../engine/images/preprocess';
 import { readOnnxModelFacts } from '../engine/models/onnx-model-file';
+import { exportOnnx } from '../engine/models/onnx-export';
 import { formatFigure } from '../reports/html';
 import { createServices, type Services } from './index';
 import { reportPaths } from './report-service';
@@ -366,9 +367,43 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     }
     // An ONNX file that is not our export is refused with a sentence, and nothing is recorded.
     const before = (await services.handlers.training.runs({}, context())).length;
+    const foldersBefore = readdirSync(join(dir, 'data', 'runs')).length;
     const foreign = join(dir, 'foreign.onnx');
     await import('node:fs/promises').then((fs) => fs.writeFile(foreign, Buffer.from('not a protobuf at all, just text')));
     await expect(services.handlers.reports.importModel({ dir: foreign }, context())).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    // A real ONNX model without our head: refused before anything is written.
+    const image = tf.input({ shape: [224, 224, 3] });
+    const conv = tf.layers.conv2d({ filters: 4, kernelSize: 3, name: 'end' }).apply(image) as Tf.SymbolicTensor;
+    const trunkOnly = tf.model({ inputs: image, outputs: conv });
+    await import('node:fs/promises').then((fs) => fs.writeFile(foreign, exportOnnx(trunkOnly, { trunkEnd: 'end', featureMap: true })));
+    trunkOnly.dispose();
+    await expect(services.handlers.reports.importModel({ dir: foreign }, context())).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('is not a model "mlw export --format onnx" wrote: it lacks the outputs'),
+    });
+    // The manifest of an ONNX export without its model.
+    const orphan = join(dir, 'orphan');
+    await import('node:fs/promises').then(async (fs) => {
+      await fs.mkdir(orphan);
+      await fs.copyFile(join(outDir, 'mlw-export.json'), join(orphan, 'mlw-export.json'));
+    });
+    await expect(services.handlers.reports.importModel({ dir: orphan }, context())).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('no model.onnx'),
+    });
     expect((await services.handlers.training.runs({}, context())).length).toBe(before);
+    expect(readdirSync(join(dir, 'data', 'runs'))).toHaveLength(foldersBefore);
+    // An imported ONNX run is its own export.
+    const importedRun = (await services.handlers.training.runs({}, context())).find(
+      (r) => r.mode === 'imported' && r.name.includes('(imported)'),
+    )!;
+    for (const format of ['onnx', 'tfjs'] as const) {
+      await expect(
+        services.handlers.reports.exportModel(
+          { runId: importedRun.runId, format, outDir: join(dir, `again-${format}`), threshold: 0.5 },
+          context(),
+        ),
+      ).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    }
   }, 300_000);
 });

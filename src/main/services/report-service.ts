@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
@@ -173,6 +173,15 @@ export class ReportService implements ReportsHandlers {
     const run = requireRun(this.options.db, request.runId);
     const row = this.row(request.runId);
     const network = await readRunNetwork(run);
+    if (network.onnxModel !== undefined) {
+      throw new AppError(
+        'UNSUPPORTED',
+        request.format === 'onnx'
+          ? `Run ${request.runId} is the ONNX model ${network.onnxModel}, which already is its export: copy that file (and labels.json and README.txt beside it).`
+          : `Run ${request.runId} is the ONNX model ${network.onnxModel}; it has no TensorFlow.js form to export. Export the run it came from with --format tfjs.`,
+        { path: network.onnxModel },
+      );
+    }
     const outDir = resolve(request.outDir);
     await checkExportTarget(outDir);
     context.progress({ phase: 'Building the whole network', done: 0, total: 1, unit: 'items' });
@@ -224,6 +233,15 @@ export class ReportService implements ReportsHandlers {
       throw new AppError('INVALID_INPUT', `${manifestPath} is damaged or of another version; export the run again.`, {
         path: manifestPath,
       });
+    }
+    if (manifest.format === 'mlw-onnx') {
+      throw new AppError(
+        'NOT_FOUND',
+        `${folder} holds the manifest of an ONNX export but no ${onnxModelFile}; copy the model back or export the run again.`,
+        {
+          path: folder,
+        },
+      );
     }
     const spec = backbones[manifest.backbone];
     if (spec === undefined) {
@@ -316,6 +334,13 @@ export class ReportService implements ReportsHandlers {
         `The model's backbone "${manifest.backbone}" is not one this app knows (${Object.keys(backbones).join(', ')}).`,
       );
     }
+    if (facts.inputSize !== spec.preprocessing.size || facts.head.featureSize !== spec.featureSize) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `${modelPath} takes ${facts.inputSize}-pixel images and gives ${facts.head.featureSize} features, but ${spec.title} takes ${spec.preprocessing.size} and gives ${spec.featureSize}; it is not this backbone's export.`,
+        { path: modelPath },
+      );
+    }
     if (facts.head.classes !== manifest.classes.length) {
       throw new AppError(
         'INVALID_INPUT',
@@ -328,19 +353,24 @@ export class ReportService implements ReportsHandlers {
     const runId = newRunId();
     const runDir = join(this.options.dataDir, 'runs', runId);
     await mkdir(runDir, { recursive: true });
-    await writeFileAtomic(
-      join(runDir, 'head.json'),
-      JSON.stringify({
-        backbone: manifest.backbone,
-        weightsDir: modelPath,
-        onnxModel: modelPath,
-        classes: manifest.classes,
-        featureSize: facts.head.featureSize,
-        weights: [...facts.head.weights],
-        bias: [...facts.head.bias],
-      }),
-    );
-    return this.recordImported(runId, runDir, name, manifest, modelPath);
+    try {
+      await writeFileAtomic(
+        join(runDir, 'head.json'),
+        JSON.stringify({
+          backbone: manifest.backbone,
+          weightsDir: modelPath,
+          onnxModel: modelPath,
+          classes: manifest.classes,
+          featureSize: facts.head.featureSize,
+          weights: [...facts.head.weights],
+          bias: [...facts.head.bias],
+        }),
+      );
+      return this.recordImported(runId, runDir, name, manifest, modelPath);
+    } catch (error) {
+      await rm(runDir, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   /** The manifest beside an ONNX model, or the same facts from its metadata_props. */

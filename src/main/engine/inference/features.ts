@@ -71,8 +71,10 @@ export function onnxFeatureExtractor(trunk: OnnxTrunk, spec: BackboneSpec, weigh
 }
 
 /**
- * The fastest extractor this machine has: ONNX Runtime where it loads and the network translates
- * (every network of the zoo does), else TensorFlow.js with the reason kept.
+ * The fastest extractor this machine has: ONNX Runtime where it loads, the network translates (every
+ * network of the zoo does) and the session opens (an execution provider in `MLW_ORT_PROVIDERS` that
+ * is not installed fails there), else TensorFlow.js, with the reason kept and written to the engine's
+ * stderr.
  */
 export async function bestFeatureExtractor(
   tf: typeof Tf,
@@ -80,15 +82,21 @@ export async function bestFeatureExtractor(
   spec: BackboneSpec,
   weightsKey: string,
 ): Promise<FeatureExtractor> {
+  const fallBack = (reason: string): FeatureExtractor => {
+    console.error(`${spec.title} runs on TensorFlow.js: ${reason}`);
+    return { ...featureExtractor(tf, model, spec, weightsKey), fallbackReason: reason };
+  };
   const runtime = loadOnnxRuntime();
-  if (runtime === null)
-    return { ...featureExtractor(tf, model, spec, weightsKey), fallbackReason: inferenceStatus().reason ?? 'ONNX Runtime did not load.' };
+  if (runtime === null) return fallBack(inferenceStatus().reason ?? 'ONNX Runtime did not load.');
   featureLayerOf(model, spec); // the same refusal as TensorFlow.js's for a network without the layer
   try {
     return onnxFeatureExtractor(await onnxTrunkOfModel(runtime, model, spec.featureLayer), spec, weightsKey);
   } catch (error) {
-    if (!(error instanceof OnnxUnsupportedError)) throw error;
-    return { ...featureExtractor(tf, model, spec, weightsKey), fallbackReason: error.message };
+    if (error instanceof OnnxUnsupportedError) return fallBack(error.message);
+    const providers = runtime.status.executionProviders.join(', ');
+    return fallBack(
+      `ONNX Runtime could not open it with the execution providers ${providers}${process.env.MLW_ORT_PROVIDERS ? ' (MLW_ORT_PROVIDERS)' : ''}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
   }
 }
 

@@ -31,7 +31,7 @@ interface LoadedNetwork {
   key: string;
   spec: BackboneSpec;
   extractor: FeatureExtractor;
-  gradCam(input: Float32Array, classIndices: number[]): Promise<ImageGradCam>;
+  gradCam(input: Float32Array, head: Head, classIndices: number[]): Promise<ImageGradCam>;
   release(): void;
 }
 
@@ -50,7 +50,7 @@ async function networkOf(tf: typeof Tf, network: RunNetwork): Promise<LoadedNetw
     next.release();
     throw new AppError(
       'INVALID_INPUT',
-      `The run's head takes ${network.head.featureSize} features but ${spec.title} gives ${spec.featureSize}.`,
+      `The run's head takes ${network.head.featureSize} features but ${spec.title} gives ${next.extractor.spec.featureSize}.`,
     );
   }
   loaded = next;
@@ -66,7 +66,13 @@ async function fromBackbone(tf: typeof Tf, network: RunNetwork, spec: BackboneSp
     );
   }
   const { model, weightsKey } = await loadBackbone(tf, spec, network.weightsDir);
-  const extractor = await bestFeatureExtractor(tf, model, spec, weightsKey);
+  let extractor: FeatureExtractor;
+  try {
+    extractor = await bestFeatureExtractor(tf, model, spec, weightsKey);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   const onnx = extractor.onnx;
   if (onnx !== undefined) {
     model.dispose(); // ONNX Runtime holds its own copy of the weights
@@ -74,7 +80,7 @@ async function fromBackbone(tf: typeof Tf, network: RunNetwork, spec: BackboneSp
       key,
       spec,
       extractor,
-      gradCam: (input, classIndices) => onnxGradCam(onnx, network.head, input, classIndices),
+      gradCam: (input, head, classIndices) => onnxGradCam(onnx, head, input, classIndices),
       release: () => void onnx.session.release(),
     };
   }
@@ -83,7 +89,7 @@ async function fromBackbone(tf: typeof Tf, network: RunNetwork, spec: BackboneSp
     key,
     spec,
     extractor,
-    gradCam: async (input, classIndices) => gradCam(tf, trunk, network.head, input, spec.preprocessing.size, classIndices),
+    gradCam: async (input, head, classIndices) => gradCam(tf, trunk, head, input, spec.preprocessing.size, classIndices),
     release: () => model.dispose(),
   };
 }
@@ -127,7 +133,7 @@ async function fromOnnxFile(network: RunNetwork, spec: BackboneSpec, key: string
     key,
     spec: { ...spec, featureSize: trunk.featureSize },
     extractor: onnxFeatureExtractor(trunk, { ...spec, featureSize: trunk.featureSize }, weightsKey),
-    gradCam: (input, classIndices) => onnxGradCam(trunk, network.head, input, classIndices),
+    gradCam: (input, head, classIndices) => onnxGradCam(trunk, head, input, classIndices),
     release: () => void trunk.session.release(),
   };
 }
@@ -192,5 +198,5 @@ export async function gradCamOfImage(tf: typeof Tf, network: RunNetwork, path: s
   const { size, normalisation } = loadedNetwork.spec.preprocessing;
   const input = new Float32Array(size * size * 3);
   normalise(await decodeResized(path, size), normalisation, input);
-  return loadedNetwork.gradCam(input, classIndices);
+  return loadedNetwork.gradCam(input, network.head, classIndices);
 }

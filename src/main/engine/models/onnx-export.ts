@@ -265,7 +265,8 @@ function padNode(t: Translation, layer: Layer, input: string, [top, bottom, left
 
 function batchNorm(t: Translation, layer: Layer, config: Config, input: string): string {
   const b = t.builder;
-  if (config.axis !== -1 && config.axis !== 3 && !(Array.isArray(config.axis) && config.axis[0] === -1)) {
+  const axis = Array.isArray(config.axis) && config.axis.length === 1 ? config.axis[0] : config.axis;
+  if (axis !== -1 && axis !== 3) {
     throw new OnnxUnsupportedError(layer.name, `batch normalisation over axis ${JSON.stringify(config.axis)}`);
   }
   const source = inboundOf(layer)[0]!;
@@ -302,6 +303,7 @@ function batchNorm(t: Translation, layer: Layer, config: Config, input: string):
 }
 
 function pooling(t: Translation, layer: Layer, config: Config, op: 'MaxPool' | 'AveragePool'): string {
+  if ((config.dataFormat ?? 'channelsLast') !== 'channelsLast') throw new OnnxUnsupportedError(layer.name, 'channels-first data');
   const source = inboundOf(layer)[0]!;
   let input = t.valueOf.get(source)!;
   const pending = t.pendingPads.get(source);
@@ -352,6 +354,7 @@ function translateLayer(t: Translation, layer: Layer): string {
         .output![0]!;
     }
     case 'ZeroPadding2D': {
+      if ((config.dataFormat ?? 'channelsLast') !== 'channelsLast') throw new OnnxUnsupportedError(layer.name, 'channels-first data');
       const [[top, bottom], [left, right]] = config.padding as [[number, number], [number, number]];
       // Taken up by the next layer (a convolution's own padding), or written as a Pad node there.
       t.pendingPads.set(layer, [top, bottom, left, right]);

@@ -9,9 +9,10 @@ import type { ExportManifest } from '../../../shared/contract/reports';
 import { loadBackbone } from './architectures/load-backbone';
 import { checkExportTarget, exportManifestFile, type ExportOutcome, type ExportRequest } from './export-model';
 import { backboneSpec } from './zoo';
-import { exportOnnx } from './onnx-export';
+import { exportOnnx, OnnxUnsupportedError } from './onnx-export';
 
 const { onnx } = createRequire(import.meta.url)('onnx-proto') as typeof OnnxProto;
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
 
 /** The file name of a run's network in an ONNX export. */
 export const onnxModelFile = 'model.onnx';
@@ -61,17 +62,23 @@ export async function exportOnnxModel(tf: typeof Tf, request: ExportRequest): Pr
     source: request.source,
   };
   let bytes: Uint8Array;
-  let layers: number;
   if (request.network.onnxModel !== undefined) {
     throw new AppError('UNSUPPORTED', 'This run was imported from an ONNX model; its model.onnx is already the export.');
   }
   const { model } = await loadBackbone(tf, { ...spec, featureLayer }, request.network.weightsDir);
   try {
     bytes = exportOnnx(model, { trunkEnd: featureLayer, head, featureMap: true, metadata: onnxMetadata(manifest) });
-    layers = model.layers.length + 2;
+  } catch (error) {
+    if (!(error instanceof OnnxUnsupportedError)) throw error;
+    throw new AppError(
+      'UNSUPPORTED',
+      `The layer ${error.layerName} (${error.detail}) has no ONNX translation here; export this run with --format tfjs (a TensorFlow.js Layers folder) instead.`,
+      { layer: error.layerName },
+    );
   } finally {
     model.dispose();
   }
+  const layers = model.layers.length + 2;
   const staging = `${outDir}.partial`;
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
@@ -127,14 +134,21 @@ export function onnxReadme(m: ExportManifest): string {
   ].join('\n');
 }
 
-/** What an exported ONNX model holds that a run needs: its metadata and the head's weights. */
+/** What an exported ONNX model holds that a run needs: its metadata, input size and the head's weights. */
 export interface OnnxModelFacts {
   metadata: Record<string, string>;
   head: { weights: Float32Array; bias: Float32Array; featureSize: number; classes: number };
+  /** The side of the square NHWC input `[N, size, size, 3]`. */
+  inputSize: number;
   outputs: string[];
 }
 
-/** Reads an ONNX model's metadata and its head (`head_W`, `head_B`), refusing a model that lacks them. */
+/**
+ * Reads an ONNX model's metadata and its head (`head_W`, `head_B`), and checks that it has the shape
+ * of our export: an NHWC float input named `input`, the outputs `features`, `feature_map` and
+ * `scores`, and a float head whose sizes agree with `features`. Anything else is refused with a
+ * sentence, before the app records anything.
+ */
 export function readOnnxModelFacts(bytes: Uint8Array, path: string): OnnxModelFacts {
   let model: OnnxProto.onnx.ModelProto;
   try {
@@ -148,28 +162,53 @@ export function readOnnxModelFacts(bytes: Uint8Array, path: string): OnnxModelFa
       },
     );
   }
-  const metadata = Object.fromEntries(model.metadataProps.map((p) => [p.key ?? '', p.value ?? '']));
-  const initializer = (name: string) => (model.graph?.initializer ?? []).find((t) => t.name === name);
+  const refuse = (what: string) =>
+    new AppError(
+      'INVALID_INPUT',
+      `${path} is not a model "mlw export --format onnx" wrote: ${what}. Export the run again, or import its folder.`,
+      {
+        path,
+      },
+    );
+  const graph = model.graph;
+  if (!graph) throw refuse('it has no graph');
+  const dimsOf = (value: OnnxProto.onnx.IValueInfoProto | undefined): (number | null)[] | null => {
+    const shape = value?.type?.tensorType?.shape?.dim;
+    if (value?.type?.tensorType?.elemType !== FLOAT || !shape) return null;
+    return shape.map((d) => (d.dimValue === undefined || d.dimValue === null ? null : Number(d.dimValue)));
+  };
+  const input = dimsOf((graph.input ?? []).find((i) => i.name === 'input'));
+  const side = input?.[1];
+  if (input === null || input.length !== 4 || input[3] !== 3 || side === null || side === undefined || side !== input[2]) {
+    throw refuse("its input is not a float tensor 'input' of shape [N, size, size, 3]");
+  }
+  const outputs = (graph.output ?? []).map((o) => o.name ?? '');
+  if (!['features', 'feature_map', 'scores'].every((o) => outputs.includes(o)))
+    throw refuse('it lacks the outputs features, feature_map and scores');
+  const features = dimsOf((graph.output ?? []).find((o) => o.name === 'features'));
+  const initializer = (name: string) => (graph.initializer ?? []).find((t) => t.name === name);
   const weights = initializer('head_W');
   const bias = initializer('head_B');
-  const outputs = (model.graph?.output ?? []).map((o) => o.name ?? '');
-  if (
-    weights === undefined ||
-    bias === undefined ||
-    weights.dims?.length !== 2 ||
-    !['features', 'feature_map', 'scores'].every((o) => outputs.includes(o))
-  ) {
-    throw new AppError(
-      'INVALID_INPUT',
-      `${path} is not a model "mlw export --format onnx" wrote: it lacks the head (head_W, head_B) or the outputs features, feature_map and scores.`,
-      { path },
-    );
+  if (weights === undefined || bias === undefined || weights.dataType !== FLOAT || bias.dataType !== FLOAT || weights.dims?.length !== 2) {
+    throw refuse('it has no float head (head_W, head_B)');
   }
-  const floats = (t: OnnxProto.onnx.ITensorProto): Float32Array => {
+  const [featureSize, classes] = weights.dims.map(Number) as [number, number];
+  const floats = (t: OnnxProto.onnx.ITensorProto, count: number, name: string): Float32Array => {
     const raw = t.rawData;
-    if (raw && raw.length > 0) return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    return Float32Array.from(t.floatData ?? []);
+    const values =
+      raw && raw.length > 0
+        ? raw.length % 4 === 0
+          ? new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength))
+          : null
+        : Float32Array.from(t.floatData ?? []);
+    if (values === null || values.length !== count)
+      throw refuse(`its ${name} holds ${values?.length ?? 'a broken run of'} values, not ${count}`);
+    return values;
   };
-  const [featureSize, classes] = weights.dims!.map(Number) as [number, number];
-  return { metadata, head: { weights: floats(weights), bias: floats(bias), featureSize, classes }, outputs };
+  if (features === null || features.length !== 2 || features[1] !== featureSize) {
+    throw refuse(`its features output does not have the head's ${featureSize} features`);
+  }
+  const head = { weights: floats(weights, featureSize * classes, 'head_W'), bias: floats(bias, classes, 'head_B'), featureSize, classes };
+  const metadata = Object.fromEntries(model.metadataProps.map((p) => [p.key ?? '', p.value ?? '']));
+  return { metadata, head, inputSize: side, outputs };
 }

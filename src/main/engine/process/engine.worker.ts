@@ -4,11 +4,13 @@
 import type { Protocol, RpcMessage } from '../../../shared/rpc/protocol';
 import { serveContract } from '../../../shared/rpc/server';
 import { loadEngine } from './backend';
-import { engineContract } from './engine-contract';
+import { engineContract, type EngineContract } from './engine-contract';
 import { readCheckpoint, readStateFile, writeCheckpoint, writeStateFile } from '../training/checkpoint-file';
 import { trainFrozen } from '../training/train-frozen';
+import type * as Tf from '@tensorflow/tfjs';
 import type { SymbolicTensor } from '@tensorflow/tfjs';
-import type { Progress } from '../../../shared/contract/define';
+import type { z } from 'zod';
+import type { HandlerContext, Progress } from '../../../shared/contract/define';
 import { AppError } from '../../../shared/contract/errors';
 import { loadBackbone } from '../models/architectures/load-backbone';
 import { saveLayersFolder } from '../models/layers-folder';
@@ -20,7 +22,7 @@ import { inferenceStatus } from '../inference/onnx-runtime';
 import { gradCamOfImage, scoreImages } from '../inference/run-network';
 import { trainFinetune, type FinetuneCheckpoint } from '../training/train-finetune';
 import type { IterationReport } from '../training/types';
-import { backboneSpec, finetuneFits } from '../models/zoo';
+import { backboneSpec, finetuneFits, type BackboneSpec } from '../models/zoo';
 
 // Nothing but the protocol may reach the parent's stdout (TensorFlow.js greets on console.log).
 console.log = console.error;
@@ -74,30 +76,15 @@ serveContract(parentProtocol(), engineContract, {
       // Refuse before loading what WebAssembly memory cannot hold: the backend would abort part-way through the first step.
       const fit = finetuneFits(spec.id, status.backend, input.settings.batchSize);
       if (!fit.fits) throw new AppError('OUT_OF_MEMORY', fit.message, { largestBatch: fit.largestBatch, estimateBytes: fit.estimateBytes });
-      const { model } = await loadBackbone(tf, spec, input.weightsDir);
-      const trunk = tf.model({ inputs: model.inputs, outputs: model.getLayer(spec.featureLayer).output as SymbolicTensor });
-      const started = performance.now();
-      const result = await trainFinetune(
-        tf,
-        { trunk, featureSize: spec.featureSize, preprocessing: spec.preprocessing },
-        {
-          trainPaths: input.train.paths,
-          trainLabels: input.train.labels,
-          valPaths: input.val.paths,
-          valLabels: input.val.labels,
-          classes: input.classes,
-        },
-        input.settings,
-        {
-          augmentation: exampleAugmentation,
-          signal: context.signal,
-          onIteration: (report) => context.progress(iterationProgress(report, 'Fine-tuning every layer')),
-          onCheckpoint: (checkpoint) => writeStateFile(checkpointPath, checkpoint),
-          ...(resume ? { resumeFrom: await readStateFile<FinetuneCheckpoint>(checkpointPath) } : {}),
-        },
-      );
-      await saveLayersFolder(tf, trunk, input.outputDir);
-      return { ...result, backend: status.backend, seconds: { features: 0, training: (performance.now() - started) / 1000 } };
+      // TensorFlow.js trains on this thread: decoding keeps off one core meanwhile.
+      const pool = new DecodePool(defaultDecodeThreads(false));
+      const previousPool = useDecodePool(pool);
+      try {
+        return await finetune(tf, status.backend, spec, input, checkpointPath, resume, context);
+      } finally {
+        useDecodePool(previousPool);
+        await pool.close();
+      }
     },
     score: async ({ network, paths, cacheDir }, context) => {
       const { tf, status } = await loadEngine();
@@ -119,6 +106,44 @@ serveContract(parentProtocol(), engineContract, {
     },
   },
 });
+
+type FinetuneInput = Omit<z.infer<EngineContract['engine']['trainFinetune']['input']>, 'checkpointPath' | 'resume'>;
+
+/** Fine-tuning: the backbone's trunk and a new head learn together; the tuned trunk is saved as a Layers folder. */
+async function finetune(
+  tf: typeof Tf,
+  backend: string,
+  spec: BackboneSpec,
+  input: FinetuneInput,
+  checkpointPath: string,
+  resume: boolean,
+  context: HandlerContext,
+) {
+  const { model } = await loadBackbone(tf, spec, input.weightsDir);
+  const trunk = tf.model({ inputs: model.inputs, outputs: model.getLayer(spec.featureLayer).output as SymbolicTensor });
+  const started = performance.now();
+  const result = await trainFinetune(
+    tf,
+    { trunk, featureSize: spec.featureSize, preprocessing: spec.preprocessing },
+    {
+      trainPaths: input.train.paths,
+      trainLabels: input.train.labels,
+      valPaths: input.val.paths,
+      valLabels: input.val.labels,
+      classes: input.classes,
+    },
+    input.settings,
+    {
+      augmentation: exampleAugmentation,
+      signal: context.signal,
+      onIteration: (report) => context.progress(iterationProgress(report, 'Fine-tuning every layer')),
+      onCheckpoint: (checkpoint) => writeStateFile(checkpointPath, checkpoint),
+      ...(resume ? { resumeFrom: await readStateFile<FinetuneCheckpoint>(checkpointPath) } : {}),
+    },
+  );
+  await saveLayersFolder(tf, trunk, input.outputDir);
+  return { ...result, backend, seconds: { features: 0, training: (performance.now() - started) / 1000 } };
+}
 
 /** A training iteration as progress, with its losses as metrics (the app charts and records them). */
 function iterationProgress(report: IterationReport, phase: string): Progress {

@@ -1,7 +1,8 @@
 import type { Progress } from '../../../shared/contract/define';
 import { exampleAugmentation, type Augmentation } from '../images/preprocess';
 import { loadEngine } from '../process/backend';
-import { bestFeatureExtractor, extractFeatures } from '../inference/features';
+import type * as Tf from '@tensorflow/tfjs';
+import { bestFeatureExtractor, extractFeatures, type FeatureExtractor } from '../inference/features';
 import { loadBackbone } from '../models/architectures/load-backbone';
 import { AppError } from '../../../shared/contract/errors';
 import { trainHead, type HeadCheckpoint, type HeadResult } from './train-head';
@@ -50,7 +51,23 @@ export async function trainFrozen(request: FrozenRunRequest): Promise<FrozenRunR
   const spec = backboneSpec(request.backbone);
   // A Layers folder or a Keras .h5 file; the key is the weights' SHA-256, as the feature cache was keyed before.
   const { model, weightsKey } = await loadBackbone(tf, spec, request.weightsDir);
-  const extractor = await bestFeatureExtractor(tf, model, spec, weightsKey);
+  let extractor: FeatureExtractor | undefined;
+  try {
+    extractor = await bestFeatureExtractor(tf, model, spec, weightsKey);
+    return await featuresThenHead(tf, status.backend, request, extractor);
+  } finally {
+    model.dispose();
+    await extractor?.onnx?.session.release();
+  }
+}
+
+async function featuresThenHead(
+  tf: typeof Tf,
+  backend: string,
+  request: FrozenRunRequest,
+  extractor: FeatureExtractor,
+): Promise<FrozenRunResult> {
+  const { spec } = extractor;
   const started = performance.now();
   const common = {
     augmentation: request.augmentation ?? exampleAugmentation,
@@ -71,7 +88,6 @@ export async function trainFrozen(request: FrozenRunRequest): Promise<FrozenRunR
     augmentedViews: 0,
     onProgress: report('Computing features of the validation images'),
   });
-  model.dispose();
   const featureSeconds = (performance.now() - started) / 1000;
 
   const d = spec.featureSize;
@@ -113,7 +129,7 @@ export async function trainFrozen(request: FrozenRunRequest): Promise<FrozenRunR
   return {
     ...result,
     // The head trains on the backend; the features may come from ONNX Runtime.
-    backend: extractor.runtime === 'onnxruntime' ? `${status.backend}, features on onnxruntime` : status.backend,
+    backend: extractor.runtime === 'onnxruntime' ? `${backend}, features on onnxruntime` : backend,
     skipped: [...train.failed, ...val.failed].map(({ path, reason }) => ({ path, reason })),
     valKept,
     trainKept: trainKept.length,
