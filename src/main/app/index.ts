@@ -163,4 +163,24 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 
+// Jobs (training) run in this process, not in a window: quitting stops them, so ask first.
+let quitConfirmed = false;
+app.on('before-quit', (event) => {
+  const running = services?.jobs.active() ?? [];
+  if (quitConfirmed || running.length === 0) return;
+  event.preventDefault();
+  const choice = dialog.showMessageBoxSync({
+    type: 'question',
+    buttons: ['Stop them and quit', 'Keep working'],
+    defaultId: 1,
+    cancelId: 1,
+    message: `${running.length} job${running.length === 1 ? ' is' : 's are'} still running: ${running.map((j) => j.title).join(', ')}.`,
+    detail:
+      'Quitting stops them. A stopped training run can be resumed later from its last checkpoint (Resume in the Train workspace, or "mlw resume RUN_ID").',
+  });
+  if (choice !== 0) return;
+  quitConfirmed = true;
+  void services!.jobs.cancelAll().finally(() => app.quit());
+});
+
 app.on('will-quit', () => services?.close());

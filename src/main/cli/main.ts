@@ -615,6 +615,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         io.stdout.write(`Multilabel Workbench is serving ${dataDir}\nOpen ${server.url}\nPress Ctrl-C to stop.\n`);
       }
       await new Promise<void>((resolvePromise) => controller.signal.addEventListener('abort', () => resolvePromise(), { once: true }));
+      // Jobs belong to this process: say which stop with it (a training run can be resumed from its last checkpoint).
+      const running = services.jobs.active();
+      if (running.length > 0) {
+        io.stderr.write(
+          `Stopping ${running.length} job${running.length === 1 ? '' : 's'}: ${running.map((j) => `${j.title}${j.runId ? ` (run ${j.runId}; "mlw resume ${j.runId}" continues it from its last checkpoint)` : ''}`).join('; ')}.\n`,
+        );
+        await services.jobs.cancelAll();
+      }
       await server.close();
     });
 

@@ -9,11 +9,14 @@ import { ReportService, type PdfPrinter } from './report-service';
 import { RunsService } from './runs-service';
 import { SettingsStore } from './settings-store';
 import { TrainingService } from './training-service';
+import { JobRegistry, JobsService } from './job-registry';
 import type { EngineSpawner } from '../engine';
 
 export interface Services {
   handlers: ApiHandlers;
   db: Db;
+  /** The long work of this process; it outlives the calls (and windows, and tabs) that started it. */
+  jobs: JobRegistry;
   dataDir: string;
   close(): void;
 }
@@ -32,6 +35,7 @@ export function createServices(options: {
   const settings = new SettingsStore(options.dataDir);
   const dataset = new DatasetService({ dataDir: options.dataDir, db, settings });
   const spawn = options.spawnEngine ? { spawnEngine: options.spawnEngine } : {};
+  const jobs = new JobRegistry();
   const evaluation = new EvaluationService({ db, dataDir: options.dataDir, dataset, ...spawn });
   const handlers: ApiHandlers = {
     app: new AppService(options.host, options.dataDir, options.pickPath),
@@ -40,6 +44,7 @@ export function createServices(options: {
       db,
       dataDir: options.dataDir,
       dataset,
+      jobs,
       ...(options.spawnEngine ? { spawnEngine: options.spawnEngine } : {}),
     }),
     evaluation,
@@ -53,6 +58,7 @@ export function createServices(options: {
       ...(options.printPdf ? { printPdf: options.printPdf } : {}),
     }),
     runs: new RunsService({ db, evaluation }),
+    jobs: new JobsService(jobs),
   };
-  return { handlers, db, dataDir: options.dataDir, close: () => db.close() };
+  return { handlers, db, jobs, dataDir: options.dataDir, close: () => db.close() };
 }

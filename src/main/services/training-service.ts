@@ -25,6 +25,7 @@ import {
 } from '../engine';
 import { writeFileAtomic } from '../files/atomic-file';
 import type { DatasetService } from './dataset-service';
+import type { JobRegistry } from './job-registry';
 import { runHistory, type RunRow } from './run-files';
 import { subsetImages, type SubsetImages } from './subset-images';
 
@@ -48,7 +49,31 @@ export class TrainingService implements TrainingHandlers {
   /** Runs this process is training now. */
   private readonly active = new Set<string>();
 
-  constructor(private readonly options: { db: Db; dataDir: string; dataset: DatasetService; spawnEngine?: EngineSpawner }) {}
+  constructor(
+    private readonly options: { db: Db; dataDir: string; dataset: DatasetService; jobs: JobRegistry; spawnEngine?: EngineSpawner },
+  ) {}
+
+  start: TrainingHandlers['start'] = async (input) => {
+    const request = trainRequest.parse(input);
+    const job = this.options.jobs.start(
+      {
+        kind: 'training',
+        title: `Training ${request.name ?? `${backbones[request.backbone]?.title ?? request.backbone}, ${request.mode}`}`,
+      },
+      (context) => this.newRun(request, context),
+    );
+    return { jobId: job.jobId };
+  };
+
+  startResume: TrainingHandlers['startResume'] = async ({ runId }) => {
+    this.requireRun(runId);
+    const name = (this.options.db.prepare('SELECT name FROM runs WHERE id = ?').get(runId) as { name: string }).name;
+    const job = this.options.jobs.start({ kind: 'training', title: `Resuming ${name}` }, (context) => {
+      context.setRun(runId);
+      return this.resume({ runId }, context);
+    });
+    return { jobId: job.jobId };
+  };
 
   defaults: TrainingHandlers['defaults'] = async () => ({
     modes: { frozen: frozenTraining, finetune: exampleTraining },
@@ -97,8 +122,10 @@ export class TrainingService implements TrainingHandlers {
     return runHistory(this.options.db, runId);
   };
 
-  train: TrainingHandlers['train'] = async (input, context) => {
-    const request = trainRequest.parse(input);
+  train: TrainingHandlers['train'] = async (input, context) => this.newRun(trainRequest.parse(input), context);
+
+  /** Records a new run and trains it; `context.setRun` learns its id as soon as it has one. */
+  private async newRun(request: ParsedTrainRequest, context: HandlerContext & { setRun?: (runId: string) => void }) {
     const prepared = await this.prepare(request, context);
     const runId = `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
     const runDir = join(this.options.dataDir, 'runs', runId);
@@ -123,8 +150,9 @@ export class TrainingService implements TrainingHandlers {
         JSON.stringify(dataset),
         runDir,
       );
+    context.setRun?.(runId);
     return this.execute(runId, runDir, request, prepared, false, context);
-  };
+  }
 
   resume: TrainingHandlers['resume'] = async ({ runId }, context) => {
     this.requireRun(runId);

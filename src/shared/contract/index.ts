@@ -1,5 +1,6 @@
 import { appContract } from './app';
 import { datasetContract } from './dataset';
+import { jobsContract } from './jobs';
 import { evaluationContract } from './evaluation';
 import { predictionContract } from './prediction';
 import { reportsContract } from './reports';
@@ -16,6 +17,7 @@ export const contract = {
   prediction: predictionContract,
   reports: reportsContract,
   runs: runsContract,
+  jobs: jobsContract,
 } as const;
 
 export type Contract = typeof contract;
@@ -31,3 +33,4 @@ export * from './evaluation';
 export * from './prediction';
 export * from './reports';
 export * from './runs';
+export * from './jobs';

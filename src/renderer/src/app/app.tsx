@@ -8,6 +8,7 @@ import { useEffect, type ReactNode } from 'react';
 import { preloadPlotlyWhenIdle } from '../components/plot';
 import { useApi, useConnectionState } from '../rpc/api-context';
 import { useRequest } from '../rpc/use-request';
+import { JobsIndicator } from '../jobs/jobs-indicator';
 import { AppInfoProvider } from './app-info-context';
 import { ConnectionBanner } from './connection-banner';
 import { Navigation } from './navigation';
@@ -48,6 +49,7 @@ export function App(): ReactNode {
           <Typography variant="h6" component="h1" sx={{ flexGrow: 1 }}>
             Multilabel Workbench
           </Typography>
+          {info.data !== undefined && <JobsIndicator onNavigate={navigate} />}
           {info.data !== undefined && (
             <Chip
               size="small"

@@ -17,7 +17,8 @@ import { AppError } from '../../../../shared/contract/errors';
 import type { TrainResult } from '../../../../shared/contract/training';
 import { ErrorAlert } from '../../components/error-alert';
 import { baseName, formatDuration } from '../../components/format';
-import { createProgressEstimator, type ProgressWithEstimate } from '../../../../shared/domain/progress-estimate';
+import type { ProgressWithEstimate } from '../../../../shared/domain/progress-estimate';
+import { useWatchedJob, type WatchedJob } from '../../jobs/use-watched-job';
 import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';
@@ -33,10 +34,27 @@ type Mode = 'frozen' | 'finetune';
 
 type TrainRun =
   | { status: 'idle' }
-  | { status: 'running'; controller: AbortController; estimate: ProgressWithEstimate | null; cancelling: boolean }
+  | { status: 'running'; estimate: ProgressWithEstimate | null; cancelling: boolean }
   | { status: 'done'; result: TrainResult }
   | { status: 'cancelled' }
   | { status: 'failed'; error: AppError };
+
+/** The Train form's view of the training job it follows (or of a start the service refused). */
+function trainRunOf(state: WatchedJob, startError: AppError | null): TrainRun {
+  if (startError !== null) return { status: 'failed', error: startError };
+  switch (state.status) {
+    case 'idle':
+      return { status: 'idle' };
+    case 'running':
+      return { status: 'running', estimate: state.estimate, cancelling: state.cancelling };
+    case 'completed':
+      return { status: 'done', result: state.job.result as TrainResult };
+    case 'cancelled':
+      return { status: 'cancelled' };
+    case 'failed':
+      return { status: 'failed', error: state.error };
+  }
+}
 
 const modeExplanations: Record<Mode, string> = {
   frozen:
@@ -58,10 +76,58 @@ export function TrainWorkspace(): ReactNode {
   const weights = usePathInput('weights');
   const [mode, setMode] = useState<Mode>('frozen');
   const [overrides, setOverrides] = useState<{ maxEpochs?: number; batchSize?: number; learnRate?: number; views?: number }>({});
-  const [run, setRun] = useState<TrainRun>({ status: 'idle' });
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [startError, setStartError] = useState<AppError | null>(null);
   const [points, setPoints] = useState<TrainingPoint[]>([]);
   const [runsVersion, setRunsVersion] = useState(0);
   const pending = useRef<TrainingPoint[]>([]);
+  /** The last iteration already charted (from the run's recorded history when re-attaching). */
+  const charted = useRef(0);
+  const watched = useWatchedJob(jobId, (progress: Progress) => {
+    const m = progress.metrics;
+    if (m?.trainLoss === undefined || m.trainRmse === undefined || progress.done <= charted.current) return;
+    charted.current = progress.done;
+    pending.current.push({
+      iteration: progress.done,
+      epoch: m.epoch ?? 0,
+      trainLoss: m.trainLoss,
+      trainRmse: m.trainRmse,
+      valLoss: m.valLoss ?? null,
+      valRmse: m.valRmse ?? null,
+    });
+  });
+  const run = trainRunOf(watched.state, startError);
+
+  // Training is a job of the service: a run started before this page was opened (or before a reload) is followed again.
+  useEffect(() => {
+    const controller = new AbortController();
+    api.jobs.list({}, { signal: controller.signal }).then(
+      async (jobs) => {
+        const active = jobs.find(
+          (j) => j.kind === 'training' && (j.status === 'running' || j.status === 'queued' || j.status === 'cancelling'),
+        );
+        if (active === undefined) return;
+        if (active.runId !== null) {
+          const history = await api.training.history({ runId: active.runId }, { signal: controller.signal });
+          charted.current = history.at(-1)?.iteration ?? 0;
+          setPoints(history);
+        }
+        setJobId(active.jobId);
+      },
+      () => undefined, // nothing to re-attach to; the form works without it
+    );
+    return () => controller.abort();
+  }, [api]);
+
+  // When the job ends: the last points, and the runs list again.
+  const ended = run.status !== 'running' && run.status !== 'idle';
+  useEffect(() => {
+    if (!ended) return;
+    const rest = pending.current;
+    pending.current = [];
+    setPoints((current) => [...current, ...rest]);
+    setRunsVersion((v) => v + 1);
+  }, [ended]);
 
   const list = useMemo(() => files.data ?? [], [files.data]);
   // Until the user picks, both default to the file chosen in the Dataset workspace.
@@ -96,62 +162,32 @@ export function TrainWorkspace(): ReactNode {
 
   const start = (): void => {
     if (trainFile === undefined || valFile === undefined) return;
-    const controller = new AbortController();
-    const estimate = createProgressEstimator();
     pending.current = [];
+    charted.current = 0;
     setPoints([]);
-    setRun({ status: 'running', controller, estimate: null, cancelling: false });
+    setStartError(null);
+    setJobId(null);
     api.training
-      .train(
-        {
-          trainAnnotations: trainFile.path,
-          trainImages: trainFile.imagesDir ?? '',
-          valAnnotations: valFile.path,
-          valImages: valFile.imagesDir ?? '',
-          categories,
-          backbone,
-          mode,
-          ...(weights.value.trim() !== '' ? { weights: weights.value.trim() } : {}),
-          ...(overrides.views !== undefined ? { augmentedViews: overrides.views } : {}),
-          settings: {
-            ...(overrides.maxEpochs !== undefined ? { maxEpochs: overrides.maxEpochs } : {}),
-            ...(overrides.batchSize !== undefined ? { batchSize: overrides.batchSize } : {}),
-            ...(overrides.learnRate !== undefined ? { learnRate: overrides.learnRate } : {}),
-          },
+      .start({
+        trainAnnotations: trainFile.path,
+        trainImages: trainFile.imagesDir ?? '',
+        valAnnotations: valFile.path,
+        valImages: valFile.imagesDir ?? '',
+        categories,
+        backbone,
+        mode,
+        ...(weights.value.trim() !== '' ? { weights: weights.value.trim() } : {}),
+        ...(overrides.views !== undefined ? { augmentedViews: overrides.views } : {}),
+        settings: {
+          ...(overrides.maxEpochs !== undefined ? { maxEpochs: overrides.maxEpochs } : {}),
+          ...(overrides.batchSize !== undefined ? { batchSize: overrides.batchSize } : {}),
+          ...(overrides.learnRate !== undefined ? { learnRate: overrides.learnRate } : {}),
         },
-        {
-          signal: controller.signal,
-          onProgress: (progress: Progress) => {
-            const m = progress.metrics;
-            if (m?.trainLoss !== undefined && m.trainRmse !== undefined) {
-              pending.current.push({
-                iteration: progress.done,
-                epoch: m.epoch ?? 0,
-                trainLoss: m.trainLoss,
-                trainRmse: m.trainRmse,
-                valLoss: m.valLoss ?? null,
-                valRmse: m.valRmse ?? null,
-              });
-            }
-            setRun((current) =>
-              current.status === 'running' && current.controller === controller ? { ...current, estimate: estimate(progress) } : current,
-            );
-          },
-        },
-      )
+      })
       .then(
-        (result) => setRun({ status: 'done', result }),
-        (error: unknown) => {
-          const appError = AppError.from(error);
-          setRun(appError.code === 'CANCELLED' ? { status: 'cancelled' } : { status: 'failed', error: appError });
-        },
-      )
-      .finally(() => {
-        const rest = pending.current;
-        pending.current = [];
-        setPoints((current) => [...current, ...rest]);
-        setRunsVersion((v) => v + 1);
-      });
+        (started) => setJobId(started.jobId),
+        (error: unknown) => setStartError(AppError.from(error)),
+      );
   };
 
   const imagesPerSecond = running?.estimate?.progress.metrics?.imagesPerSecond;
@@ -292,10 +328,7 @@ export function TrainWorkspace(): ReactNode {
                 variant="outlined"
                 color="warning"
                 disabled={running.cancelling}
-                onClick={() => {
-                  running.controller.abort();
-                  setRun((current) => (current.status === 'running' ? { ...current, cancelling: true } : current));
-                }}
+                onClick={watched.cancel}
                 data-testid="train-cancel-button"
               >
                 {running.cancelling ? 'Cancelling…' : 'Cancel'}
