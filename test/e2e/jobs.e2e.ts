@@ -37,6 +37,7 @@ test(
     await page.getByLabel('Fine-tune').check();
     await page.getByTestId('batch').fill('4');
     await page.getByTestId('epochs').fill('3');
+    await page.getByTestId('run-name').fill('Outlives its tab');
     await page.getByTestId('train-button').click();
     await expect(page.getByTestId('train-progress')).toBeVisible();
     await expect(page.getByTestId('jobs-button')).toHaveAttribute('data-active', '1');
@@ -73,8 +74,16 @@ test(
     await again.keyboard.press('Escape');
     await again.getByTestId('nav-train').click();
     await expect(again.getByTestId('jobs-button')).toHaveAttribute('data-active', '0');
-    expect(app.mlwJson<{ runId: string; status: string }[]>('runs')).toEqual([
-      expect.objectContaining({ runId: runs[0]!.runId, status: 'cancelled' }),
+    expect(app.mlwJson<{ runId: string; status: string; name: string }[]>('runs')).toEqual([
+      expect.objectContaining({ runId: runs[0]!.runId, status: 'cancelled', name: 'Outlives its tab' }),
     ]);
+
+    // Resume is offered for the cancelled run; stopped before its first validation, it has no checkpoint, and says so.
+    const runRow = again.locator(`[data-testid="run-row"][data-run-id="${runs[0]!.runId}"]`);
+    await expect(runRow).toHaveAttribute('data-status', 'cancelled');
+    await expect(runRow).toContainText(runs[0]!.runId);
+    await runRow.getByTestId('run-resume').click();
+    await expect(again.getByTestId('train-error')).toContainText('has no checkpoint to resume from');
+    await again.screenshot({ path: join(screenshots, 'jobs-resume.png'), fullPage: true });
   },
 );

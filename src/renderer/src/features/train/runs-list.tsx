@@ -1,3 +1,4 @@
+import Button from '@mui/material/Button';
 import Chip from '@mui/material/Chip';
 import Paper from '@mui/material/Paper';
 import Table from '@mui/material/Table';
@@ -14,8 +15,19 @@ import { useRequest } from '../../rpc/use-request';
 
 const statusColor = { completed: 'success', running: 'info', cancelled: 'default', failed: 'error' } as const;
 
-/** Recorded runs, newest first; `version` changes when a run ends, to reload. */
-export function RunsList({ version }: { version: number }): ReactNode {
+/**
+ * Recorded runs, newest first; `version` changes when a run ends, to reload. A cancelled or failed
+ * run can be resumed from its last checkpoint (`onResume`, while no run is training).
+ */
+export function RunsList({
+  version,
+  onResume,
+  canResume,
+}: {
+  version: number;
+  onResume: (runId: string) => void;
+  canResume: boolean;
+}): ReactNode {
   const api = useApi();
   const runs = useRequest(`training.runs:${version}`, (signal) => api.training.runs({}, { signal }));
   return (
@@ -34,6 +46,7 @@ export function RunsList({ version }: { version: number }): ReactNode {
           <TableHead>
             <TableRow>
               <TableCell>Run</TableCell>
+              <TableCell>Id</TableCell>
               <TableCell>Status</TableCell>
               <TableCell>Mode</TableCell>
               <TableCell>Backbone</TableCell>
@@ -41,12 +54,14 @@ export function RunsList({ version }: { version: number }): ReactNode {
               <TableCell align="right">Images (train / val)</TableCell>
               <TableCell align="right">Best val loss</TableCell>
               <TableCell align="right">Time</TableCell>
+              <TableCell />
             </TableRow>
           </TableHead>
           <TableBody>
             {runs.data.map((r) => (
               <TableRow key={r.runId} data-testid="run-row" data-run-id={r.runId} data-status={r.status}>
                 <TableCell title={r.categories.join(', ')}>{r.name}</TableCell>
+                <TableCell sx={{ fontFamily: 'monospace', fontSize: '0.75rem' }}>{r.runId}</TableCell>
                 <TableCell>
                   <Chip size="small" label={r.status} color={statusColor[r.status]} title={r.error ?? undefined} />
                 </TableCell>
@@ -58,6 +73,19 @@ export function RunsList({ version }: { version: number }): ReactNode {
                 </TableCell>
                 <TableCell align="right">{r.bestValidationLoss?.toFixed(4) ?? ''}</TableCell>
                 <TableCell align="right">{r.seconds === null ? '' : formatDuration(r.seconds)}</TableCell>
+                <TableCell>
+                  {(r.status === 'cancelled' || r.status === 'failed') && r.mode !== 'imported' && (
+                    <Button
+                      size="small"
+                      disabled={!canResume}
+                      onClick={() => onResume(r.runId)}
+                      title="Continue from its last checkpoint (written at each validation)"
+                      data-testid="run-resume"
+                    >
+                      Resume
+                    </Button>
+                  )}
+                </TableCell>
               </TableRow>
             ))}
           </TableBody>

@@ -77,6 +77,7 @@ export function TrainWorkspace(): ReactNode {
   const [mode, setMode] = useState<Mode>('frozen');
   const [overrides, setOverrides] = useState<{ maxEpochs?: number; batchSize?: number; learnRate?: number; views?: number }>({});
   const [jobId, setJobId] = useState<string | null>(null);
+  const [runName, setRunName] = useState('');
   const [startError, setStartError] = useState<AppError | null>(null);
   const [points, setPoints] = useState<TrainingPoint[]>([]);
   const [runsVersion, setRunsVersion] = useState(0);
@@ -176,6 +177,7 @@ export function TrainWorkspace(): ReactNode {
         categories,
         backbone,
         mode,
+        ...(runName.trim() !== '' ? { name: runName.trim() } : {}),
         ...(weights.value.trim() !== '' ? { weights: weights.value.trim() } : {}),
         ...(overrides.views !== undefined ? { augmentedViews: overrides.views } : {}),
         settings: {
@@ -188,6 +190,23 @@ export function TrainWorkspace(): ReactNode {
         (started) => setJobId(started.jobId),
         (error: unknown) => setStartError(AppError.from(error)),
       );
+  };
+
+  const resume = (runId: string): void => {
+    pending.current = [];
+    setStartError(null);
+    setJobId(null);
+    api.training.history({ runId }).then(
+      (history) => {
+        charted.current = history.at(-1)?.iteration ?? 0;
+        setPoints(history);
+      },
+      () => setPoints([]),
+    );
+    api.training.startResume({ runId }).then(
+      (started) => setJobId(started.jobId),
+      (error: unknown) => setStartError(AppError.from(error)),
+    );
   };
 
   const imagesPerSecond = running?.estimate?.progress.metrics?.imagesPerSecond;
@@ -238,6 +257,15 @@ export function TrainWorkspace(): ReactNode {
               ))}
             </Stack>
           </Box>
+          <TextField
+            label="Run name"
+            value={runName}
+            onChange={(e) => setRunName(e.target.value)}
+            placeholder={`${defaults.data?.backbones.find((b) => b.id === backbone)?.title ?? backbone}, ${mode}`}
+            helperText="Empty: the backbone and the mode, as shown."
+            disabled={running !== null}
+            slotProps={{ htmlInput: { 'data-testid': 'run-name' }, inputLabel: { shrink: true } }}
+          />
           <Stack direction={{ xs: 'column', md: 'row' }} spacing={2}>
             <TextField
               select
@@ -362,7 +390,7 @@ export function TrainWorkspace(): ReactNode {
           <TrainingChart points={points} />
         </Paper>
       )}
-      <RunsList version={runsVersion} />
+      <RunsList version={runsVersion} onResume={resume} canResume={running === null} />
     </Stack>
   );
 }
