@@ -8,6 +8,7 @@ import { useEffect, type ReactNode } from 'react';
 import { preloadPlotlyWhenIdle } from '../components/plot';
 import { useApi, useConnectionState } from '../rpc/api-context';
 import { useRequest } from '../rpc/use-request';
+import { ErrorBoundary } from '../components/error-boundary';
 import { JobsIndicator } from '../jobs/jobs-indicator';
 import { AppInfoProvider } from './app-info-context';
 import { ConnectionBanner } from './connection-banner';
@@ -80,7 +81,9 @@ export function App(): ReactNode {
         {info.data !== undefined && workspace !== undefined && (
           <AppInfoProvider info={info.data}>
             <Box sx={{ p: 3, maxWidth: 1600, mx: 'auto' }} data-testid={`workspace-${workspace.id}`}>
-              {workspace.render()}
+              <ErrorBoundary key={workspace.id} name={`The ${workspace.label} workspace`} dataDir={info.data.dataDir}>
+                {workspace.render()}
+              </ErrorBoundary>
             </Box>
           </AppInfoProvider>
         )}
