@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -49,6 +50,21 @@ describe('engineDeath', () => {
     expect(error.message).toContain('TypeError: x is not a function');
     expect(error.message).not.toContain('second line');
     expect(error.details).toEqual({ code: 3, signal: null });
+  });
+
+  it('quotes the error of a real crashing process, not the Node version line Node prints after it', () => {
+    const crashed = spawnSync(
+      process.execPath,
+      ['-e', "setTimeout(() => { throw new TypeError('The weights file is damaged at byte 12'); })"],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(crashed.stderr.trim().split('\n').at(-1)).toMatch(/^Node\.js v/);
+    const error = engineDeath(crashed.status, crashed.signal, crashed.stderr);
+    expect(error.code).toBe('ENGINE_CRASHED');
+    expect(error.message).toContain(': TypeError: The weights file is damaged at byte 12.');
+    expect(error.message).not.toContain('Node.js v');
   });
 
   it('names the signal when there is one, and has no dangling colon without stderr', () => {

@@ -110,6 +110,21 @@ export function startEngine(spawn: EngineSpawner = forkEngine): EngineSession {
   };
 }
 
+/**
+ * The line of a dead process's stderr that says what went wrong: the last error line ("TypeError:
+ * …", "Error [ERR_…]: …"), not what Node prints after an uncaught exception (the stack, a blank
+ * line, "Node.js v20.x"); else the last line that is none of those.
+ */
+export function crashLine(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const error = lines.findLast((line) => /^(Uncaught )?[A-Z]\w*(Error|Exception)\b( \[[A-Z_\d]+\])?:/.test(line));
+  if (error !== undefined) return error;
+  return lines.findLast((line) => !/^Node\.js v\d/.test(line) && !line.startsWith('at ') && line !== '^') ?? '';
+}
+
 /** What a dead engine process means for the user. */
 export function engineDeath(code: number | null, signal: string | null, stderr: string): AppError {
   const outOfMemory =
@@ -121,7 +136,7 @@ export function engineDeath(code: number | null, signal: string | null, stderr: 
       { code, signal },
     );
   }
-  const last = stderr.trim().split('\n').slice(-1)[0] ?? '';
+  const last = crashLine(stderr);
   return new AppError(
     'ENGINE_CRASHED',
     `The training engine stopped unexpectedly (${signal ?? `exit code ${code}`})${last ? `: ${last}` : ''}. The app is unaffected; try again, or see the log above.`,
