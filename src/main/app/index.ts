@@ -1,5 +1,6 @@
+import { logInternalError } from '../files/log-file';
 import { app, BrowserWindow, dialog, ipcMain, Menu, shell, utilityProcess, type IpcMainEvent } from 'electron';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { contract } from '../../shared/contract';
@@ -108,7 +109,9 @@ function createWindow(): void {
   // A reload starts a new page whose call ids begin again at 1: serve it afresh, cancelling what
   // the old page had asked for.
   const serve = (): (() => void) =>
-    serveContract(electronProtocol(ipcMain, window.webContents, isTrustedSender), contract, services!.handlers);
+    serveContract(electronProtocol(ipcMain, window.webContents, isTrustedSender), contract, services!.handlers, {
+      onInternalError: logInternalError,
+    });
   let stop = serve();
   window.webContents.on('did-navigate', () => {
     stop();
@@ -141,13 +144,37 @@ function createWindow(): void {
 app.whenReady().then(
   () => {
     try {
-      services = createServices({ dataDir: app.getPath('userData'), host: 'electron', pickPath, spawnEngine, printPdf });
+      services = createServices({
+        dataDir: app.getPath('userData'),
+        host: 'electron',
+        pickPath,
+        spawnEngine,
+        printPdf,
+        logName: 'desktop',
+      });
     } catch (error) {
       dialog.showErrorBox(productName, AppError.from(error).message);
       app.exit(1);
       return;
     }
-    Menu.setApplicationMenu(null);
+    const logsDir = join(app.getPath('userData'), 'logs');
+    Menu.setApplicationMenu(
+      Menu.buildFromTemplate([
+        { role: 'fileMenu' },
+        { role: 'editMenu' },
+        { role: 'viewMenu' },
+        {
+          label: 'Help',
+          submenu: [
+            {
+              label: 'Open log folder',
+              // The logs of the app and its engine: what a bug report needs.
+              click: () => void mkdir(logsDir, { recursive: true }).then(() => shell.openPath(logsDir)),
+            },
+          ],
+        },
+      ]),
+    );
     createWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();

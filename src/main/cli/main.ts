@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Api } from '../../shared/contract';
 import type { CallOptions } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
@@ -47,7 +47,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     body: (api: Api, call: CallOptions) => Promise<T>,
     human: (value: T) => string,
   ): Promise<void> => {
-    services ??= createServices({ dataDir: resolve(options.cache ?? defaultDataDir()), host: 'test' });
+    services ??= createServices({ dataDir: resolve(options.cache ?? defaultDataDir()), host: 'test', logName: 'cli' });
     const api = createLocalApi(services.handlers);
     const progress = stderrProgress(io.stderr);
     try {
@@ -181,6 +181,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
             ...s.candidates.map((c) => `  ${c.name.padEnd(15)} ${c.reason === null ? 'in use' : c.reason}`),
             `Memory: ${formatBytes(s.memory.freeBytes)} free of ${formatBytes(s.memory.totalBytes)}${s.wasmMemoryLimitBytes ? `; WebAssembly limit ${formatBytes(s.wasmMemoryLimitBytes)}` : ''}`,
             `Node ${s.node} on ${s.platform}`,
+            `Logs: ${join(resolve(command.optsWithGlobals<GlobalOptions>().cache ?? defaultDataDir()), 'logs')} (desktop.log, serve.log, cli.log; the engine's stderr and every internal error's stack)`,
           ].join('\n'),
       );
     });
@@ -598,7 +599,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const global = command.optsWithGlobals<GlobalOptions>();
       const { startServer } = await import('../server/serve');
       const dataDir = resolve(global.cache ?? defaultDataDir());
-      services = createServices({ dataDir, host: 'serve' });
+      services = createServices({ dataDir, host: 'serve', logName: 'serve' });
       const server = await startServer({
         services,
         rendererDir: io.rendererDir,

@@ -1,3 +1,4 @@
+import { logInternalError } from '../files/log-file';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -93,7 +94,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => {
-      const stop = serveContract(webSocketProtocol(ws), contract, options.services.handlers);
+      const stop = serveContract(webSocketProtocol(ws), contract, options.services.handlers, { onInternalError: logInternalError });
       ws.on('close', stop);
       // An oversized or malformed frame ends this connection, never the server.
       ws.on('error', () => ws.terminate());

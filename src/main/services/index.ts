@@ -9,6 +9,7 @@ import { ReportService, type PdfPrinter } from './report-service';
 import { RunsService } from './runs-service';
 import { SettingsStore } from './settings-store';
 import { TrainingService } from './training-service';
+import { openProcessLog } from '../files/log-file';
 import { JobRegistry, JobsService } from './job-registry';
 import type { EngineSpawner } from '../engine';
 
@@ -30,8 +31,11 @@ export function createServices(options: {
   spawnEngine?: EngineSpawner;
   /** Prints an HTML report to PDF (the desktop app's printToPDF). */
   printPdf?: PdfPrinter;
+  /** This process's log in the data folder, `logs/<logName>.log` (desktop, serve, cli); none in tests. */
+  logName?: string;
 }): Services {
   const db = openCache(options.dataDir);
+  if (options.logName !== undefined) openProcessLog(options.dataDir, options.logName);
   const settings = new SettingsStore(options.dataDir);
   const dataset = new DatasetService({ dataDir: options.dataDir, db, settings });
   const spawn = options.spawnEngine ? { spawnEngine: options.spawnEngine } : {};

@@ -38,6 +38,8 @@ interface Harness {
   blocked: { context: HandlerContext; aborted: Promise<void> }[];
   /** Inputs the `add` handler was run with. */
   added: { a: number; b: number }[];
+  /** What the server reported as internal errors (bugs), with the errors themselves. */
+  internal: { method: string; error: unknown }[];
   stop: () => void;
 }
 
@@ -87,11 +89,17 @@ function setup(wrapClientSide: (p: Protocol) => Protocol = (p) => p): Harness {
         });
       }),
   };
-  const stop = serveContract(serverSide, testContract, { math: handlers });
+  const internal: Harness['internal'] = [];
+  const stop = serveContract(
+    serverSide,
+    testContract,
+    { math: handlers },
+    { onInternalError: (method, error) => internal.push({ method, error }) },
+  );
   const replies: RpcMessage[] = [];
   rawClientSide.onMessage((m) => replies.push(m as RpcMessage));
   const client = createClient(clientSide, testContract);
-  const h = { client, serverSide, clientSide, replies, blocked, added, stop };
+  const h = { client, serverSide, clientSide, replies, blocked, added, internal, stop };
   harnesses.push(h);
   return h;
 }
@@ -174,6 +182,13 @@ describe('RPC over an in-memory pair', () => {
     const bare = await rejection(client.math.fail({ kind: 'string' }));
     expect(bare.code).toBe('INTERNAL');
     expect(bare.message).toContain('a bare string');
+
+    // The server side keeps what the wire does not: the error itself, stack included, for its log.
+    const { internal } = harnesses.at(-1)!;
+    expect(internal.map((i) => i.method)).toEqual(['math.fail', 'math.fail']);
+    expect((internal[0]!.error as Error).stack).toMatch(/boom in handler\n\s+at /);
+    await rejection(client.math.fail({ kind: 'app' }));
+    expect(internal).toHaveLength(2);
   });
 
   it('progress events reach onProgress in order, before the result', async () => {

@@ -8,7 +8,15 @@ import { isRpcMessage, type Protocol } from './protocol';
  * result or an error as {code, message, details}. Returns a function that stops serving and aborts
  * calls still running (for a closed window or socket).
  */
-export function serveContract<C extends ContractSpec>(protocol: Protocol, contract: C, handlers: Partial<ContractHandlers<C>>): () => void {
+export function serveContract<C extends ContractSpec>(
+  protocol: Protocol,
+  contract: C,
+  handlers: Partial<ContractHandlers<C>>,
+  options: {
+    /** Told of every error that is not one of ours (an INTERNAL error: a bug), with its stack, before it becomes a sentence. */
+    onInternalError?: (method: string, error: unknown) => void;
+  } = {},
+): () => void {
   const running = new Map<number, AbortController>();
 
   const unsubscribe = protocol.onMessage((raw) => {
@@ -29,7 +37,11 @@ export function serveContract<C extends ContractSpec>(protocol: Protocol, contra
     })
       .then(
         (output) => protocol.send({ type: 'result', id, output }),
-        (error: unknown) => protocol.send({ type: 'error', id, error: AppError.from(error).toJSON() }),
+        (error: unknown) => {
+          const appError = AppError.from(error);
+          if (appError.code === 'INTERNAL') options.onInternalError?.(method, error);
+          protocol.send({ type: 'error', id, error: appError.toJSON() });
+        },
       )
       .catch((error: unknown) => {
         // The answer could not be sent (it could not be serialised, or the other side went away):

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ContractClient } from '../../../shared/contract/define';
+import { logLine } from '../../files/log-file';
 import { AppError } from '../../../shared/contract/errors';
 import { createClient } from '../../../shared/rpc/client';
 import type { Protocol, RpcMessage } from '../../../shared/rpc/protocol';
@@ -43,6 +44,7 @@ export const forkEngine: EngineSpawner = (workerPath) => {
   child.stderr?.on('data', (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-4000);
     process.stderr.write(chunk);
+    logLine(`engine: ${chunk.toString()}`);
   });
   return {
     send: (message) => {
