@@ -10,7 +10,9 @@ import { RunsService } from './runs-service';
 import { SettingsStore } from './settings-store';
 import { TrainingService } from './training-service';
 import { openProcessLog } from '../files/log-file';
-import { JobRegistry, JobsService } from './job-registry';
+import { JobRegistry, JobsService, type JobContext } from './job-registry';
+import { contract, type MethodSpec } from '../../shared/contract';
+import { parseInput } from '../../shared/rpc/server';
 import type { EngineSpawner } from '../engine';
 
 export interface Services {
@@ -48,7 +50,6 @@ export function createServices(options: {
       db,
       dataDir: options.dataDir,
       dataset,
-      jobs,
       ...(options.spawnEngine ? { spawnEngine: options.spawnEngine } : {}),
     }),
     evaluation,
@@ -62,7 +63,13 @@ export function createServices(options: {
       ...(options.printPdf ? { printPdf: options.printPdf } : {}),
     }),
     runs: new RunsService({ db, evaluation }),
-    jobs: new JobsService(jobs),
+    jobs: new JobsService(jobs, (method, input) => {
+      const [service, name] = method.split('.') as [keyof ApiHandlers, string];
+      const spec = contract[service][name as keyof (typeof contract)[typeof service]] as MethodSpec;
+      const parsed = parseInput(method, spec, input);
+      const handler = (handlers[service] as unknown as Record<string, (input: unknown, context: JobContext) => Promise<unknown>>)[name]!;
+      return (context) => handler.call(handlers[service], parsed, context);
+    }),
   };
   return { handlers, db, jobs, dataDir: options.dataDir, close: () => db.close() };
 }

@@ -39,7 +39,7 @@ describe('JobRegistry', () => {
   it('goes on when a watcher leaves, and two watchers see the same progress and outcome', async () => {
     const jobs = new JobRegistry();
     const { work, step } = steppedWork(3);
-    const { jobId } = jobs.start({ kind: 'training', title: 'A run' }, work);
+    const { jobId } = jobs.start({ kind: 'training.train', title: 'A run' }, work);
     const leaving = watcher();
     const a = watcher();
     const b = watcher();
@@ -64,9 +64,9 @@ describe('JobRegistry', () => {
     const first = steppedWork(1);
     const second = steppedWork(1);
     const third = steppedWork(1);
-    const a = jobs.start({ kind: 'training', title: 'first' }, first.work);
-    const b = jobs.start({ kind: 'training', title: 'second' }, second.work);
-    const c = jobs.start({ kind: 'training', title: 'third' }, third.work);
+    const a = jobs.start({ kind: 'training.train', title: 'first' }, first.work);
+    const b = jobs.start({ kind: 'training.train', title: 'second' }, second.work);
+    const c = jobs.start({ kind: 'training.train', title: 'third' }, third.work);
     expect(jobs.get(a.jobId).status).toBe('running');
     expect(jobs.get(b.jobId).status).toBe('queued');
     expect(jobs.cancel(b.jobId).status).toBe('cancelled');
@@ -86,13 +86,13 @@ describe('JobRegistry', () => {
   it('cancels a running job through its signal, and tells a watcher that attaches after it failed', async () => {
     const jobs = new JobRegistry();
     const running = steppedWork(2);
-    const { jobId } = jobs.start({ kind: 'training', title: 'cancelled' }, running.work);
+    const { jobId } = jobs.start({ kind: 'training.train', title: 'cancelled' }, running.work);
     await running.step();
     expect(jobs.cancel(jobId).status).toBe('cancelling');
     await running.step();
     await waitFor(() => jobs.get(jobId).status === 'cancelled');
 
-    const failing = jobs.start({ kind: 'training', title: 'failing' }, async (context) => {
+    const failing = jobs.start({ kind: 'training.train', title: 'failing' }, async (context) => {
       context.setRun('run-x');
       context.progress({ phase: 'Reading', done: 1, total: 4 });
       throw new AppError('INVALID_INPUT', 'The images folder is empty.');
@@ -107,5 +107,37 @@ describe('JobRegistry', () => {
     });
     expect(late.seen).toEqual([{ phase: 'Reading', done: 1, total: 4 }]);
     expect(() => jobs.get('job-none')).toThrow(/There is no job job-none/);
+  });
+});
+
+describe('jobs.start through the services', () => {
+  it('runs a long call (an import) as a job that a watcher follows to its result, and refuses a bad input before any job exists', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeCocoFixture } = await import('../../../test/fixtures/coco-fixture');
+    const { createServices } = await import('./index');
+    const dir = mkdtempSync(join(tmpdir(), 'mlw-jobs-'));
+    const services = createServices({ dataDir: join(dir, 'data'), host: 'test' });
+    try {
+      const fixture = await writeCocoFixture(join(dir, 'coco'));
+      const { jobs } = services.handlers;
+      await expect(jobs.start({ method: 'dataset.ingest', input: { path: '' } }, watcher().context)).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining('dataset.ingest at path'),
+      });
+      expect(await jobs.list({}, watcher().context)).toEqual([]);
+
+      const { jobId } = await jobs.start({ method: 'dataset.ingest', input: { path: fixture.annotationPath } }, watcher().context);
+      const follower = watcher();
+      const end = await jobs.watch({ jobId }, follower.context);
+      expect(end).toMatchObject({ kind: 'dataset.ingest', title: 'Importing annotations', status: 'completed' });
+      expect(end.result).toMatchObject({ images: fixture.data.images.length });
+      expect(follower.seen.length).toBeGreaterThan(0);
+      expect((await services.handlers.dataset.files({}, watcher().context)).map((f) => f.path)).toEqual([fixture.annotationPath]);
+    } finally {
+      services.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

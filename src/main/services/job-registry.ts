@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HandlerContext, Progress, ServiceHandlers } from '../../shared/contract/define';
 import { AppError, cancelled } from '../../shared/contract/errors';
-import type { JobInfo, JobKind, jobsContract } from '../../shared/contract/jobs';
+import { jobMethods, type JobInfo, type JobKind, type jobsContract } from '../../shared/contract/jobs';
 
 /** What a job's work gets: cancellation, progress, and a way to say which run it works on. */
 export interface JobContext extends HandlerContext {
@@ -196,9 +196,19 @@ function isEnded(info: JobInfo): boolean {
   return info.status === 'completed' || info.status === 'cancelled' || info.status === 'failed';
 }
 
-/** The jobs service: list, watch and cancel, over every transport. */
+/** The jobs service: start, list, watch and cancel, over every transport. */
 export class JobsService implements ServiceHandlers<typeof jobsContract> {
-  constructor(private readonly registry: JobRegistry) {}
+  constructor(
+    private readonly registry: JobRegistry,
+    /** The work of a call, its input already checked (INVALID_INPUT is thrown here, before any job exists). */
+    private readonly prepare: (method: JobKind, input: unknown) => (context: JobContext) => Promise<unknown>,
+  ) {}
+
+  start: ServiceHandlers<typeof jobsContract>['start'] = async ({ method, input, title }) => {
+    const work = this.prepare(method, input);
+    const spec = jobMethods[method];
+    return { jobId: this.registry.start({ kind: method, title: title ?? spec.title, exclusive: spec.exclusive }, work).jobId };
+  };
 
   list: ServiceHandlers<typeof jobsContract>['list'] = async () => this.registry.list();
   watch: ServiceHandlers<typeof jobsContract>['watch'] = async ({ jobId }, context) => this.registry.watch(jobId, context);

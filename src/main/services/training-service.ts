@@ -25,7 +25,6 @@ import {
 } from '../engine';
 import { writeFileAtomic } from '../files/atomic-file';
 import type { DatasetService } from './dataset-service';
-import type { JobRegistry } from './job-registry';
 import { runHistory, type RunRow } from './run-files';
 import { subsetImages, type SubsetImages } from './subset-images';
 
@@ -49,31 +48,7 @@ export class TrainingService implements TrainingHandlers {
   /** Runs this process is training now. */
   private readonly active = new Set<string>();
 
-  constructor(
-    private readonly options: { db: Db; dataDir: string; dataset: DatasetService; jobs: JobRegistry; spawnEngine?: EngineSpawner },
-  ) {}
-
-  start: TrainingHandlers['start'] = async (input) => {
-    const request = trainRequest.parse(input);
-    const job = this.options.jobs.start(
-      {
-        kind: 'training',
-        title: `Training ${request.name ?? `${backbones[request.backbone]?.title ?? request.backbone}, ${request.mode}`}`,
-      },
-      (context) => this.newRun(request, context),
-    );
-    return { jobId: job.jobId };
-  };
-
-  startResume: TrainingHandlers['startResume'] = async ({ runId }) => {
-    this.requireRun(runId);
-    const name = (this.options.db.prepare('SELECT name FROM runs WHERE id = ?').get(runId) as { name: string }).name;
-    const job = this.options.jobs.start({ kind: 'training', title: `Resuming ${name}` }, (context) => {
-      context.setRun(runId);
-      return this.resume({ runId }, context);
-    });
-    return { jobId: job.jobId };
-  };
+  constructor(private readonly options: { db: Db; dataDir: string; dataset: DatasetService; spawnEngine?: EngineSpawner }) {}
 
   defaults: TrainingHandlers['defaults'] = async () => ({
     modes: { frozen: frozenTraining, finetune: exampleTraining },
@@ -154,8 +129,9 @@ export class TrainingService implements TrainingHandlers {
     return this.execute(runId, runDir, request, prepared, false, context);
   }
 
-  resume: TrainingHandlers['resume'] = async ({ runId }, context) => {
+  resume: TrainingHandlers['resume'] = async ({ runId }, context: HandlerContext & { setRun?: (runId: string) => void }) => {
     this.requireRun(runId);
+    context.setRun?.(runId);
     const row = this.options.db.prepare('SELECT status, config, run_dir FROM runs WHERE id = ?').get(runId) as {
       status: string;
       config: string;

@@ -2,9 +2,24 @@ import { z } from 'zod';
 import { method } from './define';
 import { errorCodes } from './errors';
 
-/** The kinds of long work that run as jobs, owned by the process that serves the app (not by a window). */
-export const jobKinds = ['training'] as const;
-export type JobKind = (typeof jobKinds)[number];
+/**
+ * The long calls that run as jobs, owned by the process that serves the app rather than by the
+ * window or tab that started them: a job's kind is its method. `exclusive` ones (training) run one
+ * at a time, later ones queued; the others start at once.
+ */
+export const jobMethods = {
+  'training.train': { title: 'Training', exclusive: true },
+  'training.resume': { title: 'Resuming a run', exclusive: true },
+  'training.downloadModel': { title: 'Downloading backbone weights', exclusive: false },
+  'dataset.ingest': { title: 'Importing annotations', exclusive: false },
+  'evaluation.evaluate': { title: 'Evaluating', exclusive: false },
+  'prediction.predict': { title: 'Predicting', exclusive: false },
+  'prediction.gallery': { title: 'Grad-CAM gallery', exclusive: false },
+  'reports.report': { title: 'Writing a report', exclusive: false },
+  'reports.exportModel': { title: 'Exporting a model', exclusive: false },
+} as const;
+export const jobKinds = Object.keys(jobMethods) as [keyof typeof jobMethods, ...(keyof typeof jobMethods)[]];
+export type JobKind = keyof typeof jobMethods;
 
 export const jobStatuses = ['queued', 'running', 'cancelling', 'completed', 'cancelled', 'failed'] as const;
 export type JobStatus = (typeof jobStatuses)[number];
@@ -39,6 +54,12 @@ export const jobInfo = z.object({
 export type JobInfo = z.infer<typeof jobInfo>;
 
 export const jobsContract = {
+  start: method({
+    summary:
+      'Start a long call (one of jobMethods, with its own input) as a job of this process and return at once; jobs.watch follows it, jobs.cancel stops it.',
+    input: z.object({ method: z.enum(jobKinds), input: z.unknown(), title: z.string().min(1).optional() }),
+    output: z.object({ jobId: z.string() }),
+  }),
   list: method({
     summary: 'The jobs of this process (running, queued and finished ones), newest first.',
     input: z.object({}),

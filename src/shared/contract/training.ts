@@ -134,17 +134,6 @@ export const trainingContract = {
     }),
     progress: true,
   }),
-  start: method({
-    summary:
-      'Start training as a job of this process and return at once: the run goes on when the window or tab that started it closes; jobs.watch follows it and jobs.cancel stops it.',
-    input: trainRequest,
-    output: z.object({ jobId: z.string() }),
-  }),
-  startResume: method({
-    summary: 'Resume a cancelled or crashed run from its last checkpoint as a job of this process (as start does).',
-    input: z.object({ runId: z.string().min(1) }),
-    output: z.object({ jobId: z.string() }),
-  }),
   resume: method({
     summary: 'Continue a cancelled or crashed run from its last checkpoint (written at each validation).',
     input: z.object({ runId: z.string().min(1) }),

@@ -1,4 +1,4 @@
-import type { ContractSpec, ContractHandlers, HandlerContext } from '../contract/define';
+import type { ContractSpec, ContractHandlers, HandlerContext, MethodSpec } from '../contract/define';
 import { AppError } from '../contract/errors';
 import { isRpcMessage, type Protocol } from './protocol';
 
@@ -87,6 +87,15 @@ async function invoke<C extends ContractSpec>(
   if (typeof handler !== 'function') {
     throw new AppError('UNSUPPORTED', `"${qualifiedName}" is not available here.`);
   }
+  return (handler as (input: unknown, context: HandlerContext) => Promise<unknown>).call(
+    service,
+    parseInput(qualifiedName, spec, input),
+    context,
+  );
+}
+
+/** A method's input parsed by its schema, or INVALID_INPUT naming the field. */
+export function parseInput(qualifiedName: string, spec: MethodSpec, input: unknown): unknown {
   const parsed = spec.input.safeParse(input ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -95,5 +104,5 @@ async function invoke<C extends ContractSpec>(
       issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
     });
   }
-  return (handler as (input: unknown, context: HandlerContext) => Promise<unknown>).call(service, parsed.data, context);
+  return parsed.data;
 }

@@ -11,7 +11,17 @@ import { formatProgressAmount } from '../components/format';
 import { useApi } from '../rpc/api-context';
 
 /** Where each kind of job is shown in full. */
-const workspaceOf: Record<JobKind, string> = { training: 'train' };
+const workspaceOf: Record<JobKind, string> = {
+  'training.train': 'train',
+  'training.resume': 'train',
+  'training.downloadModel': 'train',
+  'dataset.ingest': 'dataset',
+  'evaluation.evaluate': 'evaluate',
+  'prediction.predict': 'predict',
+  'prediction.gallery': 'predict',
+  'reports.report': 'evaluate',
+  'reports.exportModel': 'evaluate',
+};
 
 const isActive = (job: JobInfo): boolean => job.status === 'queued' || job.status === 'running' || job.status === 'cancelling';
 
@@ -72,7 +82,7 @@ export function JobsIndicator({ onNavigate }: { onNavigate: (workspace: string) 
             Jobs of this service
           </Typography>
           <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }}>
-            They go on when this window or tab closes. Training runs one at a time; the next waits, queued.
+            They go on when this window or tab closes. Training runs one at a time (the next waits, queued); other jobs start at once.
           </Typography>
           {shown.length === 0 && <Typography variant="body2">No jobs yet.</Typography>}
           <Stack spacing={1.5}>

@@ -105,7 +105,9 @@ export function TrainWorkspace(): ReactNode {
     api.jobs.list({}, { signal: controller.signal }).then(
       async (jobs) => {
         const active = jobs.find(
-          (j) => j.kind === 'training' && (j.status === 'running' || j.status === 'queued' || j.status === 'cancelling'),
+          (j) =>
+            (j.kind === 'training.train' || j.kind === 'training.resume') &&
+            (j.status === 'running' || j.status === 'queued' || j.status === 'cancelling'),
         );
         if (active === undefined) return;
         if (active.runId !== null) {
@@ -168,28 +170,28 @@ export function TrainWorkspace(): ReactNode {
     setPoints([]);
     setStartError(null);
     setJobId(null);
-    api.training
-      .start({
-        trainAnnotations: trainFile.path,
-        trainImages: trainFile.imagesDir ?? '',
-        valAnnotations: valFile.path,
-        valImages: valFile.imagesDir ?? '',
-        categories,
-        backbone,
-        mode,
-        ...(runName.trim() !== '' ? { name: runName.trim() } : {}),
-        ...(weights.value.trim() !== '' ? { weights: weights.value.trim() } : {}),
-        ...(overrides.views !== undefined ? { augmentedViews: overrides.views } : {}),
-        settings: {
-          ...(overrides.maxEpochs !== undefined ? { maxEpochs: overrides.maxEpochs } : {}),
-          ...(overrides.batchSize !== undefined ? { batchSize: overrides.batchSize } : {}),
-          ...(overrides.learnRate !== undefined ? { learnRate: overrides.learnRate } : {}),
-        },
-      })
-      .then(
-        (started) => setJobId(started.jobId),
-        (error: unknown) => setStartError(AppError.from(error)),
-      );
+    const input = {
+      trainAnnotations: trainFile.path,
+      trainImages: trainFile.imagesDir ?? '',
+      valAnnotations: valFile.path,
+      valImages: valFile.imagesDir ?? '',
+      categories,
+      backbone,
+      mode,
+      ...(runName.trim() !== '' ? { name: runName.trim() } : {}),
+      ...(weights.value.trim() !== '' ? { weights: weights.value.trim() } : {}),
+      ...(overrides.views !== undefined ? { augmentedViews: overrides.views } : {}),
+      settings: {
+        ...(overrides.maxEpochs !== undefined ? { maxEpochs: overrides.maxEpochs } : {}),
+        ...(overrides.batchSize !== undefined ? { batchSize: overrides.batchSize } : {}),
+        ...(overrides.learnRate !== undefined ? { learnRate: overrides.learnRate } : {}),
+      },
+    };
+    const title = `Training ${runName.trim() || `${defaults.data?.backbones.find((b) => b.id === backbone)?.title ?? backbone}, ${mode}`}`;
+    api.jobs.start({ method: 'training.train', input, title }).then(
+      (started) => setJobId(started.jobId),
+      (error: unknown) => setStartError(AppError.from(error)),
+    );
   };
 
   const resume = (runId: string): void => {
@@ -203,7 +205,7 @@ export function TrainWorkspace(): ReactNode {
       },
       () => setPoints([]),
     );
-    api.training.startResume({ runId }).then(
+    api.jobs.start({ method: 'training.resume', input: { runId }, title: `Resuming ${runId}` }).then(
       (started) => setJobId(started.jobId),
       (error: unknown) => setStartError(AppError.from(error)),
     );
