@@ -46,6 +46,25 @@ export default tseslint.config(
     },
   },
   {
+    // A workspace (features/<name>/) imports no other workspace: what several use lives in
+    // components/ or jobs/. The renderer's own rule is repeated, as a later block replaces it.
+    files: ['src/renderer/src/features/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: [...nodeBuiltins, 'electron', 'better-sqlite3', 'sharp', 'ws', '**/main/**', '**/preload/**'] },
+            {
+              regex: '^\\.\\./(dataset|train|evaluate|predict|runs)(/|$)',
+              message: 'A workspace does not import another: move what both use to src/renderer/src/components (or jobs).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Services, the cache and the CLI run in Node without Electron; only src/main/app and the
     // Electron transport may import it (as VS Code and GitHub Desktop keep IPC in one place).
     files: ['src/main/**/*.ts'],

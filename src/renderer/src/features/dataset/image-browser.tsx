@@ -12,7 +12,7 @@ import type { ImageSummary } from '../../../../shared/contract/dataset';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatCount } from '../../components/format';
 import { ImageDialog } from './image-dialog';
-import { ImageTile } from './image-tile';
+import { ImageTile } from '../../components/images/image-tile';
 import { useImagePages } from './use-image-pages';
 
 const minTileWidth = 180;

@@ -13,9 +13,9 @@ import { ErrorAlert } from '../../components/error-alert';
 import { CloseIcon } from '../../components/icons';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';
-import { AnnotatedImage } from './annotated-image';
-import { categoryColor, unselectedColor } from './category-colors';
-import { useThumbnail } from './use-thumbnail';
+import { AnnotatedImage } from '../../components/images/annotated-image';
+import { categoryColor, unselectedColor } from '../../components/category-colors';
+import { useThumbnail } from '../../components/images/use-thumbnail';
 
 const viewerSize = 1024;
 

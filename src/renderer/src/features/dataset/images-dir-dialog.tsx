@@ -12,8 +12,8 @@ import { useAppInfo } from '../../app/app-info-context';
 import { ErrorAlert } from '../../components/error-alert';
 import { baseName } from '../../components/format';
 import { useApi } from '../../rpc/api-context';
-import { PathField } from './path-field';
-import { usePathInput } from './use-path-input';
+import { PathField } from '../../components/path-field';
+import { usePathInput } from '../../components/use-path-input';
 
 /** Set or change the images folder of an imported annotation file. Mount it only while open. */
 export function ImagesDirDialog({

@@ -12,8 +12,8 @@ import { baseName, countOf, formatDuration } from '../../components/format';
 import { createProgressEstimator, type ProgressWithEstimate } from '../../../../shared/domain/progress-estimate';
 import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
-import { PathField } from './path-field';
-import { usePathInput } from './use-path-input';
+import { PathField } from '../../components/path-field';
+import { usePathInput } from '../../components/use-path-input';
 
 type ImportRun =
   | { status: 'idle' }

@@ -10,8 +10,8 @@ import Typography from '@mui/material/Typography';
 import { useMemo, useState, type ReactNode } from 'react';
 import type { ClassMetrics } from '../../../../shared/domain/metrics';
 import { formatCount } from '../../components/format';
-import { categoryColor } from '../dataset/category-colors';
-import { formatRatio, formatThreshold } from './format-metric';
+import { categoryColor } from '../../components/category-colors';
+import { formatRatio, formatThreshold } from '../../components/format-metric';
 
 type Column = 'class' | 'ap' | 'precision' | 'recall' | 'f1' | 'tp' | 'fp' | 'fn' | 'tn' | 'positives' | 'threshold';
 

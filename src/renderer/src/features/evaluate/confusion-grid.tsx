@@ -5,7 +5,7 @@ import { alpha, useTheme } from '@mui/material/styles';
 import { memo, type ReactNode } from 'react';
 import type { ClassMetrics } from '../../../../shared/domain/metrics';
 import { formatCount } from '../../components/format';
-import { formatThreshold } from './format-metric';
+import { formatThreshold } from '../../components/format-metric';
 
 /**
  * The example's `confusionchart` per class, as a grid of tiles: true class in rows, predicted class in

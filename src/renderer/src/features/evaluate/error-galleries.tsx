@@ -8,10 +8,10 @@ import Typography from '@mui/material/Typography';
 import { useCallback, useMemo, useState, type ReactNode } from 'react';
 import type { Thresholds } from '../../../../shared/domain/metrics';
 import { baseName, formatCount } from '../../components/format';
-import { formatThreshold } from './format-metric';
+import { formatThreshold } from '../../components/format-metric';
 import { ScoreDialog } from './score-dialog';
 import { ScoreTile } from './score-tile';
-import type { ScoreModel } from './score-model';
+import type { ScoreModel } from '../../components/runs/score-model';
 
 const shown = 12;
 

@@ -15,11 +15,11 @@ import { ErrorGalleries } from './error-galleries';
 import { ExportModelButton } from './export-model-button';
 import { ExportReportButton } from './export-report-button';
 import { PrCurves } from './pr-curves';
-import { RunPicker } from './run-picker';
+import { RunPicker } from '../../components/runs/run-picker';
 import { SweepPlots } from './sweep-plots';
 import { ThresholdPanel } from './threshold-panel';
-import { CompletedRunsStatus, useCompletedRuns } from './completed-runs';
-import { buildScoreModel } from './score-model';
+import { CompletedRunsStatus, useCompletedRuns } from '../../components/runs/completed-runs';
+import { buildScoreModel } from '../../components/runs/score-model';
 
 /**
  * The Evaluate workspace: a completed run's validation scores, loaded once, judged as the reference

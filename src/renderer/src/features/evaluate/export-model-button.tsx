@@ -14,8 +14,8 @@ import { useAppInfo } from '../../app/app-info-context';
 import { ErrorAlert } from '../../components/error-alert';
 import { FolderIcon } from '../../components/icons';
 import { useApi } from '../../rpc/api-context';
-import { JobProgress } from '../predict/job-progress';
-import { useJob } from '../predict/use-job';
+import { JobProgress } from '../../jobs/job-progress';
+import { useJob } from '../../jobs/use-job';
 
 type Format = (typeof exportFormats)[number];
 

@@ -1,7 +1,7 @@
 import Box from '@mui/material/Box';
 import Typography from '@mui/material/Typography';
 import type { ReactNode } from 'react';
-import { formatDelta, formatRatio } from './format-metric';
+import { formatDelta, formatRatio } from '../../components/format-metric';
 
 /**
  * One headline figure: its name, its value to four decimals (the full value in `data-value`), and,

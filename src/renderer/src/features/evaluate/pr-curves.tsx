@@ -5,7 +5,7 @@ import type { Data, Layout, Shape } from 'plotly.js';
 import { useMemo, type ReactNode } from 'react';
 import type { ClassMetrics, PrPoint } from '../../../../shared/domain/metrics';
 import { Plot } from '../../components/plot';
-import { categoryColor } from '../dataset/category-colors';
+import { categoryColor } from '../../components/category-colors';
 
 /**
  * Each class's precision-recall curve (a step at each distinct score, as average precision sums it),

@@ -20,10 +20,10 @@ import { baseName } from '../../components/format';
 import { CloseIcon } from '../../components/icons';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';
-import { AnnotatedImage } from '../dataset/annotated-image';
-import { ThumbnailImage } from '../dataset/image-tile';
-import { useThumbnail } from '../dataset/use-thumbnail';
-import { formatScore, formatThreshold } from './format-metric';
+import { AnnotatedImage } from '../../components/images/annotated-image';
+import { ThumbnailImage } from '../../components/images/image-tile';
+import { useThumbnail } from '../../components/images/use-thumbnail';
+import { formatScore, formatThreshold } from '../../components/format-metric';
 
 const viewerSize = 1024;
 

@@ -2,9 +2,9 @@ import Box from '@mui/material/Box';
 import ButtonBase from '@mui/material/ButtonBase';
 import Typography from '@mui/material/Typography';
 import { memo, type ReactNode } from 'react';
-import { thumbnailSize, ThumbnailImage } from '../dataset/image-tile';
-import { useThumbnail } from '../dataset/use-thumbnail';
-import { formatScore } from './format-metric';
+import { thumbnailSize, ThumbnailImage } from '../../components/images/image-tile';
+import { useThumbnail } from '../../components/images/use-thumbnail';
+import { formatScore } from '../../components/format-metric';
 
 const imageHeight = 128;
 

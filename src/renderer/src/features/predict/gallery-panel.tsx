@@ -10,9 +10,9 @@ import { useState, type ReactNode } from 'react';
 import type { GalleryResult } from '../../../../shared/contract/prediction';
 import { countOf, formatCount } from '../../components/format';
 import { useApi } from '../../rpc/api-context';
-import { formatScore, formatThreshold } from '../evaluate/format-metric';
-import { JobProgress } from './job-progress';
-import { useJob } from './use-job';
+import { formatScore, formatThreshold } from '../../components/format-metric';
+import { JobProgress } from '../../jobs/job-progress';
+import { useJob } from '../../jobs/use-job';
 
 type Kind = GalleryResult['kind'];
 

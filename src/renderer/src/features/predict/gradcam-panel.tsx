@@ -9,11 +9,11 @@ import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import type { ReactNode, Ref } from 'react';
 import type { GradCamResult } from '../../../../shared/contract/prediction';
-import { formatScore } from '../evaluate/format-metric';
-import { JobProgress } from './job-progress';
+import { formatScore } from '../../components/format-metric';
+import { JobProgress } from '../../jobs/job-progress';
 import { shortName, type NewImage } from './new-images';
 import { OverlayFrame } from './overlay-frame';
-import type { Job } from './use-job';
+import type { Job } from '../../jobs/use-job';
 import { usePreviewUrl } from './use-preview-url';
 
 const tileHeight = 260;

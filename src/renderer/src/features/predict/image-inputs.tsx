@@ -9,8 +9,8 @@ import { useAppInfo } from '../../app/app-info-context';
 import { ErrorAlert } from '../../components/error-alert';
 import { UploadIcon } from '../../components/icons';
 import { useApi } from '../../rpc/api-context';
-import { PathField } from '../dataset/path-field';
-import { usePathInput } from '../dataset/use-path-input';
+import { PathField } from '../../components/path-field';
+import { usePathInput } from '../../components/use-path-input';
 import { acceptAttribute, hasImageExtension, pathImage, readImageFile, type NewImage } from './new-images';
 
 const imageFilters = [

@@ -12,15 +12,15 @@ import type { ImagePrediction } from '../../../../shared/contract/prediction';
 import type { RunSummary } from '../../../../shared/contract/training';
 import { countOf } from '../../components/format';
 import { useApi } from '../../rpc/api-context';
-import { RunPicker } from '../evaluate/run-picker';
-import { CompletedRunsStatus, useCompletedRuns } from '../evaluate/completed-runs';
+import { RunPicker } from '../../components/runs/run-picker';
+import { CompletedRunsStatus, useCompletedRuns } from '../../components/runs/completed-runs';
 import { GalleryPanel } from './gallery-panel';
 import { GradCamPanel, type CamOutcome, type CamSelection } from './gradcam-panel';
 import { ImageInputs } from './image-inputs';
-import { JobProgress } from './job-progress';
+import { JobProgress } from '../../jobs/job-progress';
 import { requestBatches, type NewImage } from './new-images';
 import { PredictionCard, predictedLabels } from './prediction-card';
-import { useJob } from './use-job';
+import { useJob } from '../../jobs/use-job';
 
 const marks = [0, 0.25, 0.5, 0.75, 1].map((value) => ({ value, label: value.toFixed(2) }));
 

@@ -13,7 +13,7 @@ import Typography from '@mui/material/Typography';
 import { memo, useMemo, type ReactNode } from 'react';
 import type { ImagePrediction } from '../../../../shared/contract/prediction';
 import { CloseIcon } from '../../components/icons';
-import { formatScore, formatThreshold } from '../evaluate/format-metric';
+import { formatScore, formatThreshold } from '../../components/format-metric';
 import { ImagePreview } from './image-preview';
 import { usePreviewUrl } from './use-preview-url';
 import { messageFor, shortName, type NewImage } from './new-images';

@@ -17,7 +17,7 @@ import { useMemo, useState, type ReactNode } from 'react';
 import type { ClassMetrics, Metrics } from '../../../../shared/domain/metrics';
 import { comparisonColumns, comparisonRows, delimitedTable } from '../../../../shared/domain/run-diff';
 import { CopyIcon, DownloadIcon } from '../../components/icons';
-import { formatDelta, formatRatio } from '../evaluate/format-metric';
+import { formatDelta, formatRatio } from '../../components/format-metric';
 import { RunLabel } from './config-diff';
 import type { ComparedRun } from './run-comparison';
 import { changeOf } from './runs-format';

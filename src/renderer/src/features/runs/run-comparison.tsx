@@ -20,7 +20,7 @@ import { formatCount, formatDuration } from '../../components/format';
 import { CloseIcon } from '../../components/icons';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';
-import { buildScoreModel, type ScoreModel } from '../evaluate/score-model';
+import { buildScoreModel, type ScoreModel } from '../../components/runs/score-model';
 import { PrOverlay, SweepOverlay, TrainingCurves } from './compare-charts';
 import { CompareMetrics } from './compare-metrics';
 import { ConfigDiff, RunLabel } from './config-diff';

@@ -15,7 +15,7 @@ import { useMemo, useRef, useState, type ReactNode } from 'react';
 import type { RunEntry } from '../../../../shared/contract/runs';
 import { formatCount, formatDuration } from '../../components/format';
 import { CheckIcon, CloseIcon, DeleteIcon, EditIcon } from '../../components/icons';
-import { formatRatio } from '../evaluate/format-metric';
+import { formatRatio } from '../../components/format-metric';
 import { datasetLabel, formatRunDay, formatRunTime } from './runs-format';
 
 type SortKey = 'name' | 'createdAt' | 'dataset' | 'model' | 'seconds' | 'status' | 'microF1' | 'jaccard' | 'precision' | 'recall' | 'mAP';

@@ -3,7 +3,7 @@ import Skeleton from '@mui/material/Skeleton';
 import Typography from '@mui/material/Typography';
 import type { ReactNode } from 'react';
 import type { ImageDetail } from '../../../../shared/contract/dataset';
-import { categoryColor, unselectedColor } from './category-colors';
+import { categoryColor, unselectedColor } from '../category-colors';
 import type { ThumbnailState } from './thumbnail-cache';
 
 type CocoBox = ImageDetail['boxes'][number];

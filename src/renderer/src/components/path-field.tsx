@@ -3,9 +3,9 @@ import InputAdornment from '@mui/material/InputAdornment';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import { useState, type ReactNode } from 'react';
-import { AppError } from '../../../../shared/contract/errors';
-import { FileIcon, FolderIcon } from '../../components/icons';
-import { useApi } from '../../rpc/api-context';
+import { AppError } from '../../../shared/contract/errors';
+import { FileIcon, FolderIcon } from './icons';
+import { useApi } from '../rpc/api-context';
 import type { PathInput } from './use-path-input';
 
 export interface PathFieldProps {

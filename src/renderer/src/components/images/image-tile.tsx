@@ -5,7 +5,7 @@ import Skeleton from '@mui/material/Skeleton';
 import Typography from '@mui/material/Typography';
 import { memo, type ReactNode } from 'react';
 import type { ImageSummary } from '../../../../shared/contract/dataset';
-import { categoryColor } from './category-colors';
+import { categoryColor } from '../category-colors';
 import type { ThumbnailState } from './thumbnail-cache';
 import { useThumbnail } from './use-thumbnail';
 

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Progress } from '../../../../shared/contract/define';
-import { AppError } from '../../../../shared/contract/errors';
-import { createProgressEstimator, type ProgressWithEstimate } from '../../../../shared/domain/progress-estimate';
+import type { Progress } from '../../../shared/contract/define';
+import { AppError } from '../../../shared/contract/errors';
+import { createProgressEstimator, type ProgressWithEstimate } from '../../../shared/domain/progress-estimate';
 
 export type JobState<T> =
   | { status: 'idle' }

@@ -3,7 +3,7 @@ import Button from '@mui/material/Button';
 import LinearProgress from '@mui/material/LinearProgress';
 import { useCallback, useMemo, useState, type ReactNode } from 'react';
 import type { RunSummary } from '../../../../shared/contract/training';
-import { ErrorAlert } from '../../components/error-alert';
+import { ErrorAlert } from '../error-alert';
 import { useApi } from '../../rpc/api-context';
 import { useRequest, type RequestResult } from '../../rpc/use-request';
 

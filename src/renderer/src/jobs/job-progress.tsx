@@ -3,8 +3,8 @@ import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Stack from '@mui/material/Stack';
 import type { ReactNode } from 'react';
-import { ErrorAlert } from '../../components/error-alert';
-import { ProgressLine } from '../../components/progress-line';
+import { ErrorAlert } from '../components/error-alert';
+import { ProgressLine } from '../components/progress-line';
 import type { Job } from './use-job';
 
 /** A running job's progress bar with Cancel, or how the last one ended when it did not succeed. */

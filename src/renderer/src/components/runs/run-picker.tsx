@@ -5,7 +5,7 @@ import Typography from '@mui/material/Typography';
 import type { ReactNode } from 'react';
 import type { RunScores } from '../../../../shared/contract/evaluation';
 import type { RunSummary } from '../../../../shared/contract/training';
-import { baseName, countOf, formatCount } from '../../components/format';
+import { baseName, countOf, formatCount } from '../format';
 
 function runLabel(run: RunSummary): string {
   const when = new Date(run.createdAt);

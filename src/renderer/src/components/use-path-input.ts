@@ -1,6 +1,6 @@
 import { useCallback, useRef, useState } from 'react';
-import { AppError } from '../../../../shared/contract/errors';
-import { useApi } from '../../rpc/api-context';
+import { AppError } from '../../../shared/contract/errors';
+import { useApi } from '../rpc/api-context';
 
 /** `weights`: a folder or an .h5 file holding a backbone's weights (picked as a folder; an .h5 path can be typed). */
 export type PathKind = 'file' | 'directory' | 'weights';
