@@ -134,6 +134,19 @@ test('predicts new images as mlw predict does, explains one with Grad-CAM, shows
     expect(Math.abs(score - sentScores[name]!), `${name}: ${score} vs ${sentScores[name]}`).toBeLessThan(1e-5);
   }
 
+  // The workspace keeps its images, scores and Grad-CAM across a switch to another workspace...
+  await page.getByTestId('nav-dataset').click();
+  await page.getByTestId('nav-predict').click();
+  await expect(page.getByTestId('prediction-card')).toHaveCount(4);
+  await expect(page.locator('[data-testid="prediction-card"][data-state="ok"]')).toHaveCount(3);
+  await expect(page.getByTestId('gradcam-tile')).toHaveCount(target.length);
+  // ...and, for images given by path, across a reload (sent files' bytes live only as long as the page).
+  await page.reload();
+  await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
+  await page.getByTestId('nav-predict').click();
+  await expect(page.locator('[data-testid="prediction-card"][data-state="ok"]')).toHaveCount(byPath.length);
+  await expect(page.getByTestId('prediction-card')).toHaveCount(byPath.length);
+
   // A gallery: the two most confident true positives of dog, then the same again from the run's cache.
   await page.getByRole('combobox', { name: /^Class/ }).click();
   await page.getByRole('option', { name: 'dog', exact: true }).click();

@@ -51,5 +51,14 @@ test(
     const runs = app.mlwJson<{ runId: string; status: string; images: { train: number } }[]>('runs');
     expect(runs).toEqual([expect.objectContaining({ runId, status: 'completed', images: expect.objectContaining({ train: 35 }) })]);
     await page.screenshot({ path: join(screenshots, 'train-workspace-frozen-run.png'), fullPage: true });
+
+    // The form keeps its values across a workspace switch and a reload (per dataset; the weights path whatever the dataset).
+    for (const leave of [() => page.getByTestId('nav-dataset').click(), () => page.reload()]) {
+      await leave();
+      await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
+      await page.getByTestId('nav-train').click();
+      await expect(page.getByTestId('epochs')).toHaveValue('60');
+      await expect(page.getByTestId('weights-dir')).toHaveValue(mobilenet);
+    }
   },
 );

@@ -17,14 +17,17 @@ export interface Job<T> {
   start: (work: (signal: AbortSignal, onProgress: (progress: Progress) => void) => Promise<T>) => void;
   /** Asks the service to stop; the state says "cancelling" until it confirms. */
   cancel: () => void;
+  /** Forgets the last outcome (a cleared workspace); a running job is cancelled. */
+  reset: () => void;
 }
 
 /**
  * One long service call at a time with its progress (and ETA), cancellation and outcome. Leaving the
  * workspace cancels it, as the Cancel button would.
  */
-export function useJob<T>(): Job<T> {
-  const [state, setState] = useState<JobState<T>>({ status: 'idle' });
+export function useJob<T>(kept?: T | null): Job<T> {
+  // A result kept from before (a workspace shown again) is shown as this job's last outcome.
+  const [state, setState] = useState<JobState<T>>(() => (kept == null ? { status: 'idle' } : { status: 'done', result: kept }));
   const current = useRef<AbortController | null>(null);
 
   useEffect(() => () => current.current?.abort(), []);
@@ -60,5 +63,11 @@ export function useJob<T>(): Job<T> {
     setState((s) => (s.status === 'running' ? { ...s, cancelling: true } : s));
   }, []);
 
-  return { state, running: state.status === 'running', start, cancel };
+  const reset = useCallback(() => {
+    current.current?.abort();
+    current.current = null;
+    setState({ status: 'idle' });
+  }, []);
+
+  return { state, running: state.status === 'running', start, cancel, reset };
 }

@@ -3,7 +3,9 @@ import LinearProgress from '@mui/material/LinearProgress';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
-import { useDeferredValue, useMemo, useState, type ReactNode } from 'react';
+import { useDeferredValue, useMemo, type ReactNode } from 'react';
+import { z } from 'zod';
+import { usePersistentState } from '../../components/use-persistent-state';
 import type { RunScores } from '../../../../shared/contract/evaluation';
 import { evaluate, type Thresholds } from '../../../../shared/domain/metrics';
 import { ErrorAlert } from '../../components/error-alert';
@@ -63,11 +65,17 @@ export function EvaluateWorkspace(): ReactNode {
   );
 }
 
-/** The panels of one run's scores; keyed by run so the threshold and toggles start afresh for another. */
+const evaluationView = z.object({ threshold: z.number().min(0).max(1), perClass: z.boolean() });
+
+/** The panels of one run's scores; keyed by run, each run with its own threshold and toggle. */
 function Evaluation({ scores }: { scores: RunScores }): ReactNode {
   const model = useMemo(() => buildScoreModel(scores), [scores]);
-  const [threshold, setThreshold] = useState(0.5);
-  const [perClass, setPerClass] = useState(false);
+  // Kept per run, across tab switches and reloads.
+  const [view, setView] = usePersistentState(`mlw.evaluate.${scores.runId}`, evaluationView, { threshold: 0.5, perClass: false });
+  const { threshold, perClass } = view;
+  const setThreshold = (value: number): void => setView((v) => ({ ...v, threshold: value }));
+  const setPerClass = (value: boolean | ((current: boolean) => boolean)): void =>
+    setView((v) => ({ ...v, perClass: typeof value === 'function' ? value(v.perClass) : value }));
   // One pass over the matrix per slider move: the sweep and the average precisions do not depend on the threshold.
   const global = useMemo(
     () => evaluate(model.matrix, threshold, { sweep: [], averagePrecisions: model.averagePrecisions }),

@@ -27,7 +27,8 @@ const maxRequestImages = 1000;
 let counter = 0;
 function nextKey(): string {
   counter += 1;
-  return `image-${counter}`;
+  // Unique across reloads too: kept images come back with their keys.
+  return `image-${Date.now().toString(36)}-${counter}`;
 }
 
 function extensionOf(name: string): string {

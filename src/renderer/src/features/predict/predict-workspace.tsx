@@ -21,6 +21,7 @@ import { JobProgress } from '../../jobs/job-progress';
 import { requestBatches, type NewImage } from './new-images';
 import { PredictionCard, predictedLabels } from './prediction-card';
 import { useJob } from '../../jobs/use-job';
+import { keepPrediction, keptPrediction } from './predict-memory';
 
 const marks = [0, 0.25, 0.5, 0.75, 1].map((value) => ({ value, label: value.toFixed(2) }));
 
@@ -61,21 +62,38 @@ interface Answer {
 /** Images, their predictions, Grad-CAM and galleries of one run; keyed by run so everything starts afresh for another. */
 function Predictor({ run }: { run: RunSummary }): ReactNode {
   const api = useApi();
-  const [images, setImages] = useState<NewImage[]>([]);
-  const [threshold, setThreshold] = useState(0.5);
-  const [perClass, setPerClass] = useState(false);
-  const [answer, setAnswer] = useState<Answer>({ classes: run.categories, tuned: null, results: new Map() });
+  // What was shown for this run before (another workspace, a reload) comes back until it is cleared.
+  const [kept] = useState(() => keptPrediction(run.runId));
+  const [images, setImages] = useState<NewImage[]>(() => kept?.images ?? []);
+  const [threshold, setThreshold] = useState(kept?.threshold ?? 0.5);
+  const [perClass, setPerClass] = useState(kept?.perClass ?? false);
+  const [answer, setAnswer] = useState<Answer>(() =>
+    kept === null
+      ? { classes: run.categories, tuned: null, results: new Map() }
+      : { classes: kept.classes, tuned: kept.tuned, results: kept.results },
+  );
   const scoring = useJob<number>();
-  const cam = useJob<CamOutcome>();
-  const [camSelection, setCamSelection] = useState<CamSelection | null>(null);
+  const cam = useJob<CamOutcome>(kept?.cam);
+  const [camSelection, setCamSelection] = useState<CamSelection | null>(kept?.camSelection ?? null);
   const camPanel = useRef<HTMLElement>(null);
+  const camOutcome = cam.state.status === 'done' ? cam.state.result : null;
+  useEffect(
+    () =>
+      keepPrediction(run.runId, {
+        images,
+        classes: answer.classes,
+        tuned: answer.tuned,
+        results: answer.results,
+        threshold,
+        perClass,
+        camSelection,
+        cam: camOutcome,
+      }),
+    [run.runId, images, answer, threshold, perClass, camSelection, camOutcome],
+  );
 
-  // Object URLs of sent files live as long as their image does.
-  const previews = useRef(new Set<string>());
-  useEffect(() => {
-    const urls = previews.current;
-    return () => urls.forEach((url) => URL.revokeObjectURL(url));
-  }, []);
+  // Object URLs of sent files live as long as their image does (removed, cleared, or the page closed).
+  const previews = useRef(new Set<string>(images.flatMap((i) => (i.previewUrl === null ? [] : [i.previewUrl]))));
 
   const classes = answer.classes;
   /** The threshold of each class now: the slider's, or the tuned ones (null until the service has sent them). */
@@ -105,6 +123,7 @@ function Predictor({ run }: { run: RunSummary }): ReactNode {
     setImages([]);
     setAnswer((a) => ({ ...a, results: new Map() }));
     setCamSelection(null);
+    cam.reset();
   };
 
   const predict = (): void => {

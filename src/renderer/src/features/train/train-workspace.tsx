@@ -11,6 +11,8 @@ import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { z } from 'zod';
+import { readPersistent, usePersistentState, writePersistent } from '../../components/use-persistent-state';
 import type { ImportedFile } from '../../../../shared/contract/dataset';
 import type { Progress } from '../../../../shared/contract/define';
 import { AppError } from '../../../../shared/contract/errors';
@@ -31,6 +33,30 @@ import { RunsList } from './runs-list';
 import { TrainingChart, type TrainingPoint } from './training-chart';
 
 type Mode = 'frozen' | 'finetune';
+
+const trainForm = z.object({
+  trainFileId: z.number().nullable(),
+  valFileId: z.number().nullable(),
+  backbone: z.string(),
+  mode: z.enum(['frozen', 'finetune']),
+  overrides: z.object({
+    maxEpochs: z.number().optional(),
+    batchSize: z.number().optional(),
+    learnRate: z.number().optional(),
+    views: z.number().optional(),
+  }),
+  runName: z.string(),
+});
+type TrainForm = z.infer<typeof trainForm>;
+const initialForm: TrainForm = {
+  trainFileId: null,
+  valFileId: null,
+  backbone: 'mobilenet_v1_0.75',
+  mode: 'frozen',
+  overrides: {},
+  runName: '',
+};
+const weightsKey = 'mlw.train.weights';
 
 type TrainRun =
   | { status: 'idle' }
@@ -70,14 +96,27 @@ export function TrainWorkspace(): ReactNode {
   const files = useRequest('dataset.files', (signal) => api.dataset.files({}, { signal }));
   const selection = useRequest('dataset.getSelection', (signal) => api.dataset.getSelection({}, { signal }));
   const defaults = useRequest('training.defaults', (signal) => api.training.defaults({}, { signal }));
-  const [chosenTrainId, setTrainFileId] = useState<number | null>(null);
-  const [chosenValId, setValFileId] = useState<number | null>(null);
-  const [backbone, setBackbone] = useState('mobilenet_v1_0.75');
-  const weights = usePathInput('weights');
-  const [mode, setMode] = useState<Mode>('frozen');
-  const [overrides, setOverrides] = useState<{ maxEpochs?: number; batchSize?: number; learnRate?: number; views?: number }>({});
+  // The form is kept per dataset (the file chosen in the Dataset workspace), across tab switches and reloads.
+  const formKey = `mlw.train.form.${selection.data?.fileId ?? 'none'}`;
+  const [form, setForm] = usePersistentState(formKey, trainForm, initialForm);
+  const { trainFileId: chosenTrainId, valFileId: chosenValId, backbone, mode, overrides, runName } = form;
+  const setField =
+    <K extends keyof TrainForm>(key: K) =>
+    (value: TrainForm[K]): void =>
+      setForm((current) => ({ ...current, [key]: value }));
+  const [setTrainFileId, setValFileId, setBackbone, setMode, setOverrides, setRunName] = [
+    setField('trainFileId'),
+    setField('valFileId'),
+    setField('backbone'),
+    setField('mode'),
+    (next: TrainForm['overrides'] | ((current: TrainForm['overrides']) => TrainForm['overrides'])) =>
+      setForm((current) => ({ ...current, overrides: typeof next === 'function' ? next(current.overrides) : next })),
+    setField('runName'),
+  ] as const;
+  // The last weights path, whatever the dataset.
+  const weights = usePathInput('weights', readPersistent(weightsKey, z.string(), ''));
+  useEffect(() => writePersistent(weightsKey, weights.value), [weights.value]);
   const [jobId, setJobId] = useState<string | null>(null);
-  const [runName, setRunName] = useState('');
   const [startError, setStartError] = useState<AppError | null>(null);
   const [points, setPoints] = useState<TrainingPoint[]>([]);
   const [runsVersion, setRunsVersion] = useState(0);
@@ -304,10 +343,12 @@ export function TrainWorkspace(): ReactNode {
           <Typography variant="body2" color="text.secondary" data-testid="mode-explanation">
             {modeExplanations[mode]}
           </Typography>
-          <Stack direction="row" spacing={2} sx={{ flexWrap: 'wrap', rowGap: 2 }}>
+          {/* Keyed by the form's storage, so another dataset's values show. */}
+          <Stack key={formKey} direction="row" spacing={2} sx={{ flexWrap: 'wrap', rowGap: 2 }}>
             <NumberField
               label="Epochs"
               placeholder={modeDefaults?.maxEpochs}
+              value={overrides.maxEpochs}
               onChange={setNumber('maxEpochs')}
               disabled={running !== null}
               testId="epochs"
@@ -315,6 +356,7 @@ export function TrainWorkspace(): ReactNode {
             <NumberField
               label="Mini-batch"
               placeholder={modeDefaults?.batchSize}
+              value={overrides.batchSize}
               onChange={setNumber('batchSize')}
               disabled={running !== null}
               testId="batch"
@@ -322,6 +364,7 @@ export function TrainWorkspace(): ReactNode {
             <NumberField
               label="Learn rate"
               placeholder={modeDefaults?.learnRate}
+              value={overrides.learnRate}
               onChange={setNumber('learnRate')}
               disabled={running !== null}
               testId="learn-rate"
@@ -330,6 +373,7 @@ export function TrainWorkspace(): ReactNode {
               <NumberField
                 label="Augmented views"
                 placeholder={defaults.data?.augmentedViews}
+                value={overrides.views}
                 onChange={setNumber('views')}
                 disabled={running !== null}
                 testId="views"
@@ -449,12 +493,15 @@ function FileSelect({
 function NumberField({
   label,
   placeholder,
+  value,
   onChange,
   disabled,
   testId,
 }: {
   label: string;
   placeholder: number | undefined;
+  /** The kept value, shown when the field appears (typing is the field's own until then). */
+  value: number | undefined;
   onChange: (event: { target: { value: string } }) => void;
   disabled: boolean;
   testId: string;
@@ -464,6 +511,7 @@ function NumberField({
       label={label}
       type="number"
       placeholder={placeholder === undefined ? '' : String(placeholder)}
+      defaultValue={value ?? ''}
       onChange={onChange}
       disabled={disabled}
       sx={{ width: 160 }}

@@ -1,0 +1,78 @@
+import type { ImagePrediction } from '../../../../shared/contract/prediction';
+import { readPersistent, writePersistent } from '../../components/use-persistent-state';
+import type { CamOutcome, CamSelection } from './gradcam-panel';
+import type { NewImage } from './new-images';
+import { z } from 'zod';
+
+/** What the Predict workspace shows for one run, kept until the user clears it. */
+export interface KeptPrediction {
+  images: NewImage[];
+  classes: string[];
+  tuned: number[] | null;
+  results: Map<string, ImagePrediction>;
+  threshold: number;
+  perClass: boolean;
+  camSelection: CamSelection | null;
+  cam: CamOutcome | null;
+}
+
+/** This page's memory: everything, sent files included, while the page lives (across workspace switches). */
+const inMemory = new Map<string, KeptPrediction>();
+
+/**
+ * What survives a reload: images given by path, their results and Grad-CAM, the threshold. Files
+ * sent from this window are not kept there: their bytes and previews live only as long as the page.
+ */
+const stored = z.object({
+  images: z.array(z.object({ key: z.string(), name: z.string(), path: z.string() })),
+  classes: z.array(z.string()),
+  tuned: z.array(z.number()).nullable(),
+  results: z.array(z.tuple([z.string(), z.unknown()])),
+  threshold: z.number(),
+  perClass: z.boolean(),
+  camSelection: z.object({ key: z.string(), classes: z.array(z.string()) }).nullable(),
+  cam: z.object({ key: z.string(), result: z.unknown() }).nullable(),
+});
+
+const storageKey = (runId: string): string => `mlw.predict.${runId}`;
+
+export function keptPrediction(runId: string): KeptPrediction | null {
+  const kept = inMemory.get(runId);
+  if (kept !== undefined) return kept;
+  const saved = readPersistent(storageKey(runId), stored, null as z.infer<typeof stored> | null);
+  if (saved === null) return null;
+  const images: NewImage[] = saved.images.map((i) => ({
+    key: i.key,
+    name: i.name,
+    input: { path: i.path },
+    previewUrl: null,
+    sentChars: 0,
+  }));
+  const camImage = saved.cam === null ? undefined : images.find((i) => i.key === saved.cam!.key);
+  return {
+    images,
+    classes: saved.classes,
+    tuned: saved.tuned,
+    results: new Map(saved.results as [string, ImagePrediction][]),
+    threshold: saved.threshold,
+    perClass: saved.perClass,
+    camSelection: saved.camSelection,
+    cam: camImage === undefined ? null : { image: camImage, result: saved.cam!.result as CamOutcome['result'] },
+  };
+}
+
+export function keepPrediction(runId: string, kept: KeptPrediction): void {
+  inMemory.set(runId, kept);
+  const byPath = kept.images.filter((i) => 'path' in i.input);
+  const keys = new Set(byPath.map((i) => i.key));
+  writePersistent(storageKey(runId), {
+    images: byPath.map((i) => ({ key: i.key, name: i.name, path: (i.input as { path: string }).path })),
+    classes: kept.classes,
+    tuned: kept.tuned,
+    results: [...kept.results].filter(([key]) => keys.has(key)),
+    threshold: kept.threshold,
+    perClass: kept.perClass,
+    camSelection: kept.camSelection !== null && keys.has(kept.camSelection.key) ? kept.camSelection : null,
+    cam: kept.cam !== null && keys.has(kept.cam.image.key) ? { key: kept.cam.image.key, result: kept.cam.result } : null,
+  } satisfies z.infer<typeof stored>);
+}
