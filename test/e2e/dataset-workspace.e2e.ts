@@ -237,7 +237,9 @@ async function writeLargeCocoFile(path: string, megabytes: number): Promise<void
   await new Promise<void>((done) => out.end(done));
 }
 
-test('a long import shows bytes and time left, and Cancel leaves the cache as it was', async ({ page }) => {
+test('a long import shows bytes and time left, goes on while another workspace is shown, and Cancel leaves the cache as it was', async ({
+  page,
+}) => {
   const large = join(scratch, 'large.json');
   // The import reads some 150 MB/s on a 2-core machine: 800 MB leaves it running for seconds after
   // its progress first shows, so Cancel always lands before it ends (300 MB sometimes did not).
@@ -251,6 +253,10 @@ test('a long import shows bytes and time left, and Cancel leaves the cache as it
   const progress = page.getByTestId('import-progress');
   await expect(progress).toContainText(/MB of \d+ MB/);
   await page.screenshot({ path: join(screenshots, 'dataset-import-progress.png') });
+  // The import is a job of the service: leaving the workspace does not stop it, and coming back follows it.
+  await page.getByTestId('nav-train').click();
+  await page.getByTestId('nav-dataset').click();
+  await expect(page.getByTestId('import-progress')).toContainText(/MB of \d+ MB/);
   await page.getByTestId('import-cancel-button').click();
   await expect(page.getByTestId('import-cancelled')).toBeVisible();
 

@@ -3,13 +3,14 @@ import Button from '@mui/material/Button';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { IngestResult } from '../../../../shared/contract/dataset';
 import { AppError } from '../../../../shared/contract/errors';
 import { useAppInfo } from '../../app/app-info-context';
 import { ErrorAlert } from '../../components/error-alert';
 import { baseName, countOf, formatDuration } from '../../components/format';
-import { createProgressEstimator, type ProgressWithEstimate } from '../../../../shared/domain/progress-estimate';
+import type { ProgressWithEstimate } from '../../../../shared/domain/progress-estimate';
+import { useWatchedJob, type WatchedJob } from '../../jobs/use-watched-job';
 import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
 import { PathField } from '../../components/path-field';
@@ -17,10 +18,27 @@ import { usePathInput } from '../../components/use-path-input';
 
 type ImportRun =
   | { status: 'idle' }
-  | { status: 'running'; controller: AbortController; estimate: ProgressWithEstimate | null; cancelling?: boolean }
+  | { status: 'running'; estimate: ProgressWithEstimate | null; cancelling: boolean }
   | { status: 'done'; result: IngestResult }
   | { status: 'cancelled' }
   | { status: 'failed'; error: AppError };
+
+/** The panel's view of the import job it follows (or of a start the service refused). */
+function importRunOf(state: WatchedJob, startError: AppError | null): ImportRun {
+  if (startError !== null) return { status: 'failed', error: startError };
+  switch (state.status) {
+    case 'idle':
+      return { status: 'idle' };
+    case 'running':
+      return { status: 'running', estimate: state.estimate, cancelling: state.cancelling };
+    case 'completed':
+      return { status: 'done', result: state.job.result as IngestResult };
+    case 'cancelled':
+      return { status: 'cancelled' };
+    case 'failed':
+      return { status: 'failed', error: state.error };
+  }
+}
 
 const jsonFilters = [
   { name: 'COCO annotations', extensions: ['json'] },
@@ -33,41 +51,50 @@ export function ImportPanel({ onImported }: { onImported: (result: IngestResult)
   const { canPickPaths } = useAppInfo();
   const annotations = usePathInput('file');
   const images = usePathInput('directory');
-  const [run, setRun] = useState<ImportRun>({ status: 'idle' });
-  const running = run.status === 'running' ? run.controller : null;
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [startError, setStartError] = useState<AppError | null>(null);
+  const watched = useWatchedJob(jobId);
+  const run = importRunOf(watched.state, startError);
+  const running = run.status === 'running' ? run : null;
 
-  // Leaving the workspace mid-import cancels it, as the Cancel button would (aborting a finished
-  // import when it settles is harmless).
+  // An import is a job of the service: one started before this page (or this visit) is followed again.
   useEffect(() => {
-    if (running === null) return;
-    return () => running.abort();
-  }, [running]);
+    const controller = new AbortController();
+    api.jobs.list({}, { signal: controller.signal }).then(
+      (jobs) => {
+        const active = jobs.find(
+          (j) => j.kind === 'dataset.ingest' && (j.status === 'running' || j.status === 'queued' || j.status === 'cancelling'),
+        );
+        if (active !== undefined) setJobId(active.jobId);
+      },
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, [api]);
+
+  // Tell the workspace once the import it follows has completed.
+  const completed = watched.state.status === 'completed' ? (watched.state.job.result as IngestResult) : null;
+  const told = useRef<IngestResult | null>(null);
+  useEffect(() => {
+    if (completed === null || told.current === completed) return;
+    told.current = completed;
+    onImported(completed);
+  }, [completed, onImported]);
 
   const start = (): void => {
-    const controller = new AbortController();
-    const estimate = createProgressEstimator();
-    setRun({ status: 'running', controller, estimate: null });
+    const path = annotations.value.trim();
     const imagesDir = images.value.trim();
-    api.dataset
-      .ingest(
-        { path: annotations.value.trim(), imagesDir: imagesDir === '' ? undefined : imagesDir },
-        {
-          signal: controller.signal,
-          onProgress: (progress) =>
-            setRun((current) =>
-              current.status === 'running' && current.controller === controller ? { ...current, estimate: estimate(progress) } : current,
-            ),
-        },
-      )
+    setStartError(null);
+    setJobId(null);
+    api.jobs
+      .start({
+        method: 'dataset.ingest',
+        input: { path, ...(imagesDir === '' ? {} : { imagesDir }) },
+        title: `Importing ${baseName(path)}`,
+      })
       .then(
-        (result) => {
-          setRun({ status: 'done', result });
-          onImported(result);
-        },
-        (error: unknown) => {
-          const appError = AppError.from(error);
-          setRun(appError.code === 'CANCELLED' ? { status: 'cancelled' } : { status: 'failed', error: appError });
-        },
+        (started) => setJobId(started.jobId),
+        (error: unknown) => setStartError(AppError.from(error)),
       );
   };
 
@@ -112,15 +139,12 @@ export function ImportPanel({ onImported }: { onImported: (result: IngestResult)
             <Button
               variant="outlined"
               color="warning"
-              disabled={run.status === 'running' && run.cancelling === true}
-              onClick={() => {
-                // The import stops at its next safe point; until the service confirms, say so.
-                running.abort();
-                setRun((current) => (current.status === 'running' ? { ...current, cancelling: true } : current));
-              }}
+              disabled={running.cancelling}
+              // The import stops at its next safe point; until the service confirms, the button says so.
+              onClick={watched.cancel}
               data-testid="import-cancel-button"
             >
-              {run.status === 'running' && run.cancelling === true ? 'Cancelling…' : 'Cancel'}
+              {running.cancelling ? 'Cancelling…' : 'Cancel'}
             </Button>
           )}
         </Stack>

@@ -1,10 +1,10 @@
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import Stack from '@mui/material/Stack';
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { AppError } from '../../../../shared/contract/errors';
 import { ErrorAlert } from '../../components/error-alert';
-import { createProgressEstimator, type ProgressWithEstimate } from '../../../../shared/domain/progress-estimate';
+import { useWatchedJob } from '../../jobs/use-watched-job';
 import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';
@@ -17,8 +17,32 @@ export function BackboneWeights({ backbone, hasWeightsFolder }: { backbone: stri
   const api = useApi();
   const [version, setVersion] = useState(0);
   const models = useRequest(`training.models:${version}`, (signal) => api.training.models({}, { signal }));
-  const [download, setDownload] = useState<{ controller: AbortController; estimate: ProgressWithEstimate | null } | null>(null);
-  const [error, setError] = useState<AppError | undefined>(undefined);
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [startError, setStartError] = useState<AppError | undefined>(undefined);
+  const watched = useWatchedJob(jobId);
+  const downloading = watched.state.status === 'running' ? watched.state : null;
+  const error = startError ?? (watched.state.status === 'failed' ? watched.state.error : undefined);
+  // Once the download job has completed, the models folder is read again (and this panel says installed).
+  const finished = watched.state.status === 'completed' ? jobId : null;
+  const [seen, setSeen] = useState<string | null>(null);
+  if (finished !== null && finished !== seen) {
+    setSeen(finished);
+    setVersion((v) => v + 1);
+  }
+
+  // A download is a job of the service: one started before (another visit, another page) is followed again.
+  useEffect(() => {
+    const controller = new AbortController();
+    api.jobs.list({}, { signal: controller.signal }).then(
+      (jobs) => {
+        const active = jobs.find((j) => j.kind === 'training.downloadModel' && (j.status === 'running' || j.status === 'queued'));
+        if (active !== undefined) setJobId(active.jobId);
+      },
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, [api]);
+
   const model = models.data?.find((m) => m.id === backbone);
   if (model === undefined || hasWeightsFolder) return null;
   if (model.installed) {
@@ -29,36 +53,31 @@ export function BackboneWeights({ backbone, hasWeightsFolder }: { backbone: stri
     );
   }
   const start = (): void => {
-    const controller = new AbortController();
-    const estimate = createProgressEstimator();
-    setError(undefined);
-    setDownload({ controller, estimate: null });
-    api.training
-      .downloadModel(
-        { backbone },
-        { signal: controller.signal, onProgress: (p) => setDownload((d) => (d ? { ...d, estimate: estimate(p) } : d)) },
-      )
-      .then(
-        () => setVersion((v) => v + 1),
-        (e: unknown) => {
-          const appError = AppError.from(e);
-          if (appError.code !== 'CANCELLED') setError(appError);
-        },
-      )
-      .finally(() => setDownload(null));
+    setStartError(undefined);
+    setJobId(null);
+    api.jobs.start({ method: 'training.downloadModel', input: { backbone }, title: `Downloading ${model.title} weights` }).then(
+      (started) => setJobId(started.jobId),
+      (e: unknown) => setStartError(AppError.from(e)),
+    );
   };
   return (
     <Stack spacing={1} data-testid="backbone-missing">
       <Alert
         severity="warning"
         action={
-          download === null ? (
+          downloading === null ? (
             <Button color="inherit" size="small" onClick={start} data-testid="download-weights-button">
               Download
             </Button>
           ) : (
-            <Button color="inherit" size="small" onClick={() => download.controller.abort()} data-testid="download-cancel-button">
-              Cancel
+            <Button
+              color="inherit"
+              size="small"
+              disabled={downloading.cancelling}
+              onClick={watched.cancel}
+              data-testid="download-cancel-button"
+            >
+              {downloading.cancelling ? 'Cancelling…' : 'Cancel'}
             </Button>
           )
         }
@@ -66,7 +85,7 @@ export function BackboneWeights({ backbone, hasWeightsFolder }: { backbone: stri
         No {model.title} weights in {model.path}. Download them from {new URL(model.source).host} (needs internet; an interrupted download
         resumes), or give a weights folder.
       </Alert>
-      {download !== null && <ProgressLine estimate={download.estimate} label="Downloading" testId="download-progress" />}
+      {downloading !== null && <ProgressLine estimate={downloading.estimate} label="Downloading" testId="download-progress" />}
       {error && <ErrorAlert error={error} data-testid="download-error" />}
     </Stack>
   );
