@@ -20,7 +20,7 @@ interface Job {
 }
 
 /** How many finished jobs are kept for `jobs.list` and late watchers. */
-const keptFinished = 50;
+const keptFinished = 20;
 
 /**
  * The long work of one process (the desktop app's main process, or `mlw serve`): each job runs here,
@@ -62,8 +62,9 @@ export class JobRegistry {
     return { ...job.info };
   }
 
+  /** Every job, newest first, without results (a report's HTML can weigh megabytes; `watch` gives a job's result). */
   list(): JobInfo[] {
-    return [...this.jobs.values()].map((job) => ({ ...job.info })).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return [...this.jobs.values()].map((job) => ({ ...job.info, result: null })).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   /** The jobs not yet ended. */

@@ -48,7 +48,7 @@ export const jobInfo = z.object({
   runId: z.string().nullable(),
   /** How it ended, when it failed or was cancelled: the error's code and sentence. */
   error: z.object({ code: z.enum(errorCodes), message: z.string() }).nullable(),
-  /** What it returned, when it completed. */
+  /** What it returned, when it completed (jobs.watch gives it; jobs.list leaves it out). */
   result: z.unknown().nullable(),
 });
 export type JobInfo = z.infer<typeof jobInfo>;

@@ -14,6 +14,7 @@ import { useAppInfo } from '../../app/app-info-context';
 import { ErrorAlert } from '../../components/error-alert';
 import { FolderIcon } from '../../components/icons';
 import { useApi } from '../../rpc/api-context';
+import { runJob } from '../../jobs/run-job';
 import { JobProgress } from '../../jobs/job-progress';
 import { useJob } from '../../jobs/use-job';
 
@@ -54,7 +55,12 @@ export function ExportModelButton({ runId, threshold }: { runId: string; thresho
   const folder = path.trim() || joinPath(joinPath(info.dataDir, 'exports'), `${runId}-${format}`);
 
   const exportNow = (): void => {
-    job.start((signal, onProgress) => api.reports.exportModel({ runId, format, outDir: folder, threshold }, { signal, onProgress }));
+    job.start((signal, onProgress) =>
+      runJob<Exported>(api, 'reports.exportModel', { runId, format, outDir: folder, threshold }, `Exporting ${runId} (${format})`, {
+        signal,
+        onProgress,
+      }),
+    );
   };
 
   const chooseFolder = (): void => {

@@ -21,6 +21,7 @@ import { ErrorAlert } from '../../components/error-alert';
 import { FileIcon, FolderIcon } from '../../components/icons';
 import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
+import { runJob } from '../../jobs/run-job';
 
 /** Joins a folder and a file name with the folder's own separator (the services' machine may be Windows). */
 function joinPath(dir: string, name: string): string {
@@ -59,8 +60,11 @@ export function ExportReportButton({ runId, threshold }: { runId: string; thresh
     setDone(null);
     setProgress(null);
     try {
-      const result = await api.reports.report(
+      const result = await runJob<ReportResult>(
+        api,
+        'reports.report',
         { runId, threshold, ...(outPath === undefined ? {} : { outPath }) },
+        `Report of ${runId}`,
         { signal: abort.signal, onProgress: setProgress },
       );
       let printed: string | null = null;

@@ -10,6 +10,7 @@ import { useState, type ReactNode } from 'react';
 import type { GalleryResult } from '../../../../shared/contract/prediction';
 import { countOf, formatCount } from '../../components/format';
 import { useApi } from '../../rpc/api-context';
+import { runJob } from '../../jobs/run-job';
 import { formatScore, formatThreshold } from '../../components/format-metric';
 import { JobProgress } from '../../jobs/job-progress';
 import { useJob } from '../../jobs/use-job';
@@ -51,7 +52,18 @@ export function GalleryPanel({
   const result = job.state.status === 'done' ? job.state.result : null;
 
   const run = (): void => {
-    job.start((signal, onProgress) => api.prediction.gallery({ runId, class: className, kind, threshold, count }, { signal, onProgress }));
+    job.start((signal, onProgress) =>
+      runJob<GalleryResult>(
+        api,
+        'prediction.gallery',
+        { runId, class: className, kind, threshold, count },
+        `Gallery of ${className} (${kind})`,
+        {
+          signal,
+          onProgress,
+        },
+      ),
+    );
   };
 
   return (

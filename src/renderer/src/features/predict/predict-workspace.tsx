@@ -8,7 +8,7 @@ import Stack from '@mui/material/Stack';
 import Switch from '@mui/material/Switch';
 import Typography from '@mui/material/Typography';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { ImagePrediction } from '../../../../shared/contract/prediction';
+import type { ImagePrediction, PredictResult } from '../../../../shared/contract/prediction';
 import type { RunSummary } from '../../../../shared/contract/training';
 import { countOf } from '../../components/format';
 import { useApi } from '../../rpc/api-context';
@@ -21,6 +21,7 @@ import { JobProgress } from '../../jobs/job-progress';
 import { requestBatches, type NewImage } from './new-images';
 import { PredictionCard, predictedLabels } from './prediction-card';
 import { useJob } from '../../jobs/use-job';
+import { runJob } from '../../jobs/run-job';
 import { keepPrediction, keptPrediction } from './predict-memory';
 
 const marks = [0, 0.25, 0.5, 0.75, 1].map((value) => ({ value, label: value.toFixed(2) }));
@@ -133,8 +134,11 @@ function Predictor({ run }: { run: RunSummary }): ReactNode {
     const settings = { threshold, perClassThresholds: perClass };
     scoring.start(async (signal, onProgress) => {
       for (const [b, batch] of batches.entries()) {
-        const answered = await api.prediction.predict(
+        const answered = await runJob<PredictResult>(
+          api,
+          'prediction.predict',
           { runId: run.runId, images: batch.map((i) => i.input), ...settings },
+          `Predicting ${batch.length} image${batch.length === 1 ? '' : 's'}`,
           {
             signal,
             onProgress: (p) => onProgress(batches.length > 1 ? { ...p, phase: `${p.phase} (request ${b + 1} of ${batches.length})` } : p),
