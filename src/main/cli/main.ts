@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Api } from '../../shared/contract';
 import type { CallOptions } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
+import { noSuchRun } from '../db/runs-store';
 import { defaultDataDir } from '../paths';
 import { createServices, type Services } from '../services';
 import { createLocalApi } from '../transport/local';
@@ -287,12 +288,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (_options: unknown, command: Command) => {
       await withApi(
         command.optsWithGlobals<GlobalOptions>(),
-        async (api, call) => {
-          const [summaries, entries] = await Promise.all([api.training.runs({}, call), api.runs.list({}, call)]);
-          // The summaries as before, with the headline metrics at 0.5 from the run's validation scores.
-          const metrics = new Map(entries.map((e) => [e.runId, e.metrics]));
-          return summaries.map((r) => ({ ...r, metrics: metrics.get(r.runId) ?? null }));
-        },
+        (api, call) => api.runs.list({}, call),
         (rows) =>
           rows.length === 0
             ? 'No runs yet. Train one with "mlw train".'
@@ -336,7 +332,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         async (api, call) => {
           if (options.yes !== true) {
             const run = (await api.runs.list({}, call)).find((r) => r.runId === runId);
-            if (run === undefined) throw new AppError('NOT_FOUND', `There is no run ${runId}. "mlw runs" lists them.`);
+            if (run === undefined) throw noSuchRun(runId);
             if (!process.stdin.isTTY) {
               throw new AppError(
                 'INVALID_INPUT',
