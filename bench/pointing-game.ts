@@ -19,7 +19,7 @@ import { referenceExampleCategories } from '../src/shared/domain/presets';
 import { loadEngine } from '../src/main/engine/process/backend';
 import { gradCamOfImage } from '../src/main/engine/inference/run-network';
 import { createServices } from '../src/main/services';
-import { readRunNetwork, requireRun } from '../src/main/services/run-files';
+import { readRunNetwork } from '../src/main/services/run-files';
 
 const projectDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const coco = resolve(projectDir, '../shared/data/coco128');
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       context,
     );
     const scores = await services.handlers.evaluation.scores({ runId: run.runId }, context);
-    const network = await readRunNetwork(requireRun(services.db, run.runId));
+    const network = await readRunNetwork(services.runs.get(run.runId));
     const { tf, status } = await loadEngine();
     const fileId = scores.source.fileId!;
     let pairs = 0;

@@ -3,21 +3,27 @@ import { join, resolve } from 'node:path';
 import type { Api } from '../../shared/contract';
 import type { CallOptions } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
+import { noSuchRun } from '../db/runs-store';
 import { defaultDataDir } from '../paths';
 import { createServices, type Services } from '../services';
 import { createLocalApi } from '../transport/local';
 import { appVersion } from '../version';
 import { stderrProgress } from './progress';
+import { connectToServer } from './server-connection';
+import { cancelSentence, formatJobs, jobsNeedServer, listedJob } from './jobs';
 import { formatBytes } from '../../shared/domain/format';
 import { evaluate, type Metrics } from '../../shared/domain/metrics';
 import { writeFileAtomic } from '../files/atomic-file';
 import { readMetricsInput } from './metrics-input';
 import type { CompareResult } from '../../shared/contract/runs';
+import type { TrainRequest } from '../../shared/contract/training';
 import { comparisonColumns, comparisonRows, delimitedTable, formatDiffCell } from '../../shared/domain/run-diff';
 
 interface GlobalOptions {
   json?: boolean;
   cache?: string;
+  /** A running `mlw serve` to call instead of this process's own services. */
+  server?: string;
 }
 
 export interface CliIo {
@@ -47,18 +53,35 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     body: (api: Api, call: CallOptions) => Promise<T>,
     human: (value: T) => string,
   ): Promise<void> => {
-    services ??= createServices({ dataDir: resolve(options.cache ?? defaultDataDir()), host: 'test', logName: 'cli' });
-    const api = createLocalApi(services.handlers);
+    let api: Api & { dispose(): void };
+    let server: string | null = null;
+    if (options.server === undefined) {
+      services ??= createServices({ dataDir: resolve(options.cache ?? defaultDataDir()), host: 'test', logName: 'cli' });
+      api = createLocalApi(services.handlers);
+    } else {
+      const remote = await connectToServer(options.server);
+      server = remote.host;
+      api = remote;
+    }
     const progress = stderrProgress(io.stderr);
     try {
       const value = await body(api, { signal: controller.signal, onProgress: progress.report });
       progress.done();
       io.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${human(value)}\n`);
+    } catch (error) {
+      const appError = AppError.from(error);
+      if (server !== null && appError.code === 'TRANSPORT_CLOSED') {
+        throw new AppError('TRANSPORT_CLOSED', `The connection to "mlw serve" at ${server} was lost; check that it is still running.`);
+      }
+      throw error;
     } finally {
       progress.done();
       api.dispose();
     }
   };
+
+  /** A path for the services: as given to this process's own; absolute for a server, whose working folder is another. */
+  const servicePath = (options: GlobalOptions, path: string): string => (options.server === undefined ? path : resolve(path));
 
   const program = new Command()
     .name('mlw')
@@ -66,6 +89,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .version(appVersion)
     .option('--json', 'print one JSON document on stdout (progress and messages go to stderr)')
     .option('--cache <dir>', `folder of the SQLite cache and other state (default: ${defaultDataDir()})`)
+    .option(
+      '--server <url>',
+      'call a running "mlw serve" at this address (the URL it printed, with ?token=, or with the token in MLW_SERVE_TOKEN) instead of this machine\'s cache',
+    )
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
@@ -80,7 +107,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       await withApi(
         global,
         async (api, call) => {
-          const result = await api.dataset.ingest({ path: file, ...(options.images ? { imagesDir: options.images } : {}) }, call);
+          const result = await api.dataset.ingest(
+            { path: servicePath(global, file), ...(options.images ? { imagesDir: servicePath(global, options.images) } : {}) },
+            call,
+          );
           return {
             fileId: result.fileId,
             path: result.path,
@@ -103,10 +133,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description('list the categories of an annotation file with supercategory and image count')
     .argument('<file>', 'annotation file (imported first if the cache lacks it)')
     .action(async (file: string, _options: unknown, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
       await withApi(
-        command.optsWithGlobals<GlobalOptions>(),
+        global,
         async (api, call) => {
-          const { fileId } = await api.dataset.ingest({ path: file }, call);
+          const { fileId } = await api.dataset.ingest({ path: servicePath(global, file) }, call);
           return (await api.dataset.categories({ fileId }, call)).map((c) => ({
             id: c.id,
             name: c.name,
@@ -130,10 +161,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (options: { annotations: string; categories: string }, command: Command) => {
       const categories = parseList(options.categories);
       if (categories.length === 0) throw new AppError('INVALID_INPUT', 'Name at least one category with --categories, such as "dog,cat".');
+      const global = command.optsWithGlobals<GlobalOptions>();
       await withApi(
-        command.optsWithGlobals<GlobalOptions>(),
+        global,
         async (api, call) => {
-          const { fileId } = await api.dataset.ingest({ path: options.annotations }, call);
+          const { fileId } = await api.dataset.ingest({ path: servicePath(global, options.annotations) }, call);
           return api.dataset.stats({ fileId, categories }, call);
         },
         (s) =>
@@ -181,7 +213,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
             ...s.candidates.map((c) => `  ${c.name.padEnd(15)} ${c.reason === null ? 'in use' : c.reason}`),
             `Memory: ${formatBytes(s.memory.freeBytes)} free of ${formatBytes(s.memory.totalBytes)}${s.wasmMemoryLimitBytes ? `; WebAssembly limit ${formatBytes(s.wasmMemoryLimitBytes)}` : ''}`,
             `Node ${s.node} on ${s.platform}`,
-            `Logs: ${join(resolve(command.optsWithGlobals<GlobalOptions>().cache ?? defaultDataDir()), 'logs')} (desktop.log, serve.log, cli.log; the engine's stderr and every internal error's stack)`,
+            command.optsWithGlobals<GlobalOptions>().server === undefined
+              ? `Logs: ${join(resolve(command.optsWithGlobals<GlobalOptions>().cache ?? defaultDataDir()), 'logs')} (desktop.log, serve.log, cli.log; the engine's stderr and every internal error's stack)`
+              : "Logs: serve.log in the logs folder of the server's data folder (the engine's stderr and every internal error's stack)",
           ].join('\n'),
       );
     });
@@ -205,34 +239,52 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--learn-rate <x>', 'learn rate (frozen default 0.005, finetune 0.0005)', parseFloatOption)
     .option('--views <n>', 'augmented views per training image in the frozen mode (default 2)', parseCount)
     .option('--name <name>', 'a name for the run')
+    .option('--detach', 'with --server: start the training as a job of that server, print its id and return at once')
     .action(async (options: TrainOptions, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
       const categories = parseList(options.categories);
       if (categories.length === 0) throw new AppError('INVALID_INPUT', 'Name at least one category with --categories, such as "dog,cat".');
       if (options.mode !== 'frozen' && options.mode !== 'finetune')
         throw new AppError('INVALID_INPUT', `--mode must be frozen or finetune, not "${options.mode}".`);
+      if (options.detach === true && global.server === undefined) {
+        throw new AppError(
+          'INVALID_INPUT',
+          '--detach starts the training as a job of a running "mlw serve", so it needs --server URL (the address "mlw serve" printed); without --detach, mlw trains in this process.',
+        );
+      }
+      const request: TrainRequest = {
+        trainAnnotations: servicePath(global, options.trainAnnotations),
+        trainImages: servicePath(global, options.trainImages),
+        valAnnotations: servicePath(global, options.valAnnotations),
+        valImages: servicePath(global, options.valImages),
+        categories,
+        backbone: options.backbone,
+        mode: options.mode as 'frozen' | 'finetune',
+        ...(options.weights ? { weights: servicePath(global, options.weights) } : {}),
+        ...(options.name ? { name: options.name } : {}),
+        ...(options.views !== undefined ? { augmentedViews: options.views } : {}),
+        settings: {
+          ...(options.epochs !== undefined ? { maxEpochs: options.epochs } : {}),
+          ...(options.batch !== undefined ? { batchSize: options.batch } : {}),
+          ...(options.learnRate !== undefined ? { learnRate: options.learnRate } : {}),
+        },
+      };
+      if (options.detach === true) {
+        await withApi(
+          global,
+          (api, call) =>
+            api.jobs.start(
+              { method: 'training.train', input: request, ...(options.name ? { title: `Training "${options.name}"` } : {}) },
+              call,
+            ),
+          ({ jobId }) =>
+            `Started job ${jobId}: the training runs on the server. "mlw jobs --server URL" shows its progress; "mlw jobs cancel ${jobId} --server URL" stops it.`,
+        );
+        return;
+      }
       await withApi(
-        command.optsWithGlobals<GlobalOptions>(),
-        (api, call) =>
-          api.training.train(
-            {
-              trainAnnotations: options.trainAnnotations,
-              trainImages: options.trainImages,
-              valAnnotations: options.valAnnotations,
-              valImages: options.valImages,
-              categories,
-              backbone: options.backbone,
-              mode: options.mode as 'frozen' | 'finetune',
-              ...(options.weights ? { weights: options.weights } : {}),
-              ...(options.name ? { name: options.name } : {}),
-              ...(options.views !== undefined ? { augmentedViews: options.views } : {}),
-              settings: {
-                ...(options.epochs !== undefined ? { maxEpochs: options.epochs } : {}),
-                ...(options.batch !== undefined ? { batchSize: options.batch } : {}),
-                ...(options.learnRate !== undefined ? { learnRate: options.learnRate } : {}),
-              },
-            },
-            call,
-          ),
+        global,
+        (api, call) => api.training.train(request, call),
         (r) =>
           [
             `Run ${r.runId}: ${r.mode} on ${r.backend}, best validation loss ${r.bestValidationLoss.toFixed(4)}, ${r.images.train} training and ${r.images.val} validation images, ${r.seconds.toFixed(1)} s.`,
@@ -287,12 +339,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (_options: unknown, command: Command) => {
       await withApi(
         command.optsWithGlobals<GlobalOptions>(),
-        async (api, call) => {
-          const [summaries, entries] = await Promise.all([api.training.runs({}, call), api.runs.list({}, call)]);
-          // The summaries as before, with the headline metrics at 0.5 from the run's validation scores.
-          const metrics = new Map(entries.map((e) => [e.runId, e.metrics]));
-          return summaries.map((r) => ({ ...r, metrics: metrics.get(r.runId) ?? null }));
-        },
+        (api, call) => api.runs.list({}, call),
         (rows) =>
           rows.length === 0
             ? 'No runs yet. Train one with "mlw train".'
@@ -336,7 +383,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         async (api, call) => {
           if (options.yes !== true) {
             const run = (await api.runs.list({}, call)).find((r) => r.runId === runId);
-            if (run === undefined) throw new AppError('NOT_FOUND', `There is no run ${runId}. "mlw runs" lists them.`);
+            if (run === undefined) throw noSuchRun(runId);
             if (!process.stdin.isTTY) {
               throw new AppError(
                 'INVALID_INPUT',
@@ -360,6 +407,34 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           r.folder === null
             ? `Deleted run ${r.runId} ("${r.name}"); it had no folder of its own to remove.`
             : `Deleted run ${r.runId} ("${r.name}") and its folder ${r.folder} (${r.files} files, ${formatBytes(r.bytes)}).`,
+      );
+    });
+
+  const jobsCommand = program
+    .command('jobs')
+    .description(
+      'the jobs of a running "mlw serve" (with --server): training, imports, evaluations, reports; cancel one with "mlw jobs cancel"',
+    )
+    .action(async (_options: unknown, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      if (global.server === undefined) throw jobsNeedServer();
+      await withApi(
+        global,
+        async (api, call) => (await api.jobs.list({}, call)).map(listedJob),
+        (jobs) => formatJobs(jobs, table),
+      );
+    });
+  jobsCommand
+    .command('cancel')
+    .description('ask a job of the server to stop (a training run stays resumable from its last checkpoint)')
+    .argument('<job-id>', 'the job, as "mlw jobs" lists it')
+    .action(async (jobId: string, _options: unknown, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      if (global.server === undefined) throw jobsNeedServer();
+      await withApi(
+        global,
+        async (api, call) => listedJob(await api.jobs.cancel({ jobId }, call)),
+        (job) => cancelSentence(job),
       );
     });
 
@@ -597,6 +672,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--host <address>', 'address to listen on; anything but loopback exposes your data to the network', '127.0.0.1')
     .action(async (options: { port: number | string; host: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
+      if (global.server !== undefined) {
+        throw new AppError('INVALID_INPUT', '"mlw serve" serves this machine\'s cache (--cache); it cannot be combined with --server.');
+      }
       const { startServer } = await import('../server/serve');
       const dataDir = resolve(global.cache ?? defaultDataDir());
       services = createServices({ dataDir, host: 'serve', logName: 'serve' });
@@ -687,6 +765,7 @@ interface TrainOptions {
   backbone: string;
   weights?: string;
   mode: string;
+  detach?: boolean;
   epochs?: number;
   batch?: number;
   learnRate?: number;

@@ -1,6 +1,6 @@
 import type { Metrics, ThresholdMetrics, TunedThreshold } from '../../shared/domain/metrics';
 import { smooth } from '../../shared/domain/smoothing';
-import type { HistoryPoint } from '../services/run-files';
+import type { HistoryPoint } from '../db/runs-store';
 import { escapeText as e, safeImageUrl } from './escape';
 import { barChart, lineChart, thin, type Series } from './svg';
 

@@ -4,25 +4,13 @@ import { AppError } from '../../shared/contract/errors';
 import type { evaluationContract, RunScores } from '../../shared/contract/evaluation';
 import { evaluate, tunedThresholds, type ScoreMatrix } from '../../shared/domain/metrics';
 import type { Db } from '../db/connection';
+import type { RunsStore, StoredScores } from '../db/runs-store';
 import { startEngine, type EngineSpawner } from '../engine';
 import type { DatasetService } from './dataset-service';
-import { readRunNetwork, requireRun } from './run-files';
+import { readRunNetwork } from './run-files';
 import { subsetImages } from './subset-images';
 
 type EvaluationHandlers = ServiceHandlers<typeof evaluationContract>;
-
-interface StoredScores {
-  classes: string;
-  image_ids: Buffer;
-  labels: Buffer;
-  scores: Buffer;
-}
-
-interface StoredSet extends StoredScores {
-  annotations: string;
-  images: string;
-  skipped: string;
-}
 
 /** A stored matrix in the shape the metrics take, with where its images came from. */
 export interface LoadedScores {
@@ -37,7 +25,9 @@ export interface LoadedScores {
  * example's metrics and ours with the shared pure functions (the renderer uses the same ones live).
  */
 export class EvaluationService implements EvaluationHandlers {
-  constructor(private readonly options: { db: Db; dataDir: string; dataset: DatasetService; spawnEngine?: EngineSpawner }) {}
+  constructor(
+    private readonly options: { db: Db; runs: RunsStore; dataDir: string; dataset: DatasetService; spawnEngine?: EngineSpawner },
+  ) {}
 
   scores: EvaluationHandlers['scores'] = async ({ runId, annotations }) => {
     const loaded = annotations === undefined ? this.load(runId) : this.loadSet(runId, annotations);
@@ -89,8 +79,8 @@ export class EvaluationService implements EvaluationHandlers {
 
   /** Scores another annotated set with the run's network in the engine, and stores the matrix with the run. */
   private async scoreSet(runId: string, annotations: string, images: string, context: HandlerContext): Promise<LoadedScores> {
-    const { db, dataset, dataDir } = this.options;
-    const run = requireRun(db, runId);
+    const { db, runs, dataset, dataDir } = this.options;
+    const run = runs.get(runId);
     const network = await readRunNetwork(run);
     const subset = await subsetImages(
       db,
@@ -116,32 +106,23 @@ export class EvaluationService implements EvaluationHandlers {
     const imageIds = Float64Array.from(scored.kept, (i) => subset.imageIds[i]!);
     const labels = new Float32Array(scored.kept.length * c);
     scored.kept.forEach((row, i) => labels.set(subset.labels.subarray(row * c, (row + 1) * c), i * c));
-    db.prepare(
-      `INSERT OR REPLACE INTO run_score_sets (run_id, annotations, images, classes, image_ids, labels, scores, skipped, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      runId,
-      subset.annotations,
-      resolve(images),
-      JSON.stringify(network.classes),
-      Buffer.from(imageIds.buffer),
-      Buffer.from(labels.buffer),
-      Buffer.from(scored.scores.buffer, scored.scores.byteOffset, scored.scores.byteLength),
-      JSON.stringify(scored.skipped),
-      new Date().toISOString(),
-    );
+    runs.saveScoreSet(runId, {
+      annotations: subset.annotations,
+      images: resolve(images),
+      classes: network.classes,
+      imageIds: Buffer.from(imageIds.buffer),
+      labels: Buffer.from(labels.buffer),
+      scores: Buffer.from(scored.scores.buffer, scored.scores.byteOffset, scored.scores.byteLength),
+      skipped: scored.skipped,
+    });
     return this.loadSet(runId, subset.annotations);
   }
 
   /** The scores of another annotated set, as the last `evaluate --annotations` of it stored them. */
   loadSet(runId: string, annotations: string): LoadedScores {
-    requireRun(this.options.db, runId);
+    this.options.runs.get(runId);
     const path = resolve(annotations);
-    const stored = this.options.db
-      .prepare(
-        'SELECT annotations, images, classes, image_ids, labels, scores, skipped FROM run_score_sets WHERE run_id = ? AND annotations = ?',
-      )
-      .get(runId, path) as StoredSet | undefined;
+    const stored = this.options.runs.scoreSet(runId, path);
     if (stored === undefined) {
       throw new AppError(
         'NOT_FOUND',
@@ -153,21 +134,19 @@ export class EvaluationService implements EvaluationHandlers {
       matrix: { classes, rows: imageIds.length, labels, scores },
       imageIds,
       source: { annotations: stored.annotations, images: stored.images, fileId: this.fileIdOf(stored.annotations), validation: false },
-      skipped: JSON.parse(stored.skipped) as { path: string; reason: string }[],
+      skipped: stored.skipped,
     };
   }
 
   /** The run's validation scores where it has them, null otherwise. */
   private loadIfStored(runId: string): LoadedScores | null {
-    const stored = this.options.db.prepare('SELECT 1 FROM run_scores WHERE run_id = ?').get(runId);
-    return stored === undefined ? null : this.load(runId);
+    return this.options.runs.hasScores(runId) ? this.load(runId) : null;
   }
 
   /** The run's validation scores, as stored when its training finished. */
   load(runId: string, forEvaluation = true): LoadedScores {
-    const run = requireRun(this.options.db, runId);
-    const stored = this.options.db.prepare('SELECT classes, image_ids, labels, scores FROM run_scores WHERE run_id = ?').get(runId) as
-      StoredScores | undefined;
+    const run = this.options.runs.get(runId);
+    const stored = this.options.runs.scores(runId);
     if (stored === undefined && run.mode === 'imported') {
       throw new AppError(
         'NOT_FOUND',
@@ -202,8 +181,8 @@ export class EvaluationService implements EvaluationHandlers {
 }
 
 function decode(runId: string, stored: StoredScores) {
-  const classes = JSON.parse(stored.classes) as string[];
-  const imageIds = new Float64Array(copy(stored.image_ids));
+  const classes = stored.classes;
+  const imageIds = new Float64Array(copy(stored.imageIds));
   const labels = new Float32Array(copy(stored.labels));
   const scores = new Float32Array(copy(stored.scores));
   if (labels.length !== imageIds.length * classes.length || scores.length !== labels.length) {

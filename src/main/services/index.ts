@@ -1,6 +1,7 @@
 import type { AppInfo } from '../../shared/contract/app';
 import type { ApiHandlers } from '../../shared/contract';
 import { openCache, type Db } from '../db/connection';
+import { RunsStore } from '../db/runs-store';
 import { AppService, type PathPicker } from './app-service';
 import { DatasetService } from './dataset-service';
 import { EvaluationService } from './evaluation-service';
@@ -18,6 +19,8 @@ import type { EngineSpawner } from '../engine';
 export interface Services {
   handlers: ApiHandlers;
   db: Db;
+  /** The run records: the only code that reads and writes the runs table. */
+  runs: RunsStore;
   /** The long work of this process; it outlives the calls (and windows, and tabs) that started it. */
   jobs: JobRegistry;
   dataDir: string;
@@ -42,27 +45,30 @@ export function createServices(options: {
   const dataset = new DatasetService({ dataDir: options.dataDir, db, settings });
   const spawn = options.spawnEngine ? { spawnEngine: options.spawnEngine } : {};
   const jobs = new JobRegistry();
-  const evaluation = new EvaluationService({ db, dataDir: options.dataDir, dataset, ...spawn });
+  const runs = new RunsStore(db);
+  const evaluation = new EvaluationService({ db, runs, dataDir: options.dataDir, dataset, ...spawn });
   const handlers: ApiHandlers = {
     app: new AppService(options.host, options.dataDir, options.pickPath),
     dataset,
     training: new TrainingService({
       db,
+      runs,
       dataDir: options.dataDir,
       dataset,
       ...(options.spawnEngine ? { spawnEngine: options.spawnEngine } : {}),
     }),
     evaluation,
-    prediction: new PredictionService({ db, dataDir: options.dataDir, evaluation, ...spawn }),
+    prediction: new PredictionService({ db, runs, dataDir: options.dataDir, evaluation, ...spawn }),
     reports: new ReportService({
       db,
+      runs,
       dataDir: options.dataDir,
       evaluation,
       gallery: (input, context) => handlers.prediction.gallery(input, context),
       ...spawn,
       ...(options.printPdf ? { printPdf: options.printPdf } : {}),
     }),
-    runs: new RunsService({ db, evaluation }),
+    runs: new RunsService({ runs, evaluation }),
     jobs: new JobsService(jobs, (method, input) => {
       const [service, name] = method.split('.') as [keyof ApiHandlers, string];
       const spec = contract[service][name as keyof (typeof contract)[typeof service]] as MethodSpec;
@@ -71,5 +77,5 @@ export function createServices(options: {
       return (context) => handler.call(handlers[service], parsed, context);
     }),
   };
-  return { handlers, db, jobs, dataDir: options.dataDir, close: () => db.close() };
+  return { handlers, db, runs, jobs, dataDir: options.dataDir, close: () => db.close() };
 }

@@ -8,12 +8,13 @@ import { AppError, cancelled } from '../../shared/contract/errors';
 import { galleryResult, type GalleryResult, type ImageInput, type predictionContract } from '../../shared/contract/prediction';
 import { tunedThresholds } from '../../shared/domain/metrics';
 import type { Db } from '../db/connection';
+import type { RunsStore } from '../db/runs-store';
 import { startEngine, type EngineSpawner } from '../engine';
 import { writeFileAtomic } from '../files/atomic-file';
 import { imagePath } from './image-path';
 import type { EvaluationService } from './evaluation-service';
 import { overlayBase, renderOverlay } from './gradcam-render';
-import { readRunNetwork, requireRun } from './run-files';
+import { readRunNetwork } from './run-files';
 
 type PredictionHandlers = ServiceHandlers<typeof predictionContract>;
 
@@ -23,7 +24,9 @@ type PredictionHandlers = ServiceHandlers<typeof predictionContract>;
  * positives, false positives and false negatives on the validation images (cached with the run).
  */
 export class PredictionService implements PredictionHandlers {
-  constructor(private readonly options: { db: Db; dataDir: string; evaluation: EvaluationService; spawnEngine?: EngineSpawner }) {}
+  constructor(
+    private readonly options: { db: Db; runs: RunsStore; dataDir: string; evaluation: EvaluationService; spawnEngine?: EngineSpawner },
+  ) {}
 
   preview: PredictionHandlers['preview'] = async ({ path, size }) => {
     const base = await overlayBase(resolve(path), size);
@@ -34,7 +37,7 @@ export class PredictionService implements PredictionHandlers {
   };
 
   predict: PredictionHandlers['predict'] = async (request, context) => {
-    const run = requireRun(this.options.db, request.runId);
+    const run = this.options.runs.get(request.runId);
     const network = await readRunNetwork(run);
     const thresholds = request.perClassThresholds
       ? tunedThresholds(this.options.evaluation.load(request.runId, false).matrix).map((t) => t.threshold)
@@ -77,7 +80,7 @@ export class PredictionService implements PredictionHandlers {
   };
 
   gradcam: PredictionHandlers['gradcam'] = async (request, context) => {
-    const run = requireRun(this.options.db, request.runId);
+    const run = this.options.runs.get(request.runId);
     const network = await readRunNetwork(run);
     const classIndices = request.classes.map((name) => {
       const index = network.classes.indexOf(name);
@@ -117,7 +120,7 @@ export class PredictionService implements PredictionHandlers {
   };
 
   gallery: PredictionHandlers['gallery'] = async (request, context) => {
-    const run = requireRun(this.options.db, request.runId);
+    const run = this.options.runs.get(request.runId);
     const network = await readRunNetwork(run);
     const classIndex = network.classes.indexOf(request.class);
     if (classIndex < 0) {

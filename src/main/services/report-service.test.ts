@@ -89,21 +89,18 @@ beforeAll(async () => {
       valAnnotations: fixture.annotationPath,
       valImages: fixture.imagesDir,
     });
-    services.db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(name, runId);
+    services.runs.rename(runId, name);
   }
-  const insert = services.db.prepare(
-    'INSERT INTO run_metrics (run_id, iteration, epoch, train_loss, train_rmse, val_loss, val_rmse) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
+  const record = services.runs.metricWriter('run-a');
   for (let i = 1; i <= 40; i++) {
-    insert.run(
-      'run-a',
-      i,
-      Math.ceil(i / 10),
-      0.7 / Math.sqrt(i),
-      0.4 / Math.sqrt(i),
-      i % 10 === 0 ? 0.8 / Math.sqrt(i) : null,
-      i % 10 === 0 ? 0.5 / Math.sqrt(i) : null,
-    );
+    record({
+      iteration: i,
+      epoch: Math.ceil(i / 10),
+      trainLoss: 0.7 / Math.sqrt(i),
+      trainRmse: 0.4 / Math.sqrt(i),
+      valLoss: i % 10 === 0 ? 0.8 / Math.sqrt(i) : null,
+      valRmse: i % 10 === 0 ? 0.5 / Math.sqrt(i) : null,
+    });
   }
 }, 120_000);
 
@@ -268,7 +265,7 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
 
     const imported = await services.handlers.reports.importModel({ dir: outDir, name: 'Imported again' }, context());
     expect(imported).toMatchObject({ name: 'Imported again', backbone: 'mobilenet_v1_0.75', classes });
-    const runs = await services.handlers.training.runs({}, context());
+    const runs = await services.handlers.runs.list({}, context());
     expect(runs.find((r) => r.runId === imported.runId)).toMatchObject({ status: 'completed', mode: 'imported' });
     const images = paths.slice(0, 3).map((path) => ({ path }));
     const original = await services.handlers.prediction.predict({ runId, images, threshold: 0.5, perClassThresholds: false }, context());
@@ -366,7 +363,7 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
       expect(judged.metrics.microF1).toBeCloseTo(source.metrics.microF1, 6);
     }
     // An ONNX file that is not our export is refused with a sentence, and nothing is recorded.
-    const before = (await services.handlers.training.runs({}, context())).length;
+    const before = (await services.handlers.runs.list({}, context())).length;
     const foldersBefore = readdirSync(join(dir, 'data', 'runs')).length;
     const foreign = join(dir, 'foreign.onnx');
     await import('node:fs/promises').then((fs) => fs.writeFile(foreign, Buffer.from('not a protobuf at all, just text')));
@@ -391,10 +388,10 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
       code: 'NOT_FOUND',
       message: expect.stringContaining('no model.onnx'),
     });
-    expect((await services.handlers.training.runs({}, context())).length).toBe(before);
+    expect((await services.handlers.runs.list({}, context())).length).toBe(before);
     expect(readdirSync(join(dir, 'data', 'runs'))).toHaveLength(foldersBefore);
     // An imported ONNX run is its own export.
-    const importedRun = (await services.handlers.training.runs({}, context())).find(
+    const importedRun = (await services.handlers.runs.list({}, context())).find(
       (r) => r.mode === 'imported' && r.name.includes('(imported)'),
     )!;
     for (const format of ['onnx', 'tfjs'] as const) {

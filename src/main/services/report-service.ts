@@ -9,6 +9,7 @@ import { exportManifest, type ExportManifest, type reportsContract } from '../..
 import { fineSweep, thresholdMetrics, tunedThresholds } from '../../shared/domain/metrics';
 import { subsetStats } from '../coco/queries';
 import type { Db } from '../db/connection';
+import { runDataset, type HistoryPoint, type RunsStore, type StoredRun } from '../db/runs-store';
 import {
   startEngine,
   checkExportTarget,
@@ -24,19 +25,13 @@ import { renderReport, type GradCamTile, type ReportData, type ReportRun } from 
 import { appVersion } from '../version';
 import { writeFileAtomic } from '../files/atomic-file';
 import type { EvaluationService } from './evaluation-service';
-import { readRunNetwork, requireRun, runHistory, type HistoryPoint, type RunRow } from './run-files';
+import { readRunNetwork } from './run-files';
 
 type ReportsHandlers = ServiceHandlers<typeof reportsContract>;
 type GalleryHandler = ServiceHandlers<typeof predictionContract>['gallery'];
 
 /** Prints an HTML file to a PDF file; only the desktop app has one (Electron's printToPDF). */
 export type PdfPrinter = (htmlPath: string, pdfPath: string) => Promise<void>;
-
-interface StoredDataset {
-  train?: { annotations?: string; images?: string; count?: number };
-  val?: { annotations?: string; images?: string; count?: number };
-  categories?: string[];
-}
 
 /** FILE.html → FILE.metrics.csv and FILE.metrics.json beside it. */
 export function reportPaths(outPath: string): { html: string; csv: string; json: string } {
@@ -54,6 +49,7 @@ export class ReportService implements ReportsHandlers {
   constructor(
     private readonly options: {
       db: Db;
+      runs: RunsStore;
       dataDir: string;
       evaluation: EvaluationService;
       /** The prediction service's gallery, for the Grad-CAM tiles. */
@@ -170,9 +166,8 @@ export class ReportService implements ReportsHandlers {
   };
 
   exportModel: ReportsHandlers['exportModel'] = async (request, context) => {
-    const run = requireRun(this.options.db, request.runId);
-    const row = this.row(request.runId);
-    const network = await readRunNetwork(run);
+    const row = this.options.runs.get(request.runId);
+    const network = await readRunNetwork(row);
     if (network.onnxModel !== undefined) {
       throw new AppError(
         'UNSUPPORTED',
@@ -200,7 +195,7 @@ export class ReportService implements ReportsHandlers {
           format: request.format,
           classes: network.classes,
           threshold: request.threshold,
-          source: { runId: row.id, name: row.name, mode: row.mode, exportedAt: new Date().toISOString(), dataset: JSON.parse(row.dataset) },
+          source: { runId: row.id, name: row.name, mode: row.mode, exportedAt: new Date().toISOString(), dataset: row.dataset },
           outDir,
         },
         { signal: context.signal },
@@ -283,29 +278,22 @@ export class ReportService implements ReportsHandlers {
 
   /** The runs row of an imported model: a completed run of mode "imported", with the dataset its manifest names. */
   private recordImported(runId: string, runDir: string, name: string | undefined, manifest: ExportManifest, folder: string) {
-    const source = (manifest.source.dataset ?? {}) as StoredDataset;
-    const dataset = {
-      train: { annotations: source.train?.annotations ?? '', images: source.train?.images ?? '', count: source.train?.count ?? 0 },
-      val: { annotations: source.val?.annotations ?? '', images: source.val?.images ?? '', count: source.val?.count ?? 0 },
-      categories: manifest.classes,
-    };
+    // The dataset of the run it was exported from, as far as the manifest names it; the classes are the model's.
+    const dataset = { ...runDataset.parse(manifest.source.dataset), categories: manifest.classes };
     const runName = name ?? `${manifest.source.name} (imported)`;
     const now = new Date().toISOString();
-    this.options.db
-      .prepare(
-        `INSERT INTO runs (id, name, status, created_at, finished_at, mode, backbone, config, dataset, run_dir)
-         VALUES (?, ?, 'completed', ?, ?, 'imported', ?, ?, ?, ?)`,
-      )
-      .run(
-        runId,
-        runName,
-        now,
-        now,
-        manifest.backbone,
-        JSON.stringify({ imported: folder, threshold: manifest.threshold, source: { ...manifest.source, dataset: undefined } }),
-        JSON.stringify(dataset),
-        runDir,
-      );
+    this.options.runs.insert({
+      id: runId,
+      name: runName,
+      status: 'completed',
+      createdAt: now,
+      finishedAt: now,
+      mode: 'imported',
+      backbone: manifest.backbone,
+      config: { imported: folder, threshold: manifest.threshold, source: { ...manifest.source, dataset: undefined } },
+      dataset,
+      runDir,
+    });
     return { runId, name: runName, backbone: manifest.backbone, classes: manifest.classes, weightsDir: folder };
   }
 
@@ -418,13 +406,12 @@ export class ReportService implements ReportsHandlers {
     return parsed.data;
   }
 
-  private row(runId: string): RunRow {
-    requireRun(this.options.db, runId);
-    return this.options.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRow;
+  private row(runId: string): StoredRun {
+    return this.options.runs.get(runId);
   }
 
   private history(runId: string): HistoryPoint[] {
-    return runHistory(this.options.db, runId);
+    return this.options.runs.history(runId);
   }
 
   /** The class balance of the run's training annotations, from the cache. */
@@ -513,14 +500,8 @@ export class ReportService implements ReportsHandlers {
   }
 }
 
-function reportRun(row: RunRow, metrics: ReportRun['metrics']): ReportRun {
-  const dataset = JSON.parse(row.dataset) as StoredDataset;
-  let config: Record<string, unknown> = {};
-  try {
-    config = JSON.parse(row.config) as Record<string, unknown>;
-  } catch {
-    // an unreadable configuration shows as dashes
-  }
+function reportRun(row: StoredRun, metrics: ReportRun['metrics']): ReportRun {
+  const { dataset, config } = row;
   const settings = typeof config.settings === 'object' && config.settings !== null ? (config.settings as Record<string, unknown>) : null;
   const weights = typeof config.weights === 'string' ? config.weights : typeof config.imported === 'string' ? config.imported : null;
   return {
@@ -530,16 +511,16 @@ function reportRun(row: RunRow, metrics: ReportRun['metrics']): ReportRun {
     mode: row.mode,
     backbone: row.backbone,
     backend: row.backend,
-    createdAt: row.created_at,
-    finishedAt: row.finished_at,
-    seconds: row.seconds_total,
-    bestValidationLoss: row.best_validation_loss,
-    bestIteration: row.best_iteration,
+    createdAt: row.createdAt,
+    finishedAt: row.finishedAt,
+    seconds: row.secondsTotal,
+    bestValidationLoss: row.bestValidationLoss,
+    bestIteration: row.bestIteration,
     iterations: row.iterations,
-    classes: dataset.categories ?? [],
-    images: { train: dataset.train?.count ?? 0, val: dataset.val?.count ?? 0 },
-    train: { annotations: dataset.train?.annotations ?? '', images: dataset.train?.images ?? '' },
-    val: { annotations: dataset.val?.annotations ?? '', images: dataset.val?.images ?? '' },
+    classes: dataset.categories,
+    images: { train: dataset.train.count, val: dataset.val.count },
+    train: { annotations: dataset.train.annotations, images: dataset.train.images },
+    val: { annotations: dataset.val.annotations, images: dataset.val.images },
     settings,
     augmentedViews: typeof config.augmentedViews === 'number' ? config.augmentedViews : null,
     weights,

@@ -92,6 +92,9 @@ describe('RunsService', () => {
       seconds: 12.5,
       iterations: 30,
       dataset: { categories: classes, train: { count: 10 }, val: { annotations: '/data/val.json', count: 4 } },
+      // What the Train workspace's list and the run pickers read (runs.list replaced training.runs).
+      categories: classes,
+      images: { train: 10, val: 4 },
     });
     const matrix = matrixOf(base);
     const expected = thresholdMetrics(matrix, 0.5);
@@ -173,12 +176,16 @@ describe('RunsService', () => {
     writeFileSync(join(runDir, 'checkpoint.json'), '{}');
     writeFileSync(join(runDir, 'gradcam', '0-fp-0.5000-12.json'), '[]');
     insertRunWithScores(services.db, { ...base, runId: 'run-doomed', runDir, config: {} });
-    services.db
-      .prepare(
-        `INSERT INTO run_score_sets (run_id, annotations, images, classes, image_ids, labels, scores, skipped, created_at)
-         VALUES ('run-doomed', '/other.json', '/other', '[]', x'', x'', x'', '[]', '')`,
-      )
-      .run();
+    const empty = Buffer.alloc(0);
+    services.runs.saveScoreSet('run-doomed', {
+      annotations: '/other.json',
+      images: '/other',
+      classes: [],
+      imageIds: empty,
+      labels: empty,
+      scores: empty,
+      skipped: [],
+    });
     const count = (table: string): number =>
       (
         services.db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${table === 'runs' ? 'id' : 'run_id'} = 'run-doomed'`).get() as {
@@ -202,6 +209,28 @@ describe('RunsService', () => {
     });
     expect(existsSync(runningDir)).toBe(true);
     expect((await services.handlers.runs.list({}, context)).some((r) => r.runId === 'run-busy')).toBe(true);
+  });
+
+  it('answers an unknown run with the same sentence in every service', async () => {
+    const api = createLocalApi(services.handlers);
+    const sentence = { code: 'NOT_FOUND', message: 'There is no run run-x. "mlw runs" lists them.' };
+    try {
+      const calls: [string, Promise<unknown>][] = [
+        ['runs.rename', api.runs.rename({ runId: 'run-x', name: 'x' })],
+        ['runs.delete', api.runs.delete({ runId: 'run-x' })],
+        ['training.history', api.training.history({ runId: 'run-x' })],
+        ['training.resume', api.training.resume({ runId: 'run-x' })],
+        ['evaluation.scores', api.evaluation.scores({ runId: 'run-x' })],
+        ['evaluation.evaluate', api.evaluation.evaluate({ runId: 'run-x' })],
+        ['prediction.predict', api.prediction.predict({ runId: 'run-x', images: [{ path: '/nowhere.jpg' }] })],
+        ['prediction.gallery', api.prediction.gallery({ runId: 'run-x', class: 'dog', kind: 'tp' })],
+        ['reports.report', api.reports.report({ runId: 'run-x' })],
+        ['reports.exportModel', api.reports.exportModel({ runId: 'run-x', outDir: join(dir, 'nowhere') })],
+      ];
+      for (const [method, call] of calls) await expect(call, method).rejects.toMatchObject(sentence);
+    } finally {
+      api.dispose();
+    }
   });
 
   it('never removes a folder that is not named by the run id', async () => {

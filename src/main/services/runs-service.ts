@@ -6,21 +6,12 @@ import type { ServiceHandlers } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
 import type { ComparedHistory, HeadlineMetrics, RunEntry, runsContract } from '../../shared/contract/runs';
 import { averagePrecisions, evaluate, thresholdMetrics } from '../../shared/domain/metrics';
-import { configDiff, flattenConfig, type JsonValue } from '../../shared/domain/run-diff';
+import { configDiff, flattenConfig } from '../../shared/domain/run-diff';
 import { smooth } from '../../shared/domain/smoothing';
-import type { Db } from '../db/connection';
+import type { RunsStore, StoredRun } from '../db/runs-store';
 import type { EvaluationService } from './evaluation-service';
-import type { RunRow } from './run-files';
 
 type RunsHandlers = ServiceHandlers<typeof runsContract>;
-
-interface MetricRow {
-  iteration: number;
-  epoch: number;
-  train_loss: number;
-  val_loss: number | null;
-  val_rmse: number | null;
-}
 
 /** The configuration keys that are not settings: a run's name says nothing about how it was trained. */
 const notSettings = ['name'];
@@ -33,22 +24,20 @@ const maxTrainingPoints = 2000;
  * Metrics come from the stored validation scores through the shared pure functions, as everywhere.
  */
 export class RunsService implements RunsHandlers {
-  constructor(private readonly options: { db: Db; evaluation: EvaluationService }) {}
+  constructor(private readonly options: { runs: RunsStore; evaluation: EvaluationService }) {}
 
   list: RunsHandlers['list'] = async () => {
-    const rows = this.options.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC').all() as RunRow[];
-    const scored = this.scoredRuns();
-    return rows.map((row) => this.entryOf(row, scored.has(row.id)));
+    const scored = this.options.runs.scoredRunIds();
+    return this.options.runs.list().map((run) => this.entryOf(run, scored.has(run.id)));
   };
 
   rename: RunsHandlers['rename'] = async ({ runId, name }) => {
-    this.row(runId);
-    this.options.db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(name, runId);
-    return this.entryOf(this.row(runId), this.scoredRuns().has(runId));
+    const run = this.options.runs.rename(runId, name);
+    return this.entryOf(run, this.options.runs.hasScores(runId));
   };
 
   delete: RunsHandlers['delete'] = async ({ runId }) => {
-    const row = this.row(runId);
+    const row = this.options.runs.get(runId);
     if (row.status === 'running') {
       throw new AppError(
         'INVALID_INPUT',
@@ -71,13 +60,8 @@ export class RunsService implements RunsHandlers {
         });
       }
     }
-    const db = this.options.db;
     try {
-      db.transaction(() => {
-        // The foreign keys cascade; deleting the children by name keeps that true even on a connection without them.
-        for (const table of ['run_metrics', 'run_scores', 'run_score_sets']) db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
-        db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
-      })();
+      this.options.runs.delete(runId);
     } catch (error) {
       if (aside !== null && folder !== null) await rename(aside, folder).catch(() => undefined);
       throw AppError.from(error);
@@ -106,9 +90,9 @@ export class RunsService implements RunsHandlers {
         `Give one threshold for every run or one per run: ${perRun.length} thresholds for ${runIds.length} runs.`,
       );
     }
-    const rows = runIds.map((id) => this.row(id));
-    const scored = this.scoredRuns();
-    const configs = rows.map((row) => configOf(row));
+    const rows = runIds.map((id) => this.options.runs.get(id));
+    const scored = this.options.runs.scoredRunIds();
+    const configs = rows.map((row) => row.config);
     const settings = new Set<string>();
     for (const config of configs) for (const key of flattenConfig(config).keys()) if (!notSettings.includes(key)) settings.add(key);
     return {
@@ -123,41 +107,26 @@ export class RunsService implements RunsHandlers {
     };
   };
 
-  private row(runId: string): RunRow {
-    const row = this.options.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRow | undefined;
-    if (row === undefined) throw new AppError('NOT_FOUND', `There is no run ${runId}. "mlw runs" lists them.`);
-    return row;
-  }
-
-  /** The runs that stored validation scores. */
-  private scoredRuns(): Set<string> {
-    return new Set((this.options.db.prepare('SELECT run_id FROM run_scores').all() as { run_id: string }[]).map((r) => r.run_id));
-  }
-
-  private entryOf(row: RunRow, scored: boolean): RunEntry {
-    const dataset = JSON.parse(row.dataset) as Partial<RunEntry['dataset']>;
-    const set = (s: Partial<RunEntry['dataset']['train']> | undefined): RunEntry['dataset']['train'] => ({
-      annotations: s?.annotations ?? '',
-      images: s?.images ?? '',
-      count: s?.count ?? 0,
-    });
+  private entryOf(run: StoredRun, scored: boolean): RunEntry {
     return {
-      runId: row.id,
-      name: row.name,
-      status: row.status,
-      createdAt: row.created_at,
-      finishedAt: row.finished_at,
-      mode: row.mode,
-      backbone: row.backbone,
-      backend: row.backend,
-      dataset: { train: set(dataset.train), val: set(dataset.val), categories: dataset.categories ?? [] },
-      seconds: row.seconds_total,
-      bestValidationLoss: row.best_validation_loss,
-      bestIteration: row.best_iteration,
-      iterations: row.iterations,
-      error: row.error,
-      runDir: row.run_dir,
-      metrics: scored ? this.headline(row.id) : null,
+      runId: run.id,
+      name: run.name,
+      status: run.status,
+      createdAt: run.createdAt,
+      finishedAt: run.finishedAt,
+      mode: run.mode,
+      backbone: run.backbone,
+      backend: run.backend,
+      categories: run.dataset.categories,
+      images: { train: run.dataset.train.count, val: run.dataset.val.count },
+      bestValidationLoss: run.bestValidationLoss,
+      seconds: run.secondsTotal,
+      error: run.error,
+      dataset: run.dataset,
+      bestIteration: run.bestIteration,
+      iterations: run.iterations,
+      runDir: run.runDir,
+      metrics: scored ? this.headline(run.id) : null,
     };
   }
 
@@ -169,11 +138,9 @@ export class RunsService implements RunsHandlers {
   }
 
   private historyOf(runId: string): ComparedHistory {
-    const rows = this.options.db
-      .prepare('SELECT iteration, epoch, train_loss, val_loss, val_rmse FROM run_metrics WHERE run_id = ? ORDER BY iteration')
-      .all(runId) as MetricRow[];
+    const rows = this.options.runs.history(runId);
     // Smoothed over every iteration, as the Train workspace draws it, before a long history is thinned.
-    const smoothed = smooth(rows.map((r) => r.train_loss));
+    const smoothed = smooth(rows.map((r) => r.trainLoss));
     const picked = sample(rows.length, maxTrainingPoints);
     return {
       runId,
@@ -181,12 +148,12 @@ export class RunsService implements RunsHandlers {
       training: picked.map((i) => ({
         iteration: rows[i]!.iteration,
         epoch: rows[i]!.epoch,
-        loss: rows[i]!.train_loss,
+        loss: rows[i]!.trainLoss,
         smoothedLoss: smoothed[i]!,
       })),
       validation: rows
-        .filter((r) => r.val_loss !== null)
-        .map((r) => ({ iteration: r.iteration, epoch: r.epoch, loss: r.val_loss!, rmse: r.val_rmse ?? 0 })),
+        .filter((r) => r.valLoss !== null)
+        .map((r) => ({ iteration: r.iteration, epoch: r.epoch, loss: r.valLoss!, rmse: r.valRmse ?? 0 })),
     };
   }
 }
@@ -197,21 +164,12 @@ function sample(n: number, most: number): number[] {
   return Array.from({ length: most }, (_, i) => Math.round((i * (n - 1)) / (most - 1)));
 }
 
-function configOf(row: RunRow): Record<string, JsonValue> {
-  try {
-    const config = JSON.parse(row.config) as unknown;
-    return typeof config === 'object' && config !== null && !Array.isArray(config) ? (config as Record<string, JsonValue>) : {};
-  } catch {
-    return {};
-  }
-}
-
 /**
  * The run's folder when it exists and is the run's own: every run folder is named by its run id, so a
  * damaged record can never make a delete remove an unrelated folder.
  */
-function ownFolder(row: RunRow): string | null {
-  const dir = resolve(row.run_dir);
+function ownFolder(row: StoredRun): string | null {
+  const dir = resolve(row.runDir);
   if (basename(dir) !== row.id || !existsSync(dir)) return null;
   return lstatSync(dir).isDirectory() ? dir : null;
 }

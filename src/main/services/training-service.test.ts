@@ -111,7 +111,7 @@ describe('TrainingService', () => {
         context(progress),
       );
       expect(result.skipped.map((s) => s.path)).toContain(join(fixture.imagesDir, corrupt));
-      const runs = await services.handlers.training.runs({}, context());
+      const runs = await services.handlers.runs.list({}, context());
       expect(runs[0]).toMatchObject({ runId: result.runId, status: 'completed', mode: 'frozen', backend: result.backend });
       const history = await services.handlers.training.history({ runId: result.runId }, context());
       expect(history.length).toBeGreaterThan(0);
@@ -279,7 +279,7 @@ describe('TrainingService resume', () => {
         },
       });
       await expect(interrupted).rejects.toMatchObject({ code: 'CANCELLED' });
-      const cancelledRun = (await services.handlers.training.runs({}, context()))[0]!;
+      const cancelledRun = (await services.handlers.runs.list({}, context()))[0]!;
       expect(cancelledRun.status).toBe('cancelled');
 
       const resumed = await services.handlers.training.resume({ runId: cancelledRun.runId }, context());
@@ -289,7 +289,7 @@ describe('TrainingService resume', () => {
       const wholeHistory = await services.handlers.training.history({ runId: whole.runId }, context());
       expect(history.map((h) => [h.iteration, h.epoch])).toEqual(wholeHistory.map((h) => [h.iteration, h.epoch]));
       expect(history.at(-1)!.trainLoss).toBe(wholeHistory.at(-1)!.trainLoss);
-      expect((await services.handlers.training.runs({}, context())).find((r) => r.runId === cancelledRun.runId)!.status).toBe('completed');
+      expect((await services.handlers.runs.list({}, context())).find((r) => r.runId === cancelledRun.runId)!.status).toBe('completed');
       await expect(services.handlers.training.resume({ runId: cancelledRun.runId }, context())).rejects.toMatchObject({
         code: 'INVALID_INPUT',
       });

@@ -4,9 +4,10 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { HandlerContext, Progress, ServiceHandlers } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
-import { trainRequest, type RunSummary, type trainingContract, type trainResult } from '../../shared/contract/training';
+import { trainRequest, type trainingContract, type trainResult } from '../../shared/contract/training';
 import type { z } from 'zod';
 import type { Db } from '../db/connection';
+import type { RunsStore } from '../db/runs-store';
 import {
   startEngine,
   frozenTraining,
@@ -25,7 +26,6 @@ import {
 } from '../engine';
 import { writeFileAtomic } from '../files/atomic-file';
 import type { DatasetService } from './dataset-service';
-import { runHistory, type RunRow } from './run-files';
 import { subsetImages, type SubsetImages } from './subset-images';
 
 type TrainingHandlers = ServiceHandlers<typeof trainingContract>;
@@ -48,7 +48,9 @@ export class TrainingService implements TrainingHandlers {
   /** Runs this process is training now. */
   private readonly active = new Set<string>();
 
-  constructor(private readonly options: { db: Db; dataDir: string; dataset: DatasetService; spawnEngine?: EngineSpawner }) {}
+  constructor(
+    private readonly options: { db: Db; runs: RunsStore; dataDir: string; dataset: DatasetService; spawnEngine?: EngineSpawner },
+  ) {}
 
   defaults: TrainingHandlers['defaults'] = async () => ({
     modes: { frozen: frozenTraining, finetune: exampleTraining },
@@ -89,12 +91,9 @@ export class TrainingService implements TrainingHandlers {
     }
   };
 
-  runs: TrainingHandlers['runs'] = async () =>
-    (this.options.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC').all() as RunRow[]).map(runSummaryOf);
-
   history: TrainingHandlers['history'] = async ({ runId }) => {
-    this.requireRun(runId);
-    return runHistory(this.options.db, runId);
+    this.options.runs.get(runId);
+    return this.options.runs.history(runId);
   };
 
   train: TrainingHandlers['train'] = async (input, context) => this.newRun(trainRequest.parse(input), context);
@@ -111,49 +110,40 @@ export class TrainingService implements TrainingHandlers {
       val: { annotations: val.annotations, images: request.valImages, count: val.paths.length },
       categories: train.classes,
     };
-    this.options.db
-      .prepare(
-        `INSERT INTO runs (id, name, status, created_at, mode, backbone, config, dataset, run_dir) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        runId,
-        request.name ?? `${spec.title}, ${request.mode}`,
-        new Date().toISOString(),
-        request.mode,
-        spec.id,
-        JSON.stringify({ ...request, weights: weightsDir, settings }),
-        JSON.stringify(dataset),
-        runDir,
-      );
+    this.options.runs.insert({
+      id: runId,
+      name: request.name ?? `${spec.title}, ${request.mode}`,
+      status: 'running',
+      createdAt: new Date().toISOString(),
+      mode: request.mode,
+      backbone: spec.id,
+      config: { ...request, weights: weightsDir, settings },
+      dataset,
+      runDir,
+    });
     context.setRun?.(runId);
     return this.execute(runId, runDir, request, prepared, false, context);
   }
 
   resume: TrainingHandlers['resume'] = async ({ runId }, context: HandlerContext & { setRun?: (runId: string) => void }) => {
-    this.requireRun(runId);
+    const row = this.options.runs.get(runId);
     context.setRun?.(runId);
-    const row = this.options.db.prepare('SELECT status, config, run_dir FROM runs WHERE id = ?').get(runId) as {
-      status: string;
-      config: string;
-      run_dir: string;
-    };
     if (row.status === 'completed') throw new AppError('INVALID_INPUT', `Run ${runId} has already completed; there is nothing to resume.`);
     if (this.active.has(runId)) throw new AppError('INVALID_INPUT', `Run ${runId} is still running.`);
-    const checkpointPath = join(row.run_dir, 'checkpoint.json');
+    const checkpointPath = join(row.runDir, 'checkpoint.json');
     if (!existsSync(checkpointPath)) {
       throw new AppError(
         'NOT_FOUND',
         `Run ${runId} stopped before its first validation, so it has no checkpoint to resume from. Start a new run with the same settings.`,
       );
     }
-    const request = trainRequest.parse(JSON.parse(row.config));
+    const request = trainRequest.parse(row.config);
     const prepared = await this.prepare(request, context);
     const { iteration } =
       request.mode === 'finetune' ? await readStateFile<{ iteration: number }>(checkpointPath) : await readCheckpoint(checkpointPath);
     // History after the checkpoint is replayed by the resumed run.
-    this.options.db.prepare('DELETE FROM run_metrics WHERE run_id = ? AND iteration > ?').run(runId, iteration);
-    this.options.db.prepare("UPDATE runs SET status = 'running', finished_at = NULL, error = NULL WHERE id = ?").run(runId);
-    return this.execute(runId, row.run_dir, request, prepared, true, context);
+    this.options.runs.restart(runId, iteration);
+    return this.execute(runId, row.runDir, request, prepared, true, context);
   };
 
   /** Validates a request and builds its subsets (the example's prepareData on both files). */
@@ -204,14 +194,8 @@ export class TrainingService implements TrainingHandlers {
     resume: boolean,
     context: HandlerContext,
   ): Promise<z.input<typeof trainResult>> {
-    const db = this.options.db;
-    const insertMetric = db.prepare(
-      'INSERT OR REPLACE INTO run_metrics (run_id, iteration, epoch, train_loss, train_rmse, val_loss, val_rmse) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    const finish = db.prepare(
-      `UPDATE runs SET status = ?, finished_at = ?, backend = ?, best_validation_loss = ?, best_iteration = ?, iterations = ?,
-       seconds_features = ?, seconds_training = ?, seconds_total = ?, error = ? WHERE id = ?`,
-    );
+    const runs = this.options.runs;
+    const recordMetric = runs.metricWriter(runId);
     const started = performance.now();
     const engine = startEngine(this.options.spawnEngine);
     this.active.add(runId);
@@ -221,7 +205,14 @@ export class TrainingService implements TrainingHandlers {
         onProgress: (progress: Progress) => {
           const m = progress.metrics;
           if (m?.trainLoss !== undefined && m.trainRmse !== undefined) {
-            insertMetric.run(runId, progress.done, m.epoch ?? 0, m.trainLoss, m.trainRmse, m.valLoss ?? null, m.valRmse ?? null);
+            recordMetric({
+              iteration: progress.done,
+              epoch: m.epoch ?? 0,
+              trainLoss: m.trainLoss,
+              trainRmse: m.trainRmse,
+              valLoss: m.valLoss ?? null,
+              valRmse: m.valRmse ?? null,
+            });
           }
           context.progress(progress);
         },
@@ -266,27 +257,25 @@ export class TrainingService implements TrainingHandlers {
           bias: [...result.bias],
         }),
       );
-      db.prepare('INSERT OR REPLACE INTO run_scores (run_id, classes, image_ids, labels, scores) VALUES (?, ?, ?, ?, ?)').run(
-        runId,
-        JSON.stringify(train.classes),
-        Buffer.from(Float64Array.from(keptIds).buffer),
-        Buffer.from(keptLabels.buffer),
-        Buffer.from(result.valScores.buffer, result.valScores.byteOffset, result.valScores.byteLength),
-      );
+      runs.saveScores(runId, {
+        classes: train.classes,
+        imageIds: Buffer.from(Float64Array.from(keptIds).buffer),
+        labels: Buffer.from(keptLabels.buffer),
+        scores: Buffer.from(result.valScores.buffer, result.valScores.byteOffset, result.valScores.byteLength),
+      });
       const seconds = (performance.now() - started) / 1000;
-      finish.run(
-        'completed',
-        new Date().toISOString(),
-        result.backend,
-        result.bestValidationLoss,
-        result.bestIteration,
-        result.iterations,
-        result.seconds.features,
-        result.seconds.training,
-        seconds,
-        null,
-        runId,
-      );
+      runs.finish(runId, {
+        status: 'completed',
+        finishedAt: new Date().toISOString(),
+        backend: result.backend,
+        bestValidationLoss: result.bestValidationLoss,
+        bestIteration: result.bestIteration,
+        iterations: result.iterations,
+        secondsFeatures: result.seconds.features,
+        secondsTraining: result.seconds.training,
+        secondsTotal: seconds,
+        error: null,
+      });
       return {
         runId,
         mode: request.mode,
@@ -299,52 +288,26 @@ export class TrainingService implements TrainingHandlers {
     } catch (error) {
       const appError = AppError.from(error);
       const status = appError.code === 'CANCELLED' ? 'cancelled' : 'failed';
-      finish.run(
+      runs.finish(runId, {
         status,
-        new Date().toISOString(),
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        (performance.now() - started) / 1000,
-        appError.message,
-        runId,
-      );
+        finishedAt: new Date().toISOString(),
+        backend: null,
+        bestValidationLoss: null,
+        bestIteration: null,
+        iterations: null,
+        secondsFeatures: null,
+        secondsTraining: null,
+        secondsTotal: (performance.now() - started) / 1000,
+        error: appError.message,
+      });
       throw appError;
     } finally {
       this.active.delete(runId);
       engine.close();
     }
   }
-
-  private requireRun(runId: string): void {
-    if (this.options.db.prepare('SELECT 1 FROM runs WHERE id = ?').get(runId) === undefined) {
-      throw new AppError('NOT_FOUND', `There is no run ${runId}. "mlw runs" lists them.`);
-    }
-  }
 }
 
 function unknownBackbone(id: string): never {
   throw new AppError('INVALID_INPUT', `There is no backbone "${id}". Choose one of: ${Object.keys(backbones).join(', ')}.`);
-}
-
-function runSummaryOf(row: RunRow): RunSummary {
-  const dataset = JSON.parse(row.dataset) as { categories: string[]; train: { count: number }; val: { count: number } };
-  return {
-    runId: row.id,
-    name: row.name,
-    status: row.status,
-    createdAt: row.created_at,
-    finishedAt: row.finished_at,
-    mode: row.mode,
-    backbone: row.backbone,
-    backend: row.backend,
-    categories: dataset.categories,
-    images: { train: dataset.train.count, val: dataset.val.count },
-    bestValidationLoss: row.best_validation_loss,
-    seconds: row.seconds_total,
-    error: row.error,
-  };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { method } from './define';
 import { metricsSchema } from './evaluation';
-import { runSummary, trainingModes } from './training';
+import { runSummary } from './training';
 
 const unit = z.number().min(0).max(1);
 
@@ -24,24 +24,11 @@ export const headlineMetrics = z.object({
 });
 export type HeadlineMetrics = z.infer<typeof headlineMetrics>;
 
-/** A run as the Runs workspace lists it. */
-export const runEntry = z.object({
-  runId: z.string(),
-  name: z.string(),
-  status: runSummary.shape.status,
-  createdAt: z.string(),
-  finishedAt: z.string().nullable(),
-  /** frozen or finetune; imported for a model recorded by `mlw import-model`. */
-  mode: z.union([z.enum(trainingModes), z.literal('imported')]),
-  backbone: z.string(),
-  backend: z.string().nullable(),
+/** A run as `runs.list` gives it: its summary (what the Train workspace's list and the run pickers show), then the rest. */
+export const runEntry = runSummary.extend({
   dataset: z.object({ train: runImageSet, val: runImageSet, categories: z.array(z.string()) }),
-  /** Wall-clock seconds of the whole run; null while it runs. */
-  seconds: z.number().nullable(),
-  bestValidationLoss: z.number().nullable(),
   bestIteration: z.number().int().nullable(),
   iterations: z.number().int().nullable(),
-  error: z.string().nullable(),
   /** The run's folder (checkpoint, trained head, fine-tuned backbone, Grad-CAM cache). */
   runDir: z.string(),
   /** At threshold 0.5 from the stored validation scores; null when the run has none (it did not complete). */

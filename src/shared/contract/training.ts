@@ -35,6 +35,7 @@ export const engineStatus = z.object({
 });
 export type EngineStatusInfo = z.infer<typeof engineStatus>;
 
+/** What the run lists and pickers show of a run; `runs.list` gives each run's entry, which has all of it and more. */
 export const runSummary = z.object({
   runId: z.string(),
   name: z.string(),
@@ -48,6 +49,7 @@ export const runSummary = z.object({
   categories: z.array(z.string()),
   images: z.object({ train: z.number().int(), val: z.number().int() }),
   bestValidationLoss: z.number().nullable(),
+  /** Wall-clock seconds of the whole run; null while it runs. */
   seconds: z.number().nullable(),
   error: z.string().nullable(),
 });
@@ -140,7 +142,6 @@ export const trainingContract = {
     output: trainResult,
     progress: true,
   }),
-  runs: method({ summary: 'Every recorded run, newest first.', input: z.object({}), output: z.array(runSummary) }),
   history: method({
     summary: "A run's metric history: per iteration training loss and RMSE, and validation loss and RMSE where it validated.",
     input: z.object({ runId: z.string() }),

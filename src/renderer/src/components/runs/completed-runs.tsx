@@ -43,7 +43,7 @@ export interface CompletedRuns {
 /** The completed runs the Evaluate and Predict workspaces pick from, and the one picked. */
 export function useCompletedRuns(): CompletedRuns {
   const api = useApi();
-  const runs = useRequest('training.runs', (signal) => api.training.runs({}, { signal }));
+  const runs = useRequest('training.runs', (signal) => api.runs.list({}, { signal }));
   const [remembered, choose] = useRememberedRun();
   const completed = useMemo(
     () => (runs.data ?? []).filter((r) => r.status === 'completed').sort((a, b) => b.createdAt.localeCompare(a.createdAt)),

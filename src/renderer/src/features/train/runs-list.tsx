@@ -29,7 +29,7 @@ export function RunsList({
   canResume: boolean;
 }): ReactNode {
   const api = useApi();
-  const runs = useRequest(`training.runs:${version}`, (signal) => api.training.runs({}, { signal }));
+  const runs = useRequest(`training.runs:${version}`, (signal) => api.runs.list({}, { signal }));
   return (
     <Paper sx={{ p: 2 }} component="section" aria-labelledby="runs-heading" data-testid="runs-list" data-count={runs.data?.length ?? ''}>
       <Typography variant="h6" id="runs-heading" gutterBottom>
