@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Progress } from '../../../shared/contract/define';
 import { AppError } from '../../../shared/contract/errors';
-import type { JobInfo } from '../../../shared/contract/jobs';
+import type { JobInfo, JobKind } from '../../../shared/contract/jobs';
 import { createProgressEstimator, type ProgressWithEstimate } from '../../../shared/domain/progress-estimate';
 import { useApi } from '../rpc/api-context';
 
@@ -81,3 +81,53 @@ export function useWatchedJob(jobId: string | null, onProgress?: (progress: Prog
 }
 
 const starting: WatchedJob = { status: 'running', job: null, estimate: null, cancelling: false };
+
+/** A followed job as a form shows it: what it returned when done, or a start the service refused. */
+export type JobView<T> =
+  | { status: 'idle' }
+  | { status: 'running'; estimate: ProgressWithEstimate | null; cancelling: boolean }
+  | { status: 'done'; result: T }
+  | { status: 'cancelled' }
+  | { status: 'failed'; error: AppError };
+
+export function jobViewOf<T>(state: WatchedJob, startError: AppError | null): JobView<T> {
+  if (startError !== null) return { status: 'failed', error: startError };
+  switch (state.status) {
+    case 'idle':
+      return { status: 'idle' };
+    case 'running':
+      return { status: 'running', estimate: state.estimate, cancelling: state.cancelling };
+    case 'completed':
+      return { status: 'done', result: state.job.result as T };
+    case 'cancelled':
+      return { status: 'cancelled' };
+    case 'failed':
+      return { status: 'failed', error: state.error };
+  }
+}
+
+/**
+ * Finds, once, a job of these kinds that is still going (started from another visit, page or
+ * window), and gives its id (and run) to `attach`, so the workspace follows it again.
+ */
+export function useActiveJob(kinds: readonly JobKind[], attach: (job: JobInfo) => void | Promise<void>): void {
+  const api = useApi();
+  const attachRef = useRef(attach);
+  useEffect(() => {
+    attachRef.current = attach;
+  });
+  const wanted = kinds.join(',');
+  useEffect(() => {
+    const controller = new AbortController();
+    api.jobs.list({}, { signal: controller.signal }).then(
+      (jobs) => {
+        const active = jobs.find(
+          (j) => wanted.split(',').includes(j.kind) && (j.status === 'running' || j.status === 'queued' || j.status === 'cancelling'),
+        );
+        if (active !== undefined && !controller.signal.aborted) void attachRef.current(active);
+      },
+      () => undefined, // nothing to follow; the form works without it
+    );
+    return () => controller.abort();
+  }, [api, wanted]);
+}

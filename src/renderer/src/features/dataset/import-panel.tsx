@@ -9,36 +9,11 @@ import { AppError } from '../../../../shared/contract/errors';
 import { useAppInfo } from '../../app/app-info-context';
 import { ErrorAlert } from '../../components/error-alert';
 import { baseName, countOf, formatDuration } from '../../components/format';
-import type { ProgressWithEstimate } from '../../../../shared/domain/progress-estimate';
-import { useWatchedJob, type WatchedJob } from '../../jobs/use-watched-job';
+import { jobViewOf, useActiveJob, useWatchedJob } from '../../jobs/use-watched-job';
 import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
 import { PathField } from '../../components/path-field';
 import { usePathInput } from '../../components/use-path-input';
-
-type ImportRun =
-  | { status: 'idle' }
-  | { status: 'running'; estimate: ProgressWithEstimate | null; cancelling: boolean }
-  | { status: 'done'; result: IngestResult }
-  | { status: 'cancelled' }
-  | { status: 'failed'; error: AppError };
-
-/** The panel's view of the import job it follows (or of a start the service refused). */
-function importRunOf(state: WatchedJob, startError: AppError | null): ImportRun {
-  if (startError !== null) return { status: 'failed', error: startError };
-  switch (state.status) {
-    case 'idle':
-      return { status: 'idle' };
-    case 'running':
-      return { status: 'running', estimate: state.estimate, cancelling: state.cancelling };
-    case 'completed':
-      return { status: 'done', result: state.job.result as IngestResult };
-    case 'cancelled':
-      return { status: 'cancelled' };
-    case 'failed':
-      return { status: 'failed', error: state.error };
-  }
-}
 
 const jsonFilters = [
   { name: 'COCO annotations', extensions: ['json'] },
@@ -54,23 +29,11 @@ export function ImportPanel({ onImported }: { onImported: (result: IngestResult)
   const [jobId, setJobId] = useState<string | null>(null);
   const [startError, setStartError] = useState<AppError | null>(null);
   const watched = useWatchedJob(jobId);
-  const run = importRunOf(watched.state, startError);
+  const run = jobViewOf<IngestResult>(watched.state, startError);
   const running = run.status === 'running' ? run : null;
 
   // An import is a job of the service: one started before this page (or this visit) is followed again.
-  useEffect(() => {
-    const controller = new AbortController();
-    api.jobs.list({}, { signal: controller.signal }).then(
-      (jobs) => {
-        const active = jobs.find(
-          (j) => j.kind === 'dataset.ingest' && (j.status === 'running' || j.status === 'queued' || j.status === 'cancelling'),
-        );
-        if (active !== undefined) setJobId(active.jobId);
-      },
-      () => undefined,
-    );
-    return () => controller.abort();
-  }, [api]);
+  useActiveJob(['dataset.ingest'], (job) => setJobId(job.jobId));
 
   // Tell the workspace once the import it follows has completed.
   const completed = watched.state.status === 'completed' ? (watched.state.job.result as IngestResult) : null;

@@ -1,10 +1,10 @@
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import Stack from '@mui/material/Stack';
-import { useEffect, useState, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { AppError } from '../../../../shared/contract/errors';
 import { ErrorAlert } from '../../components/error-alert';
-import { useWatchedJob } from '../../jobs/use-watched-job';
+import { useActiveJob, useWatchedJob } from '../../jobs/use-watched-job';
 import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';
@@ -31,17 +31,7 @@ export function BackboneWeights({ backbone, hasWeightsFolder }: { backbone: stri
   }
 
   // A download is a job of the service: one started before (another visit, another page) is followed again.
-  useEffect(() => {
-    const controller = new AbortController();
-    api.jobs.list({}, { signal: controller.signal }).then(
-      (jobs) => {
-        const active = jobs.find((j) => j.kind === 'training.downloadModel' && (j.status === 'running' || j.status === 'queued'));
-        if (active !== undefined) setJobId(active.jobId);
-      },
-      () => undefined,
-    );
-    return () => controller.abort();
-  }, [api]);
+  useActiveJob(['training.downloadModel'], (job) => setJobId(job.jobId));
 
   const model = models.data?.find((m) => m.id === backbone);
   if (model === undefined || hasWeightsFolder) return null;

@@ -19,8 +19,7 @@ import { AppError } from '../../../../shared/contract/errors';
 import type { TrainResult } from '../../../../shared/contract/training';
 import { ErrorAlert } from '../../components/error-alert';
 import { baseName, formatDuration } from '../../components/format';
-import type { ProgressWithEstimate } from '../../../../shared/domain/progress-estimate';
-import { useWatchedJob, type WatchedJob } from '../../jobs/use-watched-job';
+import { jobViewOf, useActiveJob, useWatchedJob } from '../../jobs/use-watched-job';
 import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';
@@ -57,30 +56,6 @@ const initialForm: TrainForm = {
   runName: '',
 };
 const weightsKey = 'mlw.train.weights';
-
-type TrainRun =
-  | { status: 'idle' }
-  | { status: 'running'; estimate: ProgressWithEstimate | null; cancelling: boolean }
-  | { status: 'done'; result: TrainResult }
-  | { status: 'cancelled' }
-  | { status: 'failed'; error: AppError };
-
-/** The Train form's view of the training job it follows (or of a start the service refused). */
-function trainRunOf(state: WatchedJob, startError: AppError | null): TrainRun {
-  if (startError !== null) return { status: 'failed', error: startError };
-  switch (state.status) {
-    case 'idle':
-      return { status: 'idle' };
-    case 'running':
-      return { status: 'running', estimate: state.estimate, cancelling: state.cancelling };
-    case 'completed':
-      return { status: 'done', result: state.job.result as TrainResult };
-    case 'cancelled':
-      return { status: 'cancelled' };
-    case 'failed':
-      return { status: 'failed', error: state.error };
-  }
-}
 
 const modeExplanations: Record<Mode, string> = {
   frozen:
@@ -136,30 +111,17 @@ export function TrainWorkspace(): ReactNode {
       valRmse: m.valRmse ?? null,
     });
   });
-  const run = trainRunOf(watched.state, startError);
+  const run = jobViewOf<TrainResult>(watched.state, startError);
 
   // Training is a job of the service: a run started before this page was opened (or before a reload) is followed again.
-  useEffect(() => {
-    const controller = new AbortController();
-    api.jobs.list({}, { signal: controller.signal }).then(
-      async (jobs) => {
-        const active = jobs.find(
-          (j) =>
-            (j.kind === 'training.train' || j.kind === 'training.resume') &&
-            (j.status === 'running' || j.status === 'queued' || j.status === 'cancelling'),
-        );
-        if (active === undefined) return;
-        if (active.runId !== null) {
-          const history = await api.training.history({ runId: active.runId }, { signal: controller.signal });
-          charted.current = history.at(-1)?.iteration ?? 0;
-          setPoints(history);
-        }
-        setJobId(active.jobId);
-      },
-      () => undefined, // nothing to re-attach to; the form works without it
-    );
-    return () => controller.abort();
-  }, [api]);
+  useActiveJob(['training.train', 'training.resume'], async (active) => {
+    if (active.runId !== null) {
+      const history = await api.training.history({ runId: active.runId });
+      charted.current = history.at(-1)?.iteration ?? 0;
+      setPoints(history);
+    }
+    setJobId(active.jobId);
+  });
 
   // When the job ends: the last points, and the runs list again.
   const ended = run.status !== 'running' && run.status !== 'idle';
