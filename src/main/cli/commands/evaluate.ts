@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../../files/atomic-file';
+import { formatMetrics, parseUnit, type CliContext, type GlobalOptions } from '../context';
+
+/** `mlw evaluate`: score a run's images and print its metrics. */
+export function register(program: Command, context: CliContext): void {
+  const { withApi } = context;
+
+  program
+    .command('evaluate')
+    .description("score a run's validation images (or another annotated set) and print the example's metrics and ours")
+    .requiredOption('--run <run-id>', 'the run, as "mlw runs" lists it')
+    .option('--threshold <x>', 'a class is predicted when its score is at least this', parseUnit, 0.5)
+    .option('--per-class-thresholds', "judge each class at the threshold that maximises its F1 on the run's validation images")
+    .option('--annotations <file>', 'another COCO instances file to score with the run (with --images)')
+    .option('--images <dir>', 'the folder of its images')
+    .option('--scores-out <file>', 'also write the scores as {"classes", "imageIds", "labels", "scores"} JSON')
+    .action(async (options: EvaluateOptions, command: Command) => {
+      await withApi(
+        command.optsWithGlobals<GlobalOptions>(),
+        async (api, call) => {
+          const other = options.annotations === undefined ? {} : { annotations: resolve(options.annotations) };
+          const result = await api.evaluation.evaluate(
+            {
+              runId: options.run,
+              threshold: options.threshold,
+              perClassThresholds: options.perClassThresholds === true,
+              ...other,
+              ...(options.images === undefined ? {} : { images: resolve(options.images) }),
+            },
+            call,
+          );
+          if (options.scoresOut !== undefined) {
+            const scores = await api.evaluation.scores({ runId: options.run, ...other }, call);
+            await writeFileAtomic(
+              resolve(options.scoresOut),
+              `${JSON.stringify({ classes: scores.classes, imageIds: scores.imageIds, labels: scores.labels, scores: scores.scores })}\n`,
+            );
+          }
+          const { metrics, ...rest } = result;
+          return { ...metrics, ...rest };
+        },
+        (r) =>
+          [
+            `Run ${r.runId} on ${r.images} ${r.source.validation ? 'validation ' : ''}images (${r.source.annotations}):`,
+            formatMetrics(r),
+            ...r.skipped.map((s) => `  skipped ${s.path}: ${s.reason}`),
+            r.tunedOnSameImages && options.perClassThresholds === true
+              ? 'Per-class thresholds were tuned on these same images: the figures are optimistic.'
+              : '',
+          ]
+            .filter((line) => line !== '')
+            .join('\n'),
+      );
+    });
+}
+
+interface EvaluateOptions {
+  run: string;
+  threshold: number;
+  perClassThresholds?: boolean;
+  annotations?: string;
+  images?: string;
+  scoresOut?: string;
+}
