@@ -140,12 +140,15 @@ test('predicts new images as mlw predict does, explains one with Grad-CAM, shows
   await expect(page.getByTestId('prediction-card')).toHaveCount(4);
   await expect(page.locator('[data-testid="prediction-card"][data-state="ok"]')).toHaveCount(3);
   await expect(page.getByTestId('gradcam-tile')).toHaveCount(target.length);
-  // ...and, for images given by path, across a reload (sent files' bytes live only as long as the page).
+  // ...and across a reload: images given by path, and the sent one as the copy the service stored (the
+  // unreadable sent file, never stored, does not come back).
   await page.reload();
   await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
   await page.getByTestId('nav-predict').click();
-  await expect(page.locator('[data-testid="prediction-card"][data-state="ok"]')).toHaveCount(byPath.length);
-  await expect(page.getByTestId('prediction-card')).toHaveCount(byPath.length);
+  await expect(page.locator('[data-testid="prediction-card"][data-state="ok"]')).toHaveCount(byPath.length + 1);
+  await expect(page.getByTestId('prediction-card')).toHaveCount(byPath.length + 1);
+  await expect(card(page, '000000000443.jpg').getByTestId('prediction-labels')).toBeVisible();
+  await expect(page.getByTestId('gradcam-tile')).toHaveCount(target.length);
 
   // A gallery: the two most confident true positives of dog, then the same again from the run's cache.
   await page.getByRole('combobox', { name: /^Class/ }).click();

@@ -73,6 +73,7 @@ export class PredictionService implements PredictionHandlers {
           height,
           scores,
           labels: network.classes.filter((_, j) => scores[j]! >= thresholds[j]!),
+          ...(image.sent ? { storedAs: image.path } : {}),
         };
       }),
     );
@@ -226,8 +227,8 @@ export class PredictionService implements PredictionHandlers {
   }
 
   /** A path the engine can read: the given one, or a sent image written once to the uploads folder. */
-  private async materialise(image: ImageInput): Promise<{ path: string; name: string }> {
-    if ('path' in image) return { path: resolve(image.path), name: image.path };
+  private async materialise(image: ImageInput): Promise<{ path: string; name: string; sent: boolean }> {
+    if ('path' in image) return { path: resolve(image.path), name: image.path, sent: false };
     const bytes = Buffer.from(image.base64, 'base64');
     if (bytes.length === 0) throw new AppError('INVALID_INPUT', `${image.name} is empty.`);
     const digest = createHash('sha256').update(bytes).digest('hex');
@@ -240,7 +241,7 @@ export class PredictionService implements PredictionHandlers {
         .replace(/[^.\w]/g, '')}`,
     );
     if (!existsSync(path)) await writeFile(path, bytes);
-    return { path, name: image.name };
+    return { path, name: image.name, sent: true };
   }
 }
 

@@ -19,6 +19,8 @@ export const imagePrediction = z.discriminatedUnion('ok', [
     scores: z.array(z.number()),
     /** The classes whose score reaches their threshold. */
     labels: z.array(z.string()),
+    /** Where the service keeps a sent image (its uploads folder), so a client can name it by path later. */
+    storedAs: z.string().optional(),
   }),
   z.object({ ok: z.literal(false), image: z.string(), error: z.string() }),
 ]);

@@ -20,8 +20,9 @@ export interface KeptPrediction {
 const inMemory = new Map<string, KeptPrediction>();
 
 /**
- * What survives a reload: images given by path, their results and Grad-CAM, the threshold. Files
- * sent from this window are not kept there: their bytes and previews live only as long as the page.
+ * What survives a reload: images given by path and sent images the service has stored (scored ones),
+ * their results and Grad-CAM, the threshold. A sent image comes back as its stored copy on the
+ * service's machine, under the name the user gave it; sent images not yet scored do not come back.
  */
 const stored = z.object({
   images: z.array(z.object({ key: z.string(), name: z.string(), path: z.string() })),
@@ -63,10 +64,15 @@ export function keptPrediction(runId: string): KeptPrediction | null {
 
 export function keepPrediction(runId: string, kept: KeptPrediction): void {
   inMemory.set(runId, kept);
-  const byPath = kept.images.filter((i) => 'path' in i.input);
+  // By path: images given by path, and sent ones the service has stored (named as the user knows them).
+  const byPath = kept.images.flatMap((i) => {
+    if ('path' in i.input) return [{ key: i.key, name: i.name, path: i.input.path }];
+    const result = kept.results.get(i.key);
+    return result?.ok === true && result.storedAs !== undefined ? [{ key: i.key, name: i.name, path: result.storedAs }] : [];
+  });
   const keys = new Set(byPath.map((i) => i.key));
   writePersistent(storageKey(runId), {
-    images: byPath.map((i) => ({ key: i.key, name: i.name, path: (i.input as { path: string }).path })),
+    images: byPath,
     classes: kept.classes,
     tuned: kept.tuned,
     results: [...kept.results].filter(([key]) => keys.has(key)),
