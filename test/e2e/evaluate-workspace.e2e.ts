@@ -200,6 +200,12 @@ test('judges a run as mlw evaluate and mlw metrics do, follows the slider, tunes
   await dialog.getByTestId('score-dialog-close').click();
   await expect(dialog).toBeHidden();
 
+  // The report, written by a job; in the browser form it downloads.
+  const download = page.waitForEvent('download');
+  await page.getByTestId('export-report').click();
+  await expect(page.getByTestId('export-report-done')).toContainText('The report downloaded', { timeout: 120_000 });
+  expect((await download).suggestedFilename()).toMatch(/^report-.*\.html$/);
+
   // The run's whole network as one ONNX model (a fixture run has no network: the service says so).
   const exportDir = join(scratch, 'exported-onnx');
   await page.getByTestId('export-model-format-onnx').check();

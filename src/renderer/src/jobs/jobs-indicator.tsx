@@ -5,9 +5,10 @@ import LinearProgress from '@mui/material/LinearProgress';
 import Popover from '@mui/material/Popover';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { JobInfo, JobKind } from '../../../shared/contract/jobs';
-import { formatProgressAmount } from '../components/format';
+import { formatDuration, formatProgressAmount } from '../components/format';
+import { createProgressEstimator } from '../../../shared/domain/progress-estimate';
 import { useApi } from '../rpc/api-context';
 
 /** Where each kind of job is shown in full. */
@@ -33,6 +34,9 @@ const isActive = (job: JobInfo): boolean => job.status === 'queued' || job.statu
 export function JobsIndicator({ onNavigate }: { onNavigate: (workspace: string) => void }): ReactNode {
   const api = useApi();
   const [jobs, setJobs] = useState<JobInfo[]>([]);
+  // Time left per job, from the progress each poll brings.
+  const estimators = useRef(new Map<string, ReturnType<typeof createProgressEstimator>>());
+  const [etas, setEtas] = useState<Map<string, number | null>>(new Map());
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
 
   useEffect(() => {
@@ -41,7 +45,16 @@ export function JobsIndicator({ onNavigate }: { onNavigate: (workspace: string) 
     const poll = (): void => {
       api.jobs.list({}).then(
         (list) => {
-          if (!stopped) setJobs(list);
+          if (stopped) return;
+          const next = new Map<string, number | null>();
+          for (const job of list) {
+            if (!isActive(job) || job.progress === null) continue;
+            let estimator = estimators.current.get(job.jobId);
+            if (estimator === undefined) estimators.current.set(job.jobId, (estimator = createProgressEstimator()));
+            next.set(job.jobId, estimator(job.progress).etaSeconds);
+          }
+          setJobs(list);
+          setEtas(next);
         },
         () => undefined, // the connection banner says why
       );
@@ -90,6 +103,7 @@ export function JobsIndicator({ onNavigate }: { onNavigate: (workspace: string) 
               <JobRow
                 key={job.jobId}
                 job={job}
+                etaSeconds={etas.get(job.jobId) ?? null}
                 onCancel={() =>
                   void api.jobs.cancel({ jobId: job.jobId }).then(
                     () => undefined,
@@ -109,7 +123,17 @@ export function JobsIndicator({ onNavigate }: { onNavigate: (workspace: string) 
   );
 }
 
-function JobRow({ job, onCancel, onOpen }: { job: JobInfo; onCancel: () => void; onOpen: () => void }): ReactNode {
+function JobRow({
+  job,
+  etaSeconds,
+  onCancel,
+  onOpen,
+}: {
+  job: JobInfo;
+  etaSeconds: number | null;
+  onCancel: () => void;
+  onOpen: () => void;
+}): ReactNode {
   const p = job.progress;
   const percent = p !== null && p.total > 0 ? Math.min(100, (p.done / p.total) * 100) : null;
   return (
@@ -124,6 +148,7 @@ function JobRow({ job, onCancel, onOpen }: { job: JobInfo; onCancel: () => void;
           {p !== null && (
             <Typography variant="caption" color="text.secondary">
               {p.phase}: {formatProgressAmount(p.done, p.total, p.unit)}
+              {etaSeconds !== null && `, about ${formatDuration(etaSeconds)} left`}
             </Typography>
           )}
         </>

@@ -11,16 +11,16 @@ import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
-import { useRef, useState, type ReactNode } from 'react';
-import type { Progress } from '../../../../shared/contract/define';
+import { useState, type ReactNode } from 'react';
 import { AppError } from '../../../../shared/contract/errors';
 import type { ReportResult } from '../../../../shared/contract/reports';
 import { useAppInfo } from '../../app/app-info-context';
 import { downloadText } from '../../components/download';
 import { ErrorAlert } from '../../components/error-alert';
 import { FileIcon, FolderIcon } from '../../components/icons';
-import { ProgressLine } from '../../components/progress-line';
 import { useApi } from '../../rpc/api-context';
+import { JobProgress } from '../../jobs/job-progress';
+import { useJob } from '../../jobs/use-job';
 import { runJob } from '../../jobs/run-job';
 
 /** Joins a folder and a file name with the folder's own separator (the services' machine may be Windows). */
@@ -45,55 +45,39 @@ export function ExportReportButton({ runId, threshold }: { runId: string; thresh
   const [open, setOpen] = useState(false);
   const [path, setPath] = useState('');
   const [pdf, setPdf] = useState(true);
-  const [progress, setProgress] = useState<Progress | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<AppError | undefined>(undefined);
-  const [done, setDone] = useState<{ result: ReportResult; pdf: string | null } | null>(null);
-  const controller = useRef<AbortController | null>(null);
+  const [pickError, setPickError] = useState<AppError | undefined>(undefined);
+  const job = useJob<{ result: ReportResult; pdf: string | null }>();
+  const busy = job.running;
+  const done = job.state.status === 'done' ? job.state.result : null;
 
-  const run = async (outPath: string | undefined): Promise<void> => {
-    controller.current?.abort();
-    const abort = new AbortController();
-    controller.current = abort;
-    setBusy(true);
-    setError(undefined);
-    setDone(null);
-    setProgress(null);
-    try {
+  const run = (outPath: string | undefined): void => {
+    setPickError(undefined);
+    job.start(async (signal, onProgress) => {
       const result = await runJob<ReportResult>(
         api,
         'reports.report',
         { runId, threshold, ...(outPath === undefined ? {} : { outPath }) },
         `Report of ${runId}`,
-        { signal: abort.signal, onProgress: setProgress },
+        { signal, onProgress },
       );
       let printed: string | null = null;
       if (result.inline !== null) {
-        const name = fileNameOf(runId, threshold);
-        downloadText(name, result.inline.html, 'text/html');
+        downloadText(fileNameOf(runId, threshold), result.inline.html, 'text/html');
       } else if (desktop && pdf && result.files !== null) {
-        setProgress({ phase: 'Printing the PDF', done: 0, total: 0 });
-        printed = (await api.reports.pdf({ htmlPath: result.files.html }, { signal: abort.signal })).path;
+        onProgress({ phase: 'Printing the PDF', done: 0, total: 0 });
+        printed = (await api.reports.pdf({ htmlPath: result.files.html }, { signal })).path;
       }
-      setDone({ result, pdf: printed });
-    } catch (caught) {
-      const appError = AppError.from(caught);
-      if (appError.code !== 'CANCELLED') setError(appError);
-    } finally {
-      if (controller.current === abort) controller.current = null;
-      setBusy(false);
-      setProgress(null);
-    }
+      return { result, pdf: printed };
+    });
   };
 
   const start = (): void => {
     if (!desktop) {
-      void run(undefined);
+      run(undefined);
       return;
     }
     setPath((current) => current || joinPath(joinPath(info.dataDir, 'reports'), fileNameOf(runId, threshold)));
-    setDone(null);
-    setError(undefined);
+    setPickError(undefined);
     setOpen(true);
   };
 
@@ -102,16 +86,15 @@ export function ExportReportButton({ runId, threshold }: { runId: string; thresh
       (picked) => {
         if (picked !== null) setPath(joinPath(picked, path.split(/[\\/]/).pop() || fileNameOf(runId, threshold)));
       },
-      (caught: unknown) => setError(AppError.from(caught)),
+      (caught: unknown) => setPickError(AppError.from(caught)),
     );
   };
 
   const status = (
     <>
-      {busy && (
-        <ProgressLine estimate={progress === null ? null : { progress, etaSeconds: null, estimating: false }} label="Writing the report" />
-      )}
-      {error !== undefined && <ErrorAlert error={error} sx={{ mt: 1 }} data-testid="export-report-error" />}
+      <JobProgress job={job} label="Writing the report" testId="export-report" cancelledText="The report was cancelled." />
+      {pickError !== undefined && <ErrorAlert error={pickError} sx={{ mt: 1 }} data-testid="export-report-error" />}
+      {job.state.status === 'failed' && <ErrorAlert error={job.state.error} sx={{ mt: 1 }} data-testid="export-report-error" />}
       {done !== null && (
         <Alert severity="success" sx={{ mt: 1 }} data-testid="export-report-done">
           {done.result.files === null ? (
@@ -201,12 +184,8 @@ export function ExportReportButton({ runId, threshold }: { runId: string; thresh
             </Stack>
           </DialogContent>
           <DialogActions>
-            {busy ? (
-              <Button onClick={() => controller.current?.abort()}>Cancel</Button>
-            ) : (
-              <Button onClick={() => setOpen(false)}>Close</Button>
-            )}
-            <Button variant="contained" disabled={busy || path.trim() === ''} onClick={() => void run(path.trim())}>
+            {busy ? <Button onClick={job.cancel}>Cancel</Button> : <Button onClick={() => setOpen(false)}>Close</Button>}
+            <Button variant="contained" disabled={busy || path.trim() === ''} onClick={() => run(path.trim())}>
               Export
             </Button>
           </DialogActions>
