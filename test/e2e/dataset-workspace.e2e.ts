@@ -253,13 +253,18 @@ test('a long import shows bytes and time left, goes on while another workspace i
   const progress = page.getByTestId('import-progress');
   await expect(progress).toContainText(/MB of \d+ MB/);
   await page.screenshot({ path: join(screenshots, 'dataset-import-progress.png') });
-  // The import is a job of the service: leaving the workspace does not stop it, and coming back follows it.
-  await page.getByTestId('nav-train').click();
-  await page.getByTestId('nav-dataset').click();
-  await expect(page.getByTestId('import-progress')).toContainText(/MB of \d+ MB/);
   await page.getByTestId('import-cancel-button').click();
   await expect(page.getByTestId('import-cancelled')).toBeVisible();
-
   const files = app.mlwJson<{ path: string }[]>('files');
   expect(files.map((f) => f.path)).toEqual([data.annotations]);
+
+  // The import is a job of the service: leaving the workspace does not stop it.
+  await importFile(page, large);
+  await expect(page.getByTestId('import-progress')).toContainText(/MB of \d+ MB/);
+  await page.getByTestId('nav-train').click();
+  await expect
+    .poll(() => app.mlwJson<{ path: string }[]>('files').map((f) => f.path), { timeout: 120_000 })
+    .toEqual(expect.arrayContaining([data.annotations, large]));
+  await page.getByTestId('nav-dataset').click();
+  await expect(page.getByTestId('import-panel')).toBeVisible();
 });
