@@ -111,6 +111,23 @@ describe('downloadFile', () => {
 });
 
 describe('downloadLayersModel', () => {
+  it('refuses a model.json that names a weight file outside the model folder, writing nothing for it', async () => {
+    for (const [i, entry] of ['../escaped.bin', '/tmp/escaped.bin', 'a\\..\\b.bin', 'sub/../../escaped.bin'].entries()) {
+      files.set(
+        `/evil${i}/model.json`,
+        Buffer.from(JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: [entry], weights: [] }] })),
+      );
+      files.set(`/evil${i}/escaped.bin`, Buffer.from('x'));
+      const dest = join(dir, 'models', `evil${i}`);
+      await expect(downloadLayersModel(`${base}/evil${i}/model.json`, dest)).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining(`outside the model's folder ("${entry}")`),
+      });
+      expect(existsSync(join(dir, 'models', 'escaped.bin'))).toBe(false);
+      expect(existsSync(dest)).toBe(false);
+    }
+  });
+
   it('fetches model.json and every shard it lists, resuming after a drop, into a folder that loads', async () => {
     const shard1 = Buffer.from(new Float32Array([1, 2, 3, 4]).buffer);
     const shard2 = Buffer.from(new Float32Array([5, 6]).buffer);

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { Progress } from '../../../shared/contract/define';
 import { AppError, cancelled } from '../../../shared/contract/errors';
 import { formatBytes } from '../../../shared/domain/format';
+import { isPlainRelativeName } from '../../files/inside-folder';
 
 export interface DownloadOptions {
   /** The expected SHA-256 of the file; when given, a mismatch deletes the download. */
@@ -203,6 +204,15 @@ export async function downloadLayersModel(
     throw new AppError('INVALID_INPUT', `${modelJsonUrl} is not a TensorFlow.js model.json (not JSON); it was deleted.`);
   }
   const shards = (manifest.weightsManifest ?? []).flatMap((group) => group.paths);
+  const outside = shards.find((shard) => typeof shard !== 'string' || !isPlainRelativeName(shard));
+  if (outside !== undefined) {
+    await rm(manifestPath, { force: true });
+    throw new AppError(
+      'INVALID_INPUT',
+      `${modelJsonUrl} names a weight file outside the model's folder ("${String(outside)}"); nothing was written for it. The model is refused.`,
+      { entry: String(outside) },
+    );
+  }
   if (shards.length === 0)
     throw new AppError('INVALID_INPUT', `${modelJsonUrl} lists no weight files; it is not a Layers model with weights.`);
   let bytes = modelJson.bytes;

@@ -1,6 +1,19 @@
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +139,25 @@ describe('readLayersFolder / loadLayersFolder', () => {
     const error = await rejection(readLayersFolder(dir));
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.message).toMatch(/modelTopology/);
+  });
+
+  it('a shard named outside the folder (../, an absolute path, a symbolic link out) is refused, naming the entry and nothing outside', async () => {
+    const { dir } = await writeSmallModel();
+    // A file outside the folder that would have the right size for group 1.
+    const secret = join(root, `secret-${folderCount}.bin`);
+    writeFileSync(secret, Buffer.alloc((3 * 4 + 4) * 4, 7));
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
+    const link = join(dir, 'link.bin');
+    symlinkSync(secret, link);
+    for (const entry of [`../${basename(secret)}`, secret, 'link.bin', 'sub/../../x.bin']) {
+      manifest.weightsManifest[0]!.paths = [entry];
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+      const error = await rejection(readLayersFolder(dir));
+      expect(error.code).toBe('INVALID_INPUT');
+      expect(error.message).toContain(`outside its folder ("${entry}")`);
+      // Nothing about the outside file: not its size, not whether it exists.
+      expect(error.message).not.toMatch(/64 bytes|\bbytes\b|missing/);
+    }
   });
 
   it('a missing shard → NOT_FOUND naming the shard file and the layers whose weights it holds', async () => {

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { resolveInside } from '../../files/inside-folder';
 import { AppError } from '../../../shared/contract/errors';
 
 const manifestSchema = z.object({
@@ -60,7 +61,14 @@ export async function readLayersFolder(folder: string): Promise<Tf.io.ModelArtif
     const layers = [...new Set(group.weights.map((w) => w.name.split('/')[0]))].join(', ');
     const shards: Buffer[] = [];
     for (const path of group.paths) {
-      const shardPath = join(dir, path);
+      const shardPath = await resolveInside(dir, path);
+      if (shardPath === null) {
+        throw new AppError(
+          'INVALID_INPUT',
+          `The model in ${dir} names a weight file outside its folder ("${path}"): a model's files must all be inside its folder, so it is refused and nothing outside was read. Get the model from its source again.`,
+          { entry: path },
+        );
+      }
       try {
         await stat(shardPath);
       } catch {
