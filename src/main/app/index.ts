@@ -1,5 +1,6 @@
 import { logInternalError } from '../files/log-file';
-import { app, BrowserWindow, dialog, ipcMain, Menu, shell, utilityProcess, type IpcMainEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, utilityProcess, type IpcMainEvent } from 'electron';
+import { isAllowedExternalLink } from './external-links';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -129,9 +130,21 @@ function createWindow(): void {
   });
   window.on('closed', () => stop());
 
-  // Links open in the user's browser; the window never navigates away from the app.
+  // Links to the allowed sites open in the user's browser once the user has seen where they go;
+  // the window never navigates away from the app.
   window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
+    if (isAllowedExternalLink(url)) {
+      void dialog
+        .showMessageBox(window, {
+          type: 'question',
+          buttons: ['Open', 'Cancel'],
+          defaultId: 0,
+          cancelId: 1,
+          message: 'Open this link in your browser?',
+          detail: url,
+        })
+        .then(({ response }) => (response === 0 ? shell.openExternal(url) : undefined));
+    }
     return { action: 'deny' };
   });
   window.webContents.on('will-navigate', (event) => event.preventDefault());
@@ -158,6 +171,9 @@ app.whenReady().then(
       return;
     }
     const logsDir = join(app.getPath('userData'), 'logs');
+    // The renderer needs no camera, microphone, notifications or any other permission: deny them all.
+    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+    session.defaultSession.setPermissionCheckHandler(() => false);
     Menu.setApplicationMenu(
       Menu.buildFromTemplate([
         { role: 'fileMenu' },

@@ -1,12 +1,7 @@
+import { csvField as field } from '../../shared/domain/csv';
 import type { Metrics } from '../../shared/domain/metrics';
 
 const columns = ['scope', 'class', 'threshold', 'ap', 'precision', 'recall', 'f1', 'jaccard', 'tp', 'fp', 'fn', 'tn', 'positives'] as const;
-
-function field(value: string | number | null): string {
-  if (value === null) return '';
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 /**
  * The metrics as CSV, full precision: one row per class, then the overall rows. `micro` pools every

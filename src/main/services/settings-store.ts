@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { referenceExampleCategories } from '../../shared/domain/presets';
 import { writeFileAtomic } from '../files/atomic-file';
+import { logLine } from '../files/log-file';
 
 const settingsSchema = z.object({
   selection: z
@@ -25,13 +26,23 @@ export class SettingsStore {
   }
 
   async read(): Promise<Settings> {
+    let text: string;
     try {
-      const parsed = settingsSchema.safeParse(JSON.parse(await readFile(this.path, 'utf8')));
-      // A damaged settings file costs the user their last selection, not the app.
-      return parsed.success ? parsed.data : settingsSchema.parse({});
+      text = await readFile(this.path, 'utf8');
     } catch {
-      return settingsSchema.parse({});
+      return settingsSchema.parse({}); // none yet
     }
+    let parsed: ReturnType<typeof settingsSchema.safeParse> | null = null;
+    try {
+      parsed = settingsSchema.safeParse(JSON.parse(text));
+    } catch {
+      // not JSON
+    }
+    if (parsed?.success) return parsed.data;
+    // A damaged settings file costs the user their last selection, not the app, and is kept for them to look at.
+    await rename(this.path, `${this.path}.bad`).catch(() => undefined);
+    logLine(`${this.path} was damaged; it is kept as settings.json.bad and the defaults are used.`);
+    return settingsSchema.parse({});
   }
 
   update(change: (settings: Settings) => Settings): Promise<Settings> {

@@ -2,9 +2,21 @@ import { z } from 'zod';
 import { method } from './define';
 
 /** An image on the machine that runs the service, or one sent from the window (dropped or opened). */
+/** The largest image a window may send (a file path has no limit). */
+export const maxSentImageBytes = 10 * 1024 * 1024;
+
 export const imageInput = z.union([
   z.object({ path: z.string().min(1) }),
-  z.object({ name: z.string().min(1).max(500), base64: z.string().min(1) }),
+  z.object({
+    name: z.string().min(1).max(500),
+    base64: z
+      .string()
+      .min(1)
+      .max(
+        Math.ceil(maxSentImageBytes / 3) * 4,
+        `A sent image may be at most ${maxSentImageBytes / 1024 / 1024} MB; give larger ones by path.`,
+      ),
+  }),
 ]);
 export type ImageInput = z.infer<typeof imageInput>;
 

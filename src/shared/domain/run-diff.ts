@@ -3,6 +3,7 @@
  * the configuration diff (only the settings whose values differ) and the metrics table that Copy,
  * Save CSV and `--csv` write.
  */
+import { csvField, tsvField, type TableCell } from './csv';
 import type { Metrics } from './metrics';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -143,7 +144,7 @@ export const comparisonColumns = [
 /** The `class` of the row that holds a run's headline figures. */
 export const allClasses = '(all classes)';
 
-export type TableCell = string | number | null;
+export type { TableCell };
 
 /**
  * The metrics table, long form: for each run a row of its headline figures (class "(all classes)":
@@ -193,16 +194,6 @@ export function comparisonRows(runs: readonly ComparedRun[]): TableCell[][] {
       }),
     ];
   });
-}
-
-function csvField(cell: TableCell): string {
-  if (cell === null) return '';
-  const text = String(cell);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-function tsvField(cell: TableCell): string {
-  return cell === null ? '' : String(cell).replace(/[\t\r\n]+/g, ' ');
 }
 
 /**

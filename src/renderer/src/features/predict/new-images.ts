@@ -1,4 +1,4 @@
-import type { ImageInput } from '../../../../shared/contract/prediction';
+import { maxSentImageBytes, type ImageInput } from '../../../../shared/contract/prediction';
 import { baseName, formatBytes } from '../../components/format';
 
 /** An image waiting to be scored: a file sent from this window, or a path on the machine that runs the service. */
@@ -19,7 +19,7 @@ const acceptedExtensions = ['.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp'];
 export const acceptAttribute = [...acceptedMimeTypes, ...acceptedExtensions].join(',');
 
 /** A file is sent whole in one message, and the browser link takes 16 MB a message: base64 of 10 MB is about 13.4 MB. */
-export const maxFileBytes = 10 * 1024 * 1024;
+export const maxFileBytes = maxSentImageBytes;
 /** Images are sent in requests of at most this many characters of base64 (and 1000 images, the service's limit). */
 const maxRequestChars = 12 * 1024 * 1024;
 const maxRequestImages = 1000;
