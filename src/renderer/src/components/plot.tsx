@@ -1,3 +1,4 @@
+import { escapeTraces } from './plot-text';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Skeleton from '@mui/material/Skeleton';
@@ -92,7 +93,7 @@ export function Plot({ data, layout, config, height, style, ...divProps }: PlotP
     const element = container.current;
     if (plotly === null || element === null) return;
     plotly
-      .react(element, data, { autosize: true, height, ...layout }, { displaylogo: false, responsive: true, ...config })
+      .react(element, escapeTraces(data), { autosize: true, height, ...layout }, { displaylogo: false, responsive: true, ...config })
       .catch(() => undefined);
   }, [plotly, data, layout, config, height]);
 
