@@ -10,11 +10,16 @@ import { ReportService, type PdfPrinter } from './report-service';
 import { RunsService } from './runs-service';
 import { SettingsStore } from './settings-store';
 import { TrainingService } from './training-service';
-import { openProcessLog } from '../files/log-file';
+import { join } from 'node:path';
+import { logLine, openProcessLog } from '../files/log-file';
+import { pruneFolder } from '../files/prune-folder';
 import { JobRegistry, JobsService, type JobContext } from './job-registry';
 import { contract, type MethodSpec } from '../../shared/contract';
 import { parseInput } from '../../shared/rpc/server';
 import type { EngineSpawner } from '../engine';
+
+/** How long, and how much, sent images are kept in `uploads/`: 30 days, at most 2 GB. */
+export const uploadsLimits = { maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 2 * 1024 ** 3 };
 
 export interface Services {
   handlers: ApiHandlers;
@@ -41,6 +46,12 @@ export function createServices(options: {
 }): Services {
   const db = openCache(options.dataDir);
   if (options.logName !== undefined) openProcessLog(options.dataDir, options.logName);
+  if (options.host !== 'test') {
+    // Images sent for prediction are kept a while (a reloaded Predict workspace names them by path), not for ever.
+    void pruneFolder(join(options.dataDir, 'uploads'), uploadsLimits).then(({ removed, bytes }) => {
+      if (removed > 0) logLine(`uploads: removed ${removed} old file(s), ${bytes} bytes`);
+    });
+  }
   const settings = new SettingsStore(options.dataDir);
   const dataset = new DatasetService({ dataDir: options.dataDir, db, settings });
   const spawn = options.spawnEngine ? { spawnEngine: options.spawnEngine } : {};
