@@ -1,12 +1,5 @@
 import type { HeatMap } from '../../../shared/domain/heatmap';
-
-/** A run's new layer: global average pooling, then logits = features · W + b (W row-major [featureSize, classes]). */
-export interface DenseHead {
-  weights: Float32Array;
-  bias: Float32Array;
-  featureSize: number;
-  classes: number;
-}
+import type { Head } from './gradcam';
 
 /**
  * Grad-CAM of a global-average-pooling + dense head, from the feature map alone. The logit of class
@@ -23,7 +16,7 @@ export function gradCamFromFeatureMap(
   map: Float32Array,
   height: number,
   width: number,
-  head: DenseHead,
+  head: Head,
   classIndices: readonly number[],
 ): { scores: number[]; maps: HeatMap[] } {
   const { featureSize: k, classes, weights, bias } = head;

@@ -1,7 +1,8 @@
 import type * as Tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
 import { exportOnnx } from '../models/onnx-export';
-import { gradCamFromFeatureMap, type DenseHead } from './gradcam-closed-form';
+import type { Head } from './gradcam';
+import { gradCamFromFeatureMap } from './gradcam-closed-form';
 import { createSession, runBatch, type OnnxRuntime } from './onnx-runtime';
 
 /** A backbone's trunk on ONNX Runtime: NHWC images in; pooled features and the feature map out. */
@@ -52,7 +53,7 @@ export async function embedOnnx(trunk: OnnxTrunk, input: Float32Array, count: nu
 }
 
 /** Grad-CAM and every class's score for one preprocessed image, from the trunk's feature map (no backward pass). */
-export async function onnxGradCam(trunk: OnnxTrunk, head: DenseHead, input: Float32Array, classIndices: readonly number[]) {
+export async function onnxGradCam(trunk: OnnxTrunk, head: Head, input: Float32Array, classIndices: readonly number[]) {
   const { feature_map: map } = await runBatch(trunk.runtime, trunk.session, input, 1, trunk.size, ['feature_map']);
   const [, height, width] = map!.dims as [number, number, number, number];
   return gradCamFromFeatureMap(map!.data, height, width, head, classIndices);

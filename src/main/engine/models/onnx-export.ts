@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type * as Tf from '@tensorflow/tfjs';
 import type * as OnnxProto from 'onnx-proto';
 import { AppError } from '../../../shared/contract/errors';
+import type { Head } from '../inference/gradcam';
 
 /**
  * Writes a TensorFlow.js Layers network (a backbone's trunk, optionally with a run's head) as an
@@ -20,7 +21,7 @@ export interface OnnxExportOptions {
   /** The layer whose output ends the trunk. */
   trunkEnd: string;
   /** A run's new layer: row-major `[featureSize, classes]` weights and a bias per class. */
-  head?: { weights: Float32Array; bias: Float32Array; featureSize: number; classes: number };
+  head?: Head;
   featureMap?: boolean;
   /** Written into the model's `metadata_props`. */
   metadata?: Record<string, string>;

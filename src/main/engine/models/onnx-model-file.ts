@@ -10,6 +10,7 @@ import { loadBackbone } from './architectures/load-backbone';
 import { checkExportTarget, exportManifestFile, type ExportOutcome, type ExportRequest } from './export-model';
 import { backboneSpec } from './zoo';
 import { exportOnnx, OnnxUnsupportedError } from './onnx-export';
+import type { Head } from '../inference/gradcam';
 
 const { onnx } = createRequire(import.meta.url)('onnx-proto') as typeof OnnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -137,7 +138,7 @@ export function onnxReadme(m: ExportManifest): string {
 /** What an exported ONNX model holds that a run needs: its metadata, input size and the head's weights. */
 export interface OnnxModelFacts {
   metadata: Record<string, string>;
-  head: { weights: Float32Array; bias: Float32Array; featureSize: number; classes: number };
+  head: Head;
   /** The side of the square NHWC input `[N, size, size, 3]`. */
   inputSize: number;
   outputs: string[];
