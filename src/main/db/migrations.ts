@@ -134,4 +134,20 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'files and folders the app wrote',
+    sql: `
+      -- Reports, PDFs and Grad-CAM or model folders this app wrote, so that "mlw serve" may replace
+      -- them (and nothing else) without being told to. A file counts as the app's while its size and
+      -- modification time are still those it was written with.
+      CREATE TABLE written_outputs (
+        path TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('file', 'folder')),
+        size_bytes INTEGER,
+        mtime_ms REAL,
+        written_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -13,6 +13,8 @@ import { TrainingService } from './training-service';
 import { join } from 'node:path';
 import { logLine, openProcessLog } from '../files/log-file';
 import { pruneFolder } from '../files/prune-folder';
+import { OutputsStore } from '../db/outputs-store';
+import { defaultRoots, fullAccess, guardPaths, rootedAccess } from './path-access';
 import { JobRegistry, JobsService, type JobContext } from './job-registry';
 import { contract, type MethodSpec } from '../../shared/contract';
 import { parseInput } from '../../shared/rpc/server';
@@ -43,6 +45,11 @@ export function createServices(options: {
   printPdf?: PdfPrinter;
   /** This process's log in the data folder, `logs/<logName>.log` (desktop, serve, cli); none in tests. */
   logName?: string;
+  /**
+   * `mlw serve`: the folders its calls may read and write ('default': see defaultRoots); the data
+   * folder is always one. Absent: full access (the desktop app and the command line, one local user).
+   */
+  roots?: readonly string[] | 'default';
 }): Services {
   const db = openCache(options.dataDir);
   if (options.logName !== undefined) openProcessLog(options.dataDir, options.logName);
@@ -58,35 +65,46 @@ export function createServices(options: {
   const jobs = new JobRegistry();
   const runs = new RunsStore(db);
   const evaluation = new EvaluationService({ db, runs, dataDir: options.dataDir, dataset, ...spawn });
-  const handlers: ApiHandlers = {
-    app: new AppService(options.host, options.dataDir, options.pickPath),
-    dataset,
-    training: new TrainingService({
-      db,
-      runs,
-      dataDir: options.dataDir,
+  const outputs = new OutputsStore(db);
+  const policy =
+    options.roots === undefined
+      ? fullAccess(outputs)
+      : rootedAccess({
+          outputs,
+          roots: options.roots === 'default' ? defaultRoots(options.dataDir, db) : () => [options.dataDir, ...(options.roots as string[])],
+        });
+  const handlers: ApiHandlers = guardPaths(
+    {
+      app: new AppService(options.host, options.dataDir, options.pickPath),
       dataset,
-      ...(options.spawnEngine ? { spawnEngine: options.spawnEngine } : {}),
-    }),
-    evaluation,
-    prediction: new PredictionService({ db, runs, dataDir: options.dataDir, evaluation, ...spawn }),
-    reports: new ReportService({
-      db,
-      runs,
-      dataDir: options.dataDir,
+      training: new TrainingService({
+        db,
+        runs,
+        dataDir: options.dataDir,
+        dataset,
+        ...(options.spawnEngine ? { spawnEngine: options.spawnEngine } : {}),
+      }),
       evaluation,
-      gallery: (input, context) => handlers.prediction.gallery(input, context),
-      ...spawn,
-      ...(options.printPdf ? { printPdf: options.printPdf } : {}),
-    }),
-    runs: new RunsService({ runs, evaluation }),
-    jobs: new JobsService(jobs, (method, input) => {
-      const [service, name] = method.split('.') as [keyof ApiHandlers, string];
-      const spec = contract[service][name as keyof (typeof contract)[typeof service]] as MethodSpec;
-      const parsed = parseInput(method, spec, input);
-      const handler = (handlers[service] as unknown as Record<string, (input: unknown, context: JobContext) => Promise<unknown>>)[name]!;
-      return (context) => handler.call(handlers[service], parsed, context);
-    }),
-  };
+      prediction: new PredictionService({ db, runs, dataDir: options.dataDir, evaluation, ...spawn }),
+      reports: new ReportService({
+        db,
+        runs,
+        dataDir: options.dataDir,
+        evaluation,
+        gallery: (input, context) => handlers.prediction.gallery(input, context),
+        ...spawn,
+        ...(options.printPdf ? { printPdf: options.printPdf } : {}),
+      }),
+      runs: new RunsService({ runs, evaluation }),
+      jobs: new JobsService(jobs, (method, input) => {
+        const [service, name] = method.split('.') as [keyof ApiHandlers, string];
+        const spec = contract[service][name as keyof (typeof contract)[typeof service]] as MethodSpec;
+        const parsed = parseInput(method, spec, input);
+        const handler = (handlers[service] as unknown as Record<string, (input: unknown, context: JobContext) => Promise<unknown>>)[name]!;
+        return (context) => handler.call(handlers[service], parsed, context);
+      }),
+    },
+    policy,
+  );
   return { handlers, db, runs, jobs, dataDir: options.dataDir, close: () => db.close() };
 }

@@ -12,6 +12,8 @@ export const errorCodes = [
   'WRONG_NATIVE_BUILD',
   'TRANSPORT_CLOSED',
   'NETWORK',
+  /** A path outside what this server may touch (`mlw serve --root`), or a file it may not replace. */
+  'FORBIDDEN',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

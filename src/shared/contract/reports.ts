@@ -12,6 +12,8 @@ export const reportRequest = z.object({
    * back inline (the browser form downloads them).
    */
   outPath: z.string().min(1).optional(),
+  /** Replace files at outPath that this app did not write (`mlw serve` refuses to otherwise). */
+  overwrite: z.boolean().default(false),
   /** Grad-CAM tiles of the most confident true positives; 0 leaves them out. */
   gradcamTiles: z.number().int().min(0).max(24).default(4),
 });
@@ -74,7 +76,12 @@ export const reportsContract = {
   }),
   pdf: method({
     summary: "Print an HTML report to PDF with the desktop app's own browser (desktop only).",
-    input: z.object({ htmlPath: z.string().min(1), outPath: z.string().min(1).optional() }),
+    input: z.object({
+      htmlPath: z.string().min(1),
+      outPath: z.string().min(1).optional(),
+      /** Replace a PDF this app did not write (`mlw serve` refuses to otherwise). */
+      overwrite: z.boolean().default(false),
+    }),
     output: z.object({ path: z.string(), bytes: z.number().int() }),
   }),
   exportModel: method({

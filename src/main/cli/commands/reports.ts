@@ -15,31 +15,41 @@ export function register(program: Command, context: CliContext): void {
     .option('--compare <run-ids...>', 'other runs to show beside it')
     .option('--threshold <x>', 'a class is predicted when its score is at least this', parseUnit, 0.5)
     .option('--gradcam <n>', 'Grad-CAM tiles of the most confident true positives (0 for none)', parseCount, 4)
+    .option(
+      '--overwrite',
+      'replace existing files at --out even if this app did not write them (a server started with "mlw serve" refuses otherwise)',
+    )
     .requiredOption('--out <file>', 'the HTML file to write, such as report.html')
-    .action(async (options: { run: string; compare?: string[]; threshold: number; gradcam: number; out: string }, command: Command) => {
-      await withApi(
-        command.optsWithGlobals<GlobalOptions>(),
-        async (api, call) => {
-          const { inline: _inline, ...result } = await api.reports.report(
-            {
-              runId: options.run,
-              compare: (options.compare ?? []).flatMap(parseList),
-              threshold: options.threshold,
-              gradcamTiles: options.gradcam,
-              outPath: resolve(options.out),
-            },
-            call,
-          );
-          return result;
-        },
-        (r) =>
-          [
-            `Wrote the report of run ${r.runId} at threshold ${r.threshold}: micro F1 ${r.microF1.toFixed(4)}, macro F1 ${r.macroF1.toFixed(4)}, mAP ${r.mAP === null ? '—' : r.mAP.toFixed(4)}, ${r.gradcamTiles} Grad-CAM tiles.`,
-            ...(r.files ? [`  ${r.files.html}`, `  ${r.files.csv}`, `  ${r.files.json}`] : []),
-            ...r.notes.map((note) => `  note: ${note}`),
-          ].join('\n'),
-      );
-    });
+    .action(
+      async (
+        options: { run: string; compare?: string[]; threshold: number; gradcam: number; out: string; overwrite?: boolean },
+        command: Command,
+      ) => {
+        await withApi(
+          command.optsWithGlobals<GlobalOptions>(),
+          async (api, call) => {
+            const { inline: _inline, ...result } = await api.reports.report(
+              {
+                runId: options.run,
+                compare: (options.compare ?? []).flatMap(parseList),
+                threshold: options.threshold,
+                gradcamTiles: options.gradcam,
+                outPath: resolve(options.out),
+                overwrite: options.overwrite === true,
+              },
+              call,
+            );
+            return result;
+          },
+          (r) =>
+            [
+              `Wrote the report of run ${r.runId} at threshold ${r.threshold}: micro F1 ${r.microF1.toFixed(4)}, macro F1 ${r.macroF1.toFixed(4)}, mAP ${r.mAP === null ? '—' : r.mAP.toFixed(4)}, ${r.gradcamTiles} Grad-CAM tiles.`,
+              ...(r.files ? [`  ${r.files.html}`, `  ${r.files.csv}`, `  ${r.files.json}`] : []),
+              ...r.notes.map((note) => `  note: ${note}`),
+            ].join('\n'),
+        );
+      },
+    );
 
   program
     .command('export')
