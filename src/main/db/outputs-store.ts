@@ -29,8 +29,7 @@ export class OutputsStore {
   /** Whether the file or folder at `path` is one this app wrote and nobody has changed since. */
   wroteIt(path: string): boolean {
     const row = this.db.prepare('SELECT kind, size_bytes, mtime_ms FROM written_outputs WHERE path = ?').get(path) as
-      | { kind: 'file' | 'folder'; size_bytes: number | null; mtime_ms: number | null }
-      | undefined;
+      { kind: 'file' | 'folder'; size_bytes: number | null; mtime_ms: number | null } | undefined;
     if (row === undefined) return false;
     const info = statSync(path, { throwIfNoEntry: false });
     if (info === undefined) return false;

@@ -189,7 +189,9 @@ describe('reports of a run with stored scores', () => {
     const result = JSON.parse(printed.stdout) as { files: { html: string; csv: string; json: string } };
     expect(result.files.html).toBe(out);
     for (const path of Object.values(result.files)) expect(existsSync(path)).toBe(true);
-    await expect(services.handlers.reports.pdf({ htmlPath: out, overwrite: false }, context())).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(services.handlers.reports.pdf({ htmlPath: out, overwrite: false }, context())).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+    });
     await expect(
       services.handlers.reports.report({ runId: 'run-zzz', compare: [], threshold: 0.5, gradcamTiles: 0, overwrite: false }, context()),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -227,7 +229,10 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
 
   it('reports the run’s figures, curves and Grad-CAM tiles', async () => {
     const out = join(dir, 'trained', 'report.html');
-    const result = await services.handlers.reports.report({ runId, compare: [], threshold: 0.3, outPath: out, gradcamTiles: 2, overwrite: false }, context());
+    const result = await services.handlers.reports.report(
+      { runId, compare: [], threshold: 0.3, outPath: out, gradcamTiles: 2, overwrite: false },
+      context(),
+    );
     const html = readFileSync(out, 'utf8');
     noNetworkReferences(html);
     const scores = await services.handlers.evaluation.scores({ runId }, context());
@@ -282,7 +287,10 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     const cam = await services.handlers.prediction.gradcam({ runId: imported.runId, image: images[0]!, classes: ['dog'] }, context());
     expect(cam.classes[0]!.map).toHaveLength(7);
     await expect(
-      services.handlers.reports.report({ runId: imported.runId, compare: [], threshold: 0.5, gradcamTiles: 0, overwrite: false }, context()),
+      services.handlers.reports.report(
+        { runId: imported.runId, compare: [], threshold: 0.5, gradcamTiles: 0, overwrite: false },
+        context(),
+      ),
     ).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('imported from a model folder') });
     // An imported model has no validation images: it is judged on an annotated set, with the same figures as its source run.
     await expect(
