@@ -2,6 +2,7 @@ import type { appContract, AppInfo } from '../../shared/contract/app';
 import type { ServiceHandlers } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
 import { appVersion } from '../version';
+import type { SettingsStore } from './settings-store';
 
 type AppHandlers = ServiceHandlers<typeof appContract>;
 export type PathPicker = AppHandlers['pickPath'];
@@ -11,6 +12,7 @@ export class AppService implements AppHandlers {
   constructor(
     private readonly host: AppInfo['host'],
     private readonly dataDir: string,
+    private readonly settings: SettingsStore,
     private readonly picker?: PathPicker,
   ) {}
 
@@ -27,4 +29,11 @@ export class AppService implements AppHandlers {
     }
     return this.picker(input, context);
   };
+
+  preferences: AppHandlers['preferences'] = async () => (await this.settings.read()).preferences;
+
+  setPreferences: AppHandlers['setPreferences'] = async (change) =>
+    (await this.settings.update((settings) => ({ ...settings, preferences: { ...settings.preferences, ...change } }))).preferences;
+
+  notices: AppHandlers['notices'] = () => this.settings.takeNotices();
 }

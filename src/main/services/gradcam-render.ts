@@ -15,7 +15,8 @@ export interface OverlayBase {
 
 export async function overlayBase(path: string | Buffer, maxSide = 1024): Promise<OverlayBase> {
   try {
-    const upright = sharp(path, { failOn: 'error' }).autoOrient();
+    // A damaged file shows what the decoder can make of it; scoring decides whether it is damaged (and says so).
+    const upright = sharp(path, { failOn: 'none' }).autoOrient();
     const stored = await upright.metadata();
     // metadata() gives the stored size; EXIF orientations 5 to 8 turn the image a quarter.
     const turned = (stored.orientation ?? 1) >= 5;

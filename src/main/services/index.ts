@@ -75,7 +75,7 @@ export function createServices(options: {
         });
   const handlers: ApiHandlers = guardPaths(
     {
-      app: new AppService(options.host, options.dataDir, options.pickPath),
+      app: new AppService(options.host, options.dataDir, settings, options.pickPath),
       dataset,
       training: new TrainingService({
         db,
@@ -85,7 +85,7 @@ export function createServices(options: {
         ...(options.spawnEngine ? { spawnEngine: options.spawnEngine } : {}),
       }),
       evaluation,
-      prediction: new PredictionService({ db, runs, dataDir: options.dataDir, evaluation, ...spawn }),
+      prediction: new PredictionService({ db, runs, dataDir: options.dataDir, evaluation, settings, ...spawn }),
       reports: new ReportService({
         db,
         runs,

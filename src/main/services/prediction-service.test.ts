@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCocoFixture, type WrittenCocoFixture } from '../../../test/fixtures/coco-fixture';
 import { trainFrozenFixtureRun } from '../../../test/fixtures/trained-run';
+import { writeDamagedJpegs } from '../../../test/support/damaged-jpeg';
 import type { HandlerContext } from '../../shared/contract/define';
 import { createServices, type Services } from './index';
 
@@ -108,6 +109,42 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     const meta = await sharp(first).metadata();
     expect([ok.width, ok.height]).toEqual([meta.width, meta.height]);
     expect(bad).toMatchObject({ ok: false, image: broken, error: expect.stringContaining('cannot be read as an image') });
+  });
+
+  it('scores a damaged JPEG with a warning on its result, or refuses it when the user prefers, and explains it', async () => {
+    const validation = await services.handlers.evaluation.scores({ runId }, context());
+    const first = join(fixture.imagesDir, validation.fileNames[0]!);
+    const damagedDir = join(dir, 'damaged');
+    mkdirSync(damagedDir, { recursive: true });
+    const { truncated } = await writeDamagedJpegs(damagedDir, readFileSync(first));
+    const request = { runId, threshold: 0.5, perClassThresholds: false };
+    const sent = { name: 'holiday.jpg', base64: readFileSync(truncated).toString('base64') };
+    const warned = await services.handlers.prediction.predict({ ...request, images: [{ path: truncated }, sent] }, context());
+    for (const [result, name] of [
+      [warned.results[0], 'truncated.jpg'],
+      [warned.results[1], 'holiday.jpg'],
+    ] as const) {
+      if (!result?.ok) throw new Error('expected a damaged image to be scored with a warning');
+      expect(result.scores).toHaveLength(classes.length);
+      expect(result.damaged?.message).toMatch(new RegExp(`^${name.replace('.', '\\.')} is damaged: the file ends early`));
+      expect(result.damaged?.library).toMatch(/premature end of JPEG/i);
+    }
+    const cam = await services.handlers.prediction.gradcam({ runId, image: { path: truncated }, classes: [classes[0]!] }, context());
+    expect(cam.classes).toHaveLength(1);
+
+    const refused = await services.handlers.prediction.predict(
+      { ...request, images: [{ path: truncated }], damagedImages: 'refuse' },
+      context(),
+    );
+    expect(refused.results[0]).toMatchObject({ ok: false, error: expect.stringMatching(/^truncated\.jpg is damaged/) });
+    // Without a choice in the call, the user's preference decides.
+    await services.handlers.app.setPreferences({ damagedImages: 'refuse' }, context());
+    try {
+      const byPreference = await services.handlers.prediction.predict({ ...request, images: [{ path: truncated }] }, context());
+      expect(byPreference.results[0]).toMatchObject({ ok: false });
+    } finally {
+      await services.handlers.app.setPreferences({ damagedImages: 'warn' }, context());
+    }
   });
 
   it('writes one Grad-CAM overlay per class, the size of the image, with the map and its peak', async () => {

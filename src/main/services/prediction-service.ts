@@ -1,7 +1,9 @@
+import type { SettingsStore } from './settings-store';
+import { skipKindOf } from '../../shared/contract/skipped';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { ServiceHandlers } from '../../shared/contract/define';
 import { AppError, cancelled } from '../../shared/contract/errors';
@@ -25,7 +27,14 @@ type PredictionHandlers = ServiceHandlers<typeof predictionContract>;
  */
 export class PredictionService implements PredictionHandlers {
   constructor(
-    private readonly options: { db: Db; runs: RunsStore; dataDir: string; evaluation: EvaluationService; spawnEngine?: EngineSpawner },
+    private readonly options: {
+      db: Db;
+      runs: RunsStore;
+      dataDir: string;
+      evaluation: EvaluationService;
+      settings: SettingsStore;
+      spawnEngine?: EngineSpawner;
+    },
   ) {}
 
   preview: PredictionHandlers['preview'] = async ({ path, size }) => {
@@ -43,11 +52,12 @@ export class PredictionService implements PredictionHandlers {
       ? tunedThresholds(this.options.evaluation.load(request.runId, false).matrix).map((t) => t.threshold)
       : network.classes.map(() => request.threshold);
     const images = await Promise.all(request.images.map((image) => this.materialise(image)));
+    const acceptDamaged = (request.damagedImages ?? (await this.options.settings.read()).preferences.damagedImages) === 'warn';
     const engine = startEngine(this.options.spawnEngine);
     let scored;
     try {
       scored = await engine.api.engine.score(
-        { network, paths: images.map((i) => i.path), cacheDir: this.options.dataDir },
+        { network, paths: images.map((i) => i.path), cacheDir: this.options.dataDir, acceptDamaged },
         { signal: context.signal, onProgress: (p) => context.progress({ ...p, phase: 'Scoring the images' }) },
       );
     } finally {
@@ -56,12 +66,13 @@ export class PredictionService implements PredictionHandlers {
     const c = network.classes.length;
     const rowOf = new Map(scored.kept.map((image, row) => [image, row]));
     const reasons = new Map(scored.skipped.map((s) => [s.path, s.reason]));
+    const damage = new Map(scored.damaged.map(({ index, ...damaged }) => [index, damaged]));
     const results = await Promise.all(
       images.map(async (image, i) => {
         const row = rowOf.get(i);
         if (row === undefined) {
           // A sent image was read from its copy in the uploads folder: name it as the user knows it.
-          const reason = (reasons.get(image.path) ?? 'It could not be read.').split(image.path).join(image.name);
+          const reason = nameAsSent({ message: reasons.get(image.path) ?? 'It could not be read.' }, image).message;
           return { ok: false as const, image: image.name, error: reason };
         }
         const scores = Array.from(scored.scores.subarray(row * c, (row + 1) * c));
@@ -74,6 +85,7 @@ export class PredictionService implements PredictionHandlers {
           scores,
           labels: network.classes.filter((_, j) => scores[j]! >= thresholds[j]!),
           ...(image.sent ? { storedAs: image.path } : {}),
+          ...(damage.has(i) ? { damaged: nameAsSent(damage.get(i)!, image) } : {}),
         };
       }),
     );
@@ -96,7 +108,8 @@ export class PredictionService implements PredictionHandlers {
     const engine = startEngine(this.options.spawnEngine);
     let cam;
     try {
-      cam = await engine.api.engine.gradCam({ network, path: image.path, classIndices }, { signal: context.signal });
+      const acceptDamaged = (await this.options.settings.read()).preferences.damagedImages === 'warn';
+      cam = await engine.api.engine.gradCam({ network, path: image.path, classIndices, acceptDamaged }, { signal: context.signal });
     } finally {
       engine.close();
     }
@@ -187,7 +200,7 @@ export class PredictionService implements PredictionHandlers {
         } catch (error) {
           const appError = AppError.from(error);
           if (appError.code === 'CANCELLED' || appError.code === 'ENGINE_CRASHED' || appError.code === 'OUT_OF_MEMORY') throw appError;
-          skipped.push({ path, reason: appError.message });
+          skipped.push({ path, reason: appError.message, kind: skipKindOf(appError) });
         }
       }
     } finally {
@@ -249,4 +262,10 @@ async function orientedSize(path: string): Promise<{ width: number; height: numb
   const meta = await sharp(path).metadata();
   const turned = (meta.orientation ?? 1) >= 5;
   return { width: (turned ? meta.height : meta.width) ?? 0, height: (turned ? meta.width : meta.height) ?? 0 };
+}
+
+/** A sent image is read from its copy in the uploads folder: its messages name it as the user knows it. */
+function nameAsSent<T extends { message: string }>(text: T, image: { path: string; name: string; sent: boolean }): T {
+  if (!image.sent) return text;
+  return { ...text, message: text.message.split(image.path).join(image.name).split(basename(image.path)).join(image.name) };
 }

@@ -1,6 +1,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { preferences, type Notice } from '../../shared/contract/app';
 import { referenceExampleCategories } from '../../shared/domain/presets';
 import { writeFileAtomic } from '../files/atomic-file';
 import { logLine } from '../files/log-file';
@@ -10,6 +11,7 @@ const settingsSchema = z.object({
     .object({ fileId: z.number().int().positive().nullable(), categories: z.array(z.string()) })
     // Until the user chooses, the reference example's 12 categories (those a file lacks are shown as absent).
     .default({ fileId: null, categories: [...referenceExampleCategories] }),
+  preferences: preferences.default({ damagedImages: 'warn' }),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -20,6 +22,7 @@ export type Settings = z.infer<typeof settingsSchema>;
 export class SettingsStore {
   private readonly path: string;
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly notices: Notice[] = [];
 
   constructor(dataDir: string) {
     this.path = join(dataDir, 'settings.json');
@@ -40,9 +43,24 @@ export class SettingsStore {
     }
     if (parsed?.success) return parsed.data;
     // A damaged settings file costs the user their last selection, not the app, and is kept for them to look at.
-    await rename(this.path, `${this.path}.bad`).catch(() => undefined);
+    const setAside = await rename(this.path, `${this.path}.bad`).then(
+      () => true,
+      () => false,
+    );
     logLine(`${this.path} was damaged; it is kept as settings.json.bad and the defaults are used.`);
+    if (setAside) {
+      this.notices.push({
+        severity: 'warning',
+        message: `Your settings file was damaged, so your saved category selection and preferences were reset. The damaged file is kept as ${this.path}.bad.`,
+      });
+    }
     return settingsSchema.parse({});
+  }
+
+  /** What the user has not been told yet (read() fills it); each notice is handed out once. */
+  async takeNotices(): Promise<Notice[]> {
+    await this.read();
+    return this.notices.splice(0);
   }
 
   update(change: (settings: Settings) => Settings): Promise<Settings> {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,11 +89,15 @@ describe('TrainingService', () => {
 
   it.skipIf(!hasModel)(
     hasModel
-      ? 'skips a corrupt image, reports it, and still trains and records the run'
+      ? 'leaves out an unreadable image and a damaged one, naming each kind, and still trains and records the run'
       : 'corrupt images: skipped because ../shared/models is absent',
     async () => {
       const corrupt = fixture.data.images[0]!.file_name;
       writeFileSync(join(fixture.imagesDir, corrupt), Buffer.from('this is not a JPEG'));
+      // A JPEG cut short: it decodes in part, which is what must not reach training silently.
+      const damaged = fixture.data.images[1]!.file_name;
+      const bytes = readFileSync(join(fixture.imagesDir, damaged));
+      writeFileSync(join(fixture.imagesDir, damaged), bytes.subarray(0, Math.floor(bytes.length * 0.6)));
       const progress: Progress[] = [];
       const result = await services.handlers.training.train(
         {
@@ -111,6 +115,10 @@ describe('TrainingService', () => {
         context(progress),
       );
       expect(result.skipped.map((s) => s.path)).toContain(join(fixture.imagesDir, corrupt));
+      expect(result.skipped).toContainEqual(
+        expect.objectContaining({ path: join(fixture.imagesDir, damaged), kind: 'damaged', reason: expect.stringContaining('is damaged') }),
+      );
+      expect(result.skipped).toContainEqual(expect.objectContaining({ path: join(fixture.imagesDir, corrupt), kind: 'unreadable' }));
       const runs = await services.handlers.runs.list({}, context());
       expect(runs[0]).toMatchObject({ runId: result.runId, status: 'completed', mode: 'frozen', backend: result.backend });
       const history = await services.handlers.training.history({ runId: result.runId }, context());

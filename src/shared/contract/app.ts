@@ -11,6 +11,20 @@ export const appInfo = z.object({
 });
 export type AppInfo = z.infer<typeof appInfo>;
 
+/** Choices the user makes once for every workspace (kept in settings.json beside the cache). */
+export const preferences = z.object({
+  /**
+   * An image whose file is damaged (corrupt data, cut short) in Predict: scored as the decoder could
+   * make it, with a warning on its card ('warn'), or refused ('refuse'). Training always leaves them out.
+   */
+  damagedImages: z.enum(['warn', 'refuse']),
+});
+export type Preferences = z.infer<typeof preferences>;
+
+/** Something the user is told once, such as a damaged settings file that was set aside. */
+export const notice = z.object({ severity: z.enum(['info', 'warning']), message: z.string() });
+export type Notice = z.infer<typeof notice>;
+
 export const appContract = {
   info: method({ summary: 'Version, host and data folder.', input: z.object({}), output: appInfo }),
   pickPath: method({
@@ -21,5 +35,12 @@ export const appContract = {
       filters: z.array(z.object({ name: z.string(), extensions: z.array(z.string()) })).optional(),
     }),
     output: z.string().nullable(),
+  }),
+  preferences: method({ summary: "The user's preferences.", input: z.object({}), output: preferences }),
+  setPreferences: method({ summary: 'Change some preferences; returns them all.', input: preferences.partial(), output: preferences }),
+  notices: method({
+    summary: 'What the user should be told once (a damaged settings file that was set aside); each notice is given to one caller, once.',
+    input: z.object({}),
+    output: z.array(notice),
   }),
 } as const;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { method } from './define';
+import { skippedImage } from './skipped';
 
 const unit = z.number().min(0).max(1);
 
@@ -83,7 +84,7 @@ export const evaluateResult = z.object({
    */
   tunedThresholds: z.array(tunedThreshold),
   tunedOnSameImages: z.boolean(),
-  skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+  skipped: z.array(skippedImage),
 });
 export type EvaluateResult = z.infer<typeof evaluateResult>;
 

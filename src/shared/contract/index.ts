@@ -34,3 +34,4 @@ export * from './prediction';
 export * from './reports';
 export * from './runs';
 export * from './jobs';
+export * from './skipped';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { method } from './define';
+import { skippedImage } from './skipped';
 
 /** An image on the machine that runs the service, or one sent from the window (dropped or opened). */
 /** The largest image a window may send (a file path has no limit). */
@@ -33,6 +34,8 @@ export const imagePrediction = z.discriminatedUnion('ok', [
     labels: z.array(z.string()),
     /** Where the service keeps a sent image (its uploads folder), so a client can name it by path later. */
     storedAs: z.string().optional(),
+    /** Set when the file is damaged and was scored as the decoder could make it: the scores may be wrong. */
+    damaged: z.object({ message: z.string(), library: z.string() }).optional(),
   }),
   z.object({ ok: z.literal(false), image: z.string(), error: z.string() }),
 ]);
@@ -86,7 +89,7 @@ export const galleryResult = z.object({
       peak: z.tuple([z.number(), z.number()]),
     }),
   ),
-  skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+  skipped: z.array(skippedImage),
   cached: z.boolean(),
 });
 export type GalleryResult = z.infer<typeof galleryResult>;
@@ -105,6 +108,8 @@ export const predictionContract = {
       threshold: z.number().min(0).max(1).default(0.5),
       /** Judge each class at the threshold that maximises its F1 on the run's validation images. */
       perClassThresholds: z.boolean().default(false),
+      /** Score damaged images with a warning, or refuse them; the user's preference when absent. */
+      damagedImages: z.enum(['warn', 'refuse']).optional(),
     }),
     output: predictResult,
     progress: true,

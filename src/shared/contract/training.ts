@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { method } from './define';
+import { skippedImage } from './skipped';
 
 export const trainingModes = ['frozen', 'finetune'] as const;
 
@@ -78,7 +79,7 @@ export const trainResult = z.object({
   backend: z.string(),
   bestValidationLoss: z.number(),
   images: z.object({ train: z.number().int(), val: z.number().int() }),
-  skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+  skipped: z.array(skippedImage),
   seconds: z.number(),
 });
 export type TrainResult = z.infer<typeof trainResult>;

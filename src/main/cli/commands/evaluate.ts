@@ -45,7 +45,7 @@ export function register(program: Command, context: CliContext): void {
           [
             `Run ${r.runId} on ${r.images} ${r.source.validation ? 'validation ' : ''}images (${r.source.annotations}):`,
             formatMetrics(r),
-            ...r.skipped.map((s) => `  skipped ${s.path}: ${s.reason}`),
+            ...r.skipped.map((s) => `  skipped (${s.kind}) ${s.path}: ${s.reason}`),
             r.tunedOnSameImages && options.perClassThresholds === true
               ? 'Per-class thresholds were tuned on these same images: the figures are optimistic.'
               : '',

@@ -101,7 +101,7 @@ export function register(program: Command, context: CliContext): void {
         (r) =>
           [
             `Run ${r.runId}: ${r.mode} on ${r.backend}, best validation loss ${r.bestValidationLoss.toFixed(4)}, ${r.images.train} training and ${r.images.val} validation images, ${r.seconds.toFixed(1)} s.`,
-            ...r.skipped.map((s) => `  skipped ${s.path}: ${s.reason}`),
+            ...r.skipped.map((s) => `  skipped (${s.kind}) ${s.path}: ${s.reason}`),
           ].join('\n'),
       );
     });

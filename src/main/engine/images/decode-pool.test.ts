@@ -79,7 +79,7 @@ describe('DecodePool', () => {
       expect((broken as AppError).code).toBe('INVALID_INPUT');
       expect((broken as AppError).message).toContain('broken.jpg cannot be read as an image');
       // The worker is still there for the next image.
-      expect((await pool.decode({ path: paths[0]!, size: 32, angle: 0, flip: false })).length).toBe(32 * 32 * 3);
+      expect((await pool.decode({ path: paths[0]!, size: 32, angle: 0, flip: false })).rgb.length).toBe(32 * 32 * 3);
     } finally {
       await pool.close();
     }
@@ -114,7 +114,7 @@ describe('DecodePool', () => {
       }
       expect(started).toBe(2);
       // The third worker is a real one: the pool goes on.
-      expect((await pool.decode({ path: paths[0]!, size: 32, angle: 0, flip: false })).length).toBe(32 * 32 * 3);
+      expect((await pool.decode({ path: paths[0]!, size: 32, angle: 0, flip: false })).rgb.length).toBe(32 * 32 * 3);
     } finally {
       await pool.close();
     }
@@ -128,7 +128,7 @@ describe('DecodePool', () => {
         : startDecodeWorker(),
     );
     try {
-      expect((await pool.decode({ path: paths[0]!, size: 32, angle: 0, flip: false })).length).toBe(32 * 32 * 3);
+      expect((await pool.decode({ path: paths[0]!, size: 32, angle: 0, flip: false })).rgb.length).toBe(32 * 32 * 3);
       expect(started).toBe(2);
     } finally {
       await pool.close();

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError, type ErrorCode } from '../../../shared/contract/errors';
+import type { DecodedSquare, ImageDamage } from './preprocess';
 
 /** One image to decode: the network's square size and the augmentation already drawn for it. */
 export interface DecodeRequest {
@@ -16,11 +17,12 @@ export interface DecodeRequest {
 
 /** What a decode worker sends back. */
 export type DecodeReply =
-  { id: number; rgb: Uint8Array } | { id: number; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+  | { id: number; rgb: Uint8Array; damage: ImageDamage | null }
+  | { id: number; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
 
 interface Pending {
   request: DecodeRequest;
-  resolve: (rgb: Uint8Array) => void;
+  resolve: (decoded: DecodedSquare) => void;
   reject: (error: Error) => void;
   /** Workers it has been sent to: a request whose worker died is sent once more. */
   attempts: number;
@@ -56,7 +58,7 @@ export class DecodePool {
     this.slots = Array.from({ length: threads }, () => null);
   }
 
-  decode(request: DecodeRequest): Promise<Uint8Array> {
+  decode(request: DecodeRequest): Promise<DecodedSquare> {
     return new Promise((resolve, reject) => this.send({ request, resolve, reject, attempts: 0 }));
   }
 
@@ -107,7 +109,7 @@ export class DecodePool {
       if (pending === undefined) return;
       slot.pending.delete(reply.id);
       if (slot.pending.size === 0) worker.unref();
-      if ('rgb' in reply) pending.resolve(reply.rgb);
+      if ('rgb' in reply) pending.resolve({ rgb: reply.rgb, damage: reply.damage });
       else pending.reject(new AppError(reply.error.code, reply.error.message, reply.error.details));
     });
     const gone = (why: string): void => {

@@ -11,7 +11,7 @@ if (port === null) throw new Error('decode.worker.ts runs as a worker thread of 
 port.on('message', async ({ id, ...request }: DecodeRequest & { id: number }) => {
   let reply: DecodeReply;
   try {
-    reply = { id, rgb: await decodeSquare(request.path, request.size, request.angle, request.flip) };
+    reply = { id, ...(await decodeSquare(request.path, request.size, request.angle, request.flip)) };
   } catch (error) {
     const known = error instanceof AppError;
     reply = {

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeResized, exampleAugmentation, normalise } from './preprocess';
+import { decodeResized, decodeResizedChecked, exampleAugmentation, normalise } from './preprocess';
+import { DecodePool } from './decode-pool';
+import { writeDamagedJpegs } from '../../../../test/support/damaged-jpeg';
 import { resizeRgb } from './resize-rgb';
 import { rejection } from '../../../../test/support/rejection';
 
@@ -409,5 +411,42 @@ describe('normalise', () => {
       expect(out[3]).not.toBe(7);
       expect(out[8]).not.toBe(7);
     }
+  });
+});
+
+describe('damaged images', () => {
+  it('names a JPEG cut short or with corrupt data as damaged, in the app’s words with libjpeg’s in details, and refuses it', async () => {
+    const paths = await writeDamagedJpegs(dir);
+    expect((await decodeResizedChecked(paths.good, 64)).damage).toBeNull();
+    const truncated = await rejection(decodeResized(paths.truncated, 64));
+    expect(truncated).toMatchObject({ code: 'INVALID_INPUT', details: { path: paths.truncated, damaged: true } });
+    expect(truncated.message).toMatch(/^truncated\.jpg is damaged: the file ends early/);
+    expect(String(truncated.details!['library'])).toMatch(/premature end of JPEG/i);
+    const corrupt = await rejection(decodeResized(paths.corrupt, 64));
+    expect(corrupt.message).toMatch(/^corrupt\.jpg is damaged: part of its compressed data is corrupt/);
+    expect(String(corrupt.details!['library'])).toMatch(/Corrupt JPEG data/);
+  });
+
+  it('gives a damaged image’s pixels with its damage when asked, on this thread and through the decode pool', async () => {
+    const paths = await writeDamagedJpegs(dir);
+    const here = await decodeResizedChecked(paths.truncated, 64);
+    expect(here.rgb).toHaveLength(64 * 64 * 3);
+    expect(here.damage?.message).toContain('truncated.jpg is damaged');
+    const pool = new DecodePool(1);
+    try {
+      const pooled = await pool.decode({ path: paths.corrupt, size: 64, angle: 0, flip: false });
+      expect(pooled.damage?.library).toMatch(/Corrupt JPEG data/);
+      expect((await pool.decode({ path: paths.good, size: 64, angle: 0, flip: false })).damage).toBeNull();
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('still calls a file that is no image at all unreadable, not damaged', async () => {
+    const path = join(dir, 'text.jpg');
+    writeFileSync(path, 'not an image');
+    const error = await rejection(decodeResizedChecked(path, 64));
+    expect(error.message).toContain('text.jpg cannot be read as an image');
+    expect(error.details?.['damaged']).toBeUndefined();
   });
 });

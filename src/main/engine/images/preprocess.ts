@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import sharp from 'sharp';
 import { AppError } from '../../../shared/contract/errors';
 import { srgbConversion, type ToSrgb } from './decode-icc';
@@ -29,15 +30,31 @@ export const exampleAugmentation: Augmentation = { maxRotation: 45, horizontalFl
  * features) include it, so a change of decoder (scale-on-load, resize filter, colour handling) never
  * mixes old and new values: bump it whenever the pixels can change.
  */
-export const decoderVersion = 'wasm-eighths-4';
+export const decoderVersion = 'wasm-eighths-5';
 
 const caffeMeanBgr = [103.939, 116.779, 123.68] as const;
+
+/** Why a decodable image is damaged: in the app's words, and the decoder's own. */
+export interface ImageDamage {
+  message: string;
+  library: string;
+}
+
+/** An image's square pixels, and what was wrong with its file where the decoder had to make do. */
+export interface DecodedSquare {
+  rgb: Uint8Array;
+  damage: ImageDamage | null;
+}
 
 /**
  * Decodes an image (JPEG, PNG, WebP; grayscale and RGBA included) and resizes it to the network's
  * square input, stretching as MATLAB's augmentedImageDatastore does. Returns RGB bytes, HWC.
  * With `augment`, the image is rotated about its centre (corners filled with black, size kept, as
  * imageDataAugmenter does) and maybe mirrored; `random` gives numbers in [0, 1).
+ *
+ * A damaged image (corrupt data, a file that ends early: see ImageDamage) is refused with
+ * INVALID_INPUT and `details.damaged`, so training and feature extraction skip and list it;
+ * decodeResizedChecked gives its pixels with the damage named instead.
  *
  * The work runs on the decode pool's threads where one is in use (the engine process starts one:
  * see useDecodePool), and on this thread otherwise. The augmentation is drawn here either way, so
@@ -49,9 +66,40 @@ export async function decodeResized(
   augment?: Augmentation,
   random: () => number = Math.random,
 ): Promise<Uint8Array> {
+  const { rgb, damage } = await decodeResizedChecked(path, size, augment, random);
+  if (damage !== null) throw damagedImageError(path, damage);
+  return rgb;
+}
+
+/** decodeResized, giving a damaged image's pixels (as the decoder could make them) with its damage. */
+export async function decodeResizedChecked(
+  path: string,
+  size: number,
+  augment?: Augmentation,
+  random: () => number = Math.random,
+): Promise<DecodedSquare> {
   const angle = augment === undefined ? 0 : (random() * 2 - 1) * augment.maxRotation;
   const flip = augment !== undefined && augment.horizontalFlip && random() < 0.5;
   return decodePool !== null ? decodePool.decode({ path, size, angle, flip }) : decodeSquare(path, size, angle, flip);
+}
+
+/** The refusal of a damaged image: the app's sentence, the decoder's words in details. */
+export function damagedImageError(path: string, damage: ImageDamage): AppError {
+  return new AppError('INVALID_INPUT', damage.message, { path, damaged: true, library: damage.library });
+}
+
+/**
+ * The app's sentence for what libjpeg (through libvips) warned of. A JPEG that ends early shows
+ * grey where its data stops; corrupt data shows as smears or shifted colours.
+ */
+export function describeDamage(path: string, library: string): ImageDamage {
+  const name = basename(path);
+  const what = /corrupt|huffman|extraneous|invalid|bad|marker/i.test(library)
+    ? 'part of its compressed data is corrupt, so some of the picture is wrong'
+    : /premature end|truncat/i.test(library)
+      ? 'the file ends early (it was probably cut short while being copied or downloaded), so the bottom of the picture is missing'
+      : 'its decoder found errors in it, so the picture may be wrong';
+  return { message: `${name} is damaged: ${what}. Replace it with a good copy, or leave it out.`, library };
 }
 
 let decodePool: DecodePool | null = null;
@@ -64,8 +112,9 @@ export function useDecodePool(pool: DecodePool | null): DecodePool | null {
 }
 
 /** decodeResized's work for one image, with its augmentation drawn: on whichever thread calls it. */
-export async function decodeSquare(path: string, size: number, angle: number, flip: boolean): Promise<Uint8Array> {
-  return rotateAndFlip(await decodeToSquare(path, size), size, angle, flip);
+export async function decodeSquare(path: string, size: number, angle: number, flip: boolean): Promise<DecodedSquare> {
+  const { rgb, damage } = await decodeToSquare(path, size);
+  return { rgb: rotateAndFlip(rgb, size, angle, flip), damage };
 }
 
 /**
@@ -77,8 +126,9 @@ export async function decodeSquare(path: string, size: number, angle: number, fl
  * the little resizing left after a DCT scaling (see resize-rgb.ts); and about a millisecond per
  * image of handing the work to libvips and back.
  */
-async function decodeToSquare(path: string, size: number): Promise<Uint8Array> {
+async function decodeToSquare(path: string, size: number): Promise<DecodedSquare> {
   let rgb: Uint8Array | null;
+  let damage: ImageDamage | null = null;
   // Set when the embedded profile is converted here rather than by libvips.
   let toSrgb: ToSrgb | null = null;
   try {
@@ -91,7 +141,19 @@ async function decodeToSquare(path: string, size: number): Promise<Uint8Array> {
     const colour = jpeg === null || jpeg.icc === null ? 'identity' : jpeg.components === 3 ? srgbConversion(jpeg.icc) : null;
     if (typeof colour === 'function') toSrgb = colour;
     rgb = jpeg !== null && colour !== null ? decodeJpegSquare(bytes, jpeg, size) : null;
-    rgb ??= await decodeWithLibvips(path, bytes, jpeg, size, jpeg !== null && colour !== null);
+    if (rgb === null) {
+      const ignoreIcc = jpeg !== null && colour !== null;
+      try {
+        // Strict: any libjpeg warning (corrupt data, a premature end, a bad Huffman code) fails it.
+        rgb = await decodeWithLibvips(path, bytes, jpeg, size, ignoreIcc, 'warning');
+      } catch (strict) {
+        // What the decoder can still make of it is the damaged image; if nothing, the strict error stands.
+        rgb = await decodeWithLibvips(path, bytes, jpeg, size, ignoreIcc, 'none').catch(() => {
+          throw strict;
+        });
+        damage = describeDamage(path, strict instanceof Error ? strict.message.trim() : String(strict));
+      }
+    }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const missing = /no such file|not found|ENOENT|file is missing/i.test(message);
@@ -103,7 +165,7 @@ async function decodeToSquare(path: string, size: number): Promise<Uint8Array> {
   // After the resize, on 224×224 pixels rather than the decoded ones; resizing works on the encoded
   // values either way, so the order changes pixels only along sharp edges, and by a level or two.
   toSrgb?.(rgb);
-  return rgb;
+  return { rgb, damage };
 }
 
 /** One libvips pipeline: autorotated, alpha dropped, in sRGB (lcms for a profile unless `ignoreIcc`), resized. */
@@ -113,9 +175,10 @@ async function decodeWithLibvips(
   jpeg: JpegHeader | null,
   size: number,
   ignoreIcc: boolean,
+  failOn: 'warning' | 'none',
 ): Promise<Uint8Array> {
   const input = jpegInput(path, bytes, jpeg, size);
-  const opened = sharp(input.source, { failOn: 'error', ignoreIcc });
+  const opened = sharp(input.source, { failOn, ignoreIcc });
   if (input.resizeHere && jpeg !== null && jpeg.orientation >= 1) {
     // Resized as stored, where the part-pixel libjpeg's rounding leaves is the last column and row
     // (see pictureExtent), then turned as the EXIF orientation says: the same as turning first.

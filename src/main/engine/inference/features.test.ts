@@ -12,6 +12,7 @@ import { bestFeatureExtractor, extractFeatures, featureExtractor, type FeatureEx
 import { loadLayersFolder } from '../models/layers-folder';
 import { decodeResized, decoderVersion, exampleAugmentation, normalise } from '../images/preprocess';
 import { backboneSpec } from '../models/zoo';
+import { writeDamagedJpegs } from '../../../../test/support/damaged-jpeg';
 
 const projectRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const mobilenetDir = resolve(projectRoot, '../shared/models/mobilenet_v1_0.75_224');
@@ -164,6 +165,28 @@ describe.skipIf(!hasMobilenet)(`extractFeatures with the real MobileNet v1 0.75$
     );
     expect(result.failed).toEqual([expect.objectContaining({ index: 0, path: missing })]);
     expect(row(result.features, 1).some((x) => x > 0)).toBe(true);
+  });
+
+  it('leaves a damaged JPEG out as damaged and caches nothing of it; with acceptDamaged it scores it and lists it', async () => {
+    const damagedDir = join(dir, 'damaged');
+    mkdirSync(damagedDir, { recursive: true });
+    const { corrupt: damaged } = await writeDamagedJpegs(damagedDir);
+    const cacheDir = join(dir, 'cache-damaged');
+    const refused = await extractFeatures(extractor, request(cacheDir, { paths: [damaged, images[0]!], augmentedViews: 0 }));
+    expect(refused.failed).toEqual([expect.objectContaining({ index: 0, path: damaged, kind: 'damaged' })]);
+    expect(refused.failed[0]!.reason).toMatch(/corrupt\.jpg is damaged/);
+    const accepted = await extractFeatures(extractor, {
+      ...request(cacheDir, { paths: [damaged, images[0]!], augmentedViews: 0 }),
+      acceptDamaged: true,
+    });
+    expect(accepted.failed).toEqual([]);
+    expect(accepted.damaged).toEqual([expect.objectContaining({ index: 0, path: damaged })]);
+    expect(row(accepted.features, 0).some((x) => x > 0)).toBe(true);
+    // Only the good image has a cached row: a damaged one never reaches training through the cache.
+    const cached = readdirSync(join(cacheDir, 'features'), { recursive: true }).filter((f) => String(f).endsWith('.f32'));
+    expect(cached).toHaveLength(1);
+    const missing = await extractFeatures(extractor, request(cacheDir, { paths: [join(dir, 'nowhere.jpg')], augmentedViews: 0 }));
+    expect(missing.failed[0]).toMatchObject({ kind: 'missing' });
   });
 
   it('keeps cached views of different seeds apart', async () => {

@@ -5,7 +5,15 @@ import type * as Tf from '@tensorflow/tfjs';
 import type { Progress } from '../../../shared/contract/define';
 import { AppError, cancelled } from '../../../shared/contract/errors';
 import { writeFileAtomic } from '../../files/atomic-file';
-import { decodeResized, decoderVersion, normalise, type Augmentation } from '../images/preprocess';
+import {
+  damagedImageError,
+  decodeResizedChecked,
+  decoderVersion,
+  normalise,
+  type Augmentation,
+  type ImageDamage,
+} from '../images/preprocess';
+import { skipKindOf, type SkipKind } from '../../../shared/contract/skipped';
 import { seededRandom } from '../training/seeded-random';
 import type { BackboneSpec } from '../models/zoo';
 import { OnnxUnsupportedError } from '../models/onnx-export';
@@ -110,6 +118,12 @@ export interface FeatureRequest {
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
+  /**
+   * Score damaged images (see ImageDamage) as the decoder could make them, and list them in
+   * `damaged`, rather than skip them (Predict's choice; training never does). Their features are
+   * not cached, so a damaged image never reaches training through the cache.
+   */
+  acceptDamaged?: boolean;
 }
 
 export interface FeatureResult {
@@ -117,7 +131,9 @@ export interface FeatureResult {
   features: Float32Array;
   views: number;
   /** Images that could not be read, with why; their rows are zero and callers drop them. */
-  failed: { index: number; path: string; reason: string }[];
+  failed: { index: number; path: string; reason: string; kind: SkipKind }[];
+  /** With acceptDamaged: the damaged images that were scored all the same. */
+  damaged: { index: number; path: string; damage: ImageDamage }[];
   fromCache: number;
 }
 
@@ -133,6 +149,7 @@ export async function extractFeatures(extractor: FeatureExtractor, request: Feat
   const views = 1 + request.augmentedViews;
   const features = new Float32Array(request.paths.length * views * d);
   const failed: FeatureResult['failed'] = [];
+  const damaged: FeatureResult['damaged'] = [];
   const batchSize = request.batchSize ?? 16;
   const cacheRoot = join(
     request.cacheDir,
@@ -179,14 +196,17 @@ export async function extractFeatures(extractor: FeatureExtractor, request: Feat
         try {
           // Each view has its own seeded randomness, so a cached view and a recomputed one agree.
           const random = seededRandom(request.seed * 1_000_003 + image * 97 + view);
-          const rgb = await decodeResized(path, size, view === 0 ? undefined : request.augmentation, random);
+          const augment = view === 0 ? undefined : request.augmentation;
+          const { rgb, damage } = await decodeResizedChecked(path, size, augment, random);
+          if (damage !== null && request.acceptDamaged !== true) throw damagedImageError(path, damage);
+          if (damage !== null && view === 0) damaged.push({ index: image, path, damage });
           const pixels = new Float32Array(size * size * 3);
           normalise(rgb, spec.preprocessing.normalisation, pixels);
-          return { image, view, key, pixels, cached: null };
+          return { image, view, key: damage === null ? key : null, pixels, cached: null };
         } catch (error) {
           if (!failedImages.has(image)) {
             failedImages.add(image);
-            failed.push({ index: image, path, reason: error instanceof Error ? error.message : String(error) });
+            failed.push({ index: image, path, reason: error instanceof Error ? error.message : String(error), kind: skipKindOf(error) });
           }
           return { image, view, key: null, pixels: null, cached: null };
         }
@@ -222,5 +242,5 @@ export async function extractFeatures(extractor: FeatureExtractor, request: Feat
     done += prepared.length;
     request.onProgress?.({ phase: 'Computing backbone features', done, total, unit: 'images' });
   }
-  return { features, views, failed, fromCache };
+  return { features, views, failed, damaged, fromCache };
 }

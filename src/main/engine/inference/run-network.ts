@@ -8,7 +8,8 @@ import { bestFeatureExtractor, extractFeatures, onnxFeatureExtractor, type Featu
 import { inferenceStatus, loadOnnxRuntime } from './onnx-runtime';
 import { onnxGradCam, onnxTrunkOfFile, type OnnxTrunk } from './onnx-trunk';
 import { gradCam, type Head } from './gradcam';
-import { decodeResized, exampleAugmentation, normalise } from '../images/preprocess';
+import { decodeResized, decodeResizedChecked, exampleAugmentation, normalise } from '../images/preprocess';
+import type { SkipKind } from '../../../shared/contract/skipped';
 import { backboneSpec, type BackboneSpec } from '../models/zoo';
 
 /** A trained run's network: its backbone (the original weights, or the fine-tuned ones) and its head. */
@@ -143,7 +144,9 @@ export interface ScoredImages {
   scores: Float32Array;
   /** Indices into the request's paths of the rows of `scores`. */
   kept: number[];
-  skipped: { path: string; reason: string }[];
+  skipped: { path: string; reason: string; kind: SkipKind }[];
+  /** Damaged images scored all the same (with acceptDamaged), by index into the request's paths. */
+  damaged: { index: number; message: string; library: string }[];
   /** Which runtime computed the features. */
   runtime: FeatureRuntime;
 }
@@ -156,11 +159,18 @@ export interface ScoredImages {
 export async function scoreImages(
   tf: typeof Tf,
   network: RunNetwork,
-  request: { paths: string[]; cacheDir: string; signal?: AbortSignal; onProgress?: (progress: Progress) => void },
+  request: {
+    paths: string[];
+    cacheDir: string;
+    acceptDamaged?: boolean;
+    signal?: AbortSignal;
+    onProgress?: (progress: Progress) => void;
+  },
 ): Promise<ScoredImages> {
   const { extractor } = await networkOf(tf, network);
-  const { features, failed } = await extractFeatures(extractor, {
+  const { features, failed, damaged } = await extractFeatures(extractor, {
     paths: request.paths,
+    acceptDamaged: request.acceptDamaged === true,
     augmentedViews: 0,
     augmentation: exampleAugmentation,
     seed: 0,
@@ -184,7 +194,13 @@ export async function scoreImages(
       .dataSync()
       .slice(),
   ) as Float32Array;
-  return { scores, kept, skipped: failed.map((f) => ({ path: f.path, reason: f.reason })), runtime: extractor.runtime };
+  return {
+    scores,
+    kept,
+    skipped: failed.map((f) => ({ path: f.path, reason: f.reason, kind: f.kind })),
+    damaged: damaged.map((d) => ({ index: d.index, ...d.damage })),
+    runtime: extractor.runtime,
+  };
 }
 
 export interface ImageGradCam {
@@ -193,10 +209,16 @@ export interface ImageGradCam {
 }
 
 /** Grad-CAM of one image for some classes, with the run's own preprocessing. */
-export async function gradCamOfImage(tf: typeof Tf, network: RunNetwork, path: string, classIndices: number[]): Promise<ImageGradCam> {
+export async function gradCamOfImage(
+  tf: typeof Tf,
+  network: RunNetwork,
+  path: string,
+  classIndices: number[],
+  acceptDamaged = false,
+): Promise<ImageGradCam> {
   const loadedNetwork = await networkOf(tf, network);
   const { size, normalisation } = loadedNetwork.spec.preprocessing;
   const input = new Float32Array(size * size * 3);
-  normalise(await decodeResized(path, size), normalisation, input);
+  normalise(acceptDamaged ? (await decodeResizedChecked(path, size)).rgb : await decodeResized(path, size), normalisation, input);
   return loadedNetwork.gradCam(input, network.head, classIndices);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { method } from '../../../shared/contract/define';
+import { skippedImage } from '../../../shared/contract/skipped';
 import { engineStatus, trainingSettings } from '../../../shared/contract/training';
 import { exportFormats, exportManifest } from '../../../shared/contract/reports';
 
@@ -18,7 +19,7 @@ const trainingOutcome = z.object({
   valScores: float32,
   valKept: z.array(z.number().int()),
   trainKept: z.number().int(),
-  skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+  skipped: z.array(skippedImage),
   seconds: z.object({ features: z.number(), training: z.number() }),
 });
 
@@ -74,18 +75,32 @@ export const engineContract = {
     }),
     score: method({
       summary: "Sigmoid scores of images with a run's network, preprocessed as in training; unreadable images are skipped.",
-      input: z.object({ network: runNetwork, paths: z.array(z.string()), cacheDir: z.string() }),
+      input: z.object({
+        network: runNetwork,
+        paths: z.array(z.string()),
+        cacheDir: z.string(),
+        /** Score damaged images as the decoder could make them (and list them) instead of skipping them. */
+        acceptDamaged: z.boolean().default(false),
+      }),
       output: z.object({
         backend: z.string(),
         scores: float32,
         kept: z.array(z.number().int()),
-        skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+        skipped: z.array(skippedImage),
+        /** With acceptDamaged: images scored although damaged (index into paths), in the app's words and the decoder's. */
+        damaged: z.array(z.object({ index: z.number().int(), message: z.string(), library: z.string() })),
       }),
       progress: true,
     }),
     gradCam: method({
       summary: 'Grad-CAM maps of one image for some classes, at the feature map resolution, and every class score.',
-      input: z.object({ network: runNetwork, path: z.string(), classIndices: z.array(z.number().int().min(0)) }),
+      input: z.object({
+        network: runNetwork,
+        path: z.string(),
+        classIndices: z.array(z.number().int().min(0)),
+        /** Explain a damaged image as the decoder could make it, rather than refuse it. */
+        acceptDamaged: z.boolean().default(false),
+      }),
       output: z.object({
         scores: z.array(z.number()),
         maps: z.array(z.object({ width: z.number().int(), height: z.number().int(), values: float32 })),

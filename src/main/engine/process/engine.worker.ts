@@ -86,19 +86,20 @@ serveContract(parentProtocol(), engineContract, {
         await pool.close();
       }
     },
-    score: async ({ network, paths, cacheDir }, context) => {
+    score: async ({ network, paths, cacheDir, acceptDamaged }, context) => {
       const { tf, status } = await loadEngine();
       const { runtime, ...result } = await scoreImages(tf, network, {
         paths,
         cacheDir,
+        acceptDamaged,
         signal: context.signal,
         onProgress: context.progress,
       });
       return { ...result, backend: runtime === 'onnxruntime' ? 'onnxruntime' : status.backend };
     },
-    gradCam: async ({ network, path, classIndices }) => {
+    gradCam: async ({ network, path, classIndices, acceptDamaged }) => {
       const { tf } = await loadEngine();
-      return gradCamOfImage(tf, network, path, classIndices);
+      return gradCamOfImage(tf, network, path, classIndices, acceptDamaged);
     },
     exportModel: async ({ format, ...input }) => {
       const { tf } = await loadEngine();

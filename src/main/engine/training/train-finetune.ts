@@ -1,4 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
+import { skipKindOf, type SkipKind } from '../../../shared/contract/skipped';
 import { decodeResized, normalise, type Augmentation, type Preprocessing } from '../images/preprocess';
 import { SgdMomentum, type TrainableVariable } from './sgd-momentum';
 import { runTrainingLoop, type LoopPosition } from './training-loop';
@@ -35,12 +36,19 @@ export interface FinetuneCheckpoint {
   velocities: Float32Array[];
   best: { loss: number; iteration: number; values: Float32Array[]; scores: Float32Array; kept: number[] };
   sinceBest: number;
-  skipped: [number, string][];
+  /** Images left out so far: index, why, and (from checkpoints that record it) which kind of problem. */
+  skipped: [number, string, SkipKind?][];
+}
+
+/** Why an image was left out. */
+interface Skipped {
+  reason: string;
+  kind: SkipKind;
 }
 
 export interface FinetuneResult extends HeadResult {
   /** Images that could not be read, with why; they were left out. */
-  skipped: { path: string; reason: string }[];
+  skipped: { path: string; reason: string; kind: SkipKind }[];
   /** Indices into valPaths of the rows of valScores. */
   valKept: number[];
   trainKept: number;
@@ -71,8 +79,8 @@ export async function trainFinetune(
   const pixels = size * size * 3;
   const generator = new SeededRandom(settings.seed);
   const random = (): number => generator.next();
-  const skipped = new Map<number, string>();
-  const valSkipped = new Map<number, string>();
+  const skipped = new Map<number, Skipped>();
+  const valSkipped = new Map<number, Skipped>();
 
   const limit = Math.sqrt(6 / (d + c));
   const initial = new Float32Array(d * c).map(() => (random() * 2 - 1) * limit);
@@ -96,7 +104,7 @@ export async function trainFinetune(
     labels: Float32Array,
     /** The training epoch (images are augmented), or 0 for validation. */
     epoch: number,
-    failures: Map<number, string>,
+    failures: Map<number, Skipped>,
   ) => {
     const decoded = await Promise.all(
       indices.map(async (index) => {
@@ -107,7 +115,7 @@ export async function trainFinetune(
           const random = seededRandom(settings.seed * 1_000_003 + epoch * 65_537 + index);
           return await decodeResized(paths[index]!, size, epoch > 0 ? options.augmentation : undefined, random);
         } catch (error) {
-          failures.set(index, error instanceof Error ? error.message : String(error));
+          failures.set(index, { reason: error instanceof Error ? error.message : String(error), kind: skipKindOf(error) });
           return null;
         }
       }),
@@ -161,7 +169,7 @@ export async function trainFinetune(
   if (resume) {
     kept.forEach((variable, i) => tf.tidy(() => variable.assign(tf.tensor(resume.values[i]!, variable.shape))));
     optimiser.restoreInOrder(resume.velocities);
-    for (const [index, reason] of resume.skipped) skipped.set(index, reason);
+    for (const [index, reason, kind = 'unreadable'] of resume.skipped) skipped.set(index, { reason, kind });
   }
   try {
     const { best, iterations, stoppedEarly } = await runTrainingLoop({
@@ -198,7 +206,7 @@ export async function trainFinetune(
                 values: snapshot(),
                 velocities: await optimiser.stateInOrder(),
                 best: { ...best },
-                skipped: [...skipped],
+                skipped: [...skipped].map(([index, { reason, kind }]): [number, string, SkipKind] => [index, reason, kind]),
               }),
           }
         : {}),
@@ -217,8 +225,8 @@ export async function trainFinetune(
       valKept: best.kept,
       trainKept: trainImages - skipped.size,
       skipped: [
-        ...[...skipped].map(([index, reason]) => ({ path: data.trainPaths[index]!, reason })),
-        ...[...valSkipped].map(([index, reason]) => ({ path: data.valPaths[index]!, reason })),
+        ...[...skipped].map(([index, why]) => ({ path: data.trainPaths[index]!, ...why })),
+        ...[...valSkipped].map(([index, why]) => ({ path: data.valPaths[index]!, ...why })),
       ],
     };
   } finally {

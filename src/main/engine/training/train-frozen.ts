@@ -1,3 +1,4 @@
+import type { SkipKind } from '../../../shared/contract/skipped';
 import type { Progress } from '../../../shared/contract/define';
 import { exampleAugmentation, type Augmentation } from '../images/preprocess';
 import { loadEngine } from '../process/backend';
@@ -35,7 +36,7 @@ export interface FrozenRunRequest {
 export interface FrozenRunResult extends HeadResult {
   /** The backend the head trained on, and where the features came from when not from it. */
   backend: string;
-  skipped: { path: string; reason: string }[];
+  skipped: { path: string; reason: string; kind: SkipKind }[];
   /** Indices (into the request's val images) of the rows of valScores. */
   valKept: number[];
   trainKept: number;
@@ -130,7 +131,7 @@ async function featuresThenHead(
     ...result,
     // The head trains on the backend; the features may come from ONNX Runtime.
     backend: extractor.runtime === 'onnxruntime' ? `${backend}, features on onnxruntime` : backend,
-    skipped: [...train.failed, ...val.failed].map(({ path, reason }) => ({ path, reason })),
+    skipped: [...train.failed, ...val.failed].map(({ path, reason, kind }) => ({ path, reason, kind })),
     valKept,
     trainKept: trainKept.length,
     seconds: { features: featureSeconds, training: (performance.now() - trainingStarted) / 1000 },

@@ -13,6 +13,8 @@ import { JobsIndicator } from '../jobs/jobs-indicator';
 import { AppInfoProvider } from './app-info-context';
 import { ConnectionBanner } from './connection-banner';
 import { Navigation } from './navigation';
+import { Notices } from './notices';
+import { PreferencesButton } from './preferences-dialog';
 import { useWorkspaceRoute } from './use-workspace-route';
 import { workspaces } from './workspaces';
 
@@ -51,6 +53,7 @@ export function App(): ReactNode {
             Multilabel Workbench
           </Typography>
           {info.data !== undefined && <JobsIndicator onNavigate={navigate} />}
+          {info.data !== undefined && <PreferencesButton />}
           {info.data !== undefined && (
             <Chip
               size="small"
@@ -78,6 +81,7 @@ export function App(): ReactNode {
             <Typography>Connecting to the workbench service…</Typography>
           </Box>
         )}
+        {info.data !== undefined && <Notices />}
         {info.data !== undefined && workspace !== undefined && (
           <AppInfoProvider info={info.data}>
             <Box sx={{ p: 3, maxWidth: 1600, mx: 'auto' }} data-testid={`workspace-${workspace.id}`}>

@@ -107,6 +107,17 @@ export const PredictionCard = memo(function PredictionCard({
           {messageFor(image, result.error)}
         </Alert>
       )}
+      {ok?.damaged !== undefined && (
+        <Alert severity="warning" sx={{ mx: 1.5, mb: 1 }} data-testid="prediction-damaged">
+          {messageFor(image, ok.damaged.message)} Its scores may be wrong.
+          <Box component="details" sx={{ mt: 0.5 }}>
+            <summary>Details</summary>
+            <Typography variant="caption" component="p" sx={{ fontFamily: 'monospace' }}>
+              {ok.damaged.library}
+            </Typography>
+          </Box>
+        </Alert>
+      )}
       {result === undefined && (
         <Typography variant="body2" color="text.secondary" sx={{ px: 1.5, pb: 1.5 }}>
           Press Predict to score it.

@@ -1,3 +1,4 @@
+import { skippedCounts } from '../../../../shared/contract/skipped';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -409,7 +410,7 @@ function TrainSummary({ result }: { result: TrainResult }): ReactNode {
       Run <strong>{result.runId}</strong> finished on {result.backend}: best validation loss {result.bestValidationLoss.toFixed(4)},{' '}
       {result.images.train} training and {result.images.val} validation images, {formatDuration(result.seconds)}.
       {result.skipped.length > 0 &&
-        ` ${result.skipped.length} unreadable image(s) were skipped: ${result.skipped.map((s) => baseName(s.path)).join(', ')}.`}
+        ` ${result.skipped.length} image(s) were left out (${skippedCounts(result.skipped)}): ${result.skipped.map((s) => `${baseName(s.path)} (${s.kind})`).join(', ')}.`}
     </Alert>
   );
 }
