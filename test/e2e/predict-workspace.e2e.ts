@@ -1,5 +1,5 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { coco128, hasCoco128, hasModel, projectRoot, startServedApp, trainCoco128Run, type ServedApp } from './serve-harness';
@@ -168,6 +168,25 @@ test('predicts new images as mlw predict does, explains one with Grad-CAM, shows
   await expect(page.getByTestId('gallery-cached')).toBeVisible();
   await expect(tiles).toHaveCount(2);
   await fullPageScreenshot(page, 'predict-gradcam.png');
+
+  // A photo cut short while copying: scored, with a warning that says so; refused once Settings say so.
+  const damaged = join(scratch, 'cut-short.jpg');
+  const whole = readFileSync(join(coco128.images, '000000000042.jpg'));
+  writeFileSync(damaged, whole.subarray(0, Math.floor(whole.length * 0.6)));
+  await page.getByTestId('predict-path').fill(damaged);
+  await page.getByTestId('predict-add-path').click();
+  await page.getByTestId('predict-button').click();
+  await expect(card(page, damaged)).toHaveAttribute('data-state', 'ok');
+  await expect(card(page, damaged).getByTestId('prediction-damaged')).toContainText('cut-short.jpg is damaged: the file ends early');
+  await card(page, damaged).getByTestId('prediction-damaged').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(screenshots, 'predict-damaged.png') });
+  await page.getByTestId('preferences-button').click();
+  await page.getByTestId('damaged-refuse').check();
+  await expect(page.getByTestId('damaged-refuse')).toBeChecked();
+  await page.getByRole('button', { name: 'Close' }).click();
+  await page.getByTestId('predict-button').click();
+  await expect(card(page, damaged)).toHaveAttribute('data-state', 'error');
+  await expect(card(page, damaged).getByTestId('prediction-error')).toContainText('cut-short.jpg is damaged');
   console.log(
     `Predict workspace end-to-end test took ${((Date.now() - started) / 1000).toFixed(1)} s (training ${((trained - started) / 1000).toFixed(1)} s).`,
   );

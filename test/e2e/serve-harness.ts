@@ -28,10 +28,21 @@ export interface ServedApp {
   stop(): Promise<void>;
 }
 
-/** Starts `mlw serve` on a free port with a data folder of its own, as a user would. */
-export async function startServedApp(): Promise<ServedApp> {
+/**
+ * The folders the served app may use: the tests' scratch folders (in the system's temporary folder)
+ * and the shared data beside the project, as a deployment names its own with --root.
+ */
+const servedRoots = [tmpdir(), resolve(projectRoot, '../shared')];
+
+/**
+ * Starts `mlw serve` on a free port with a data folder of its own, as a user would; `prepare` may
+ * put files in the data folder first (a damaged settings file, say).
+ */
+export async function startServedApp(options: { prepare?: (dataDir: string) => void } = {}): Promise<ServedApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mlw-e2e-'));
-  const child: ChildProcess = spawn(process.execPath, [mlwBin, 'serve', '--port', '0', '--json', '--cache', dataDir], {
+  options.prepare?.(dataDir);
+  const roots = servedRoots.flatMap((root) => ['--root', root]);
+  const child: ChildProcess = spawn(process.execPath, [mlwBin, 'serve', '--port', '0', '--json', '--cache', dataDir, ...roots], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -30,7 +30,13 @@ export function PreferencesButton(): ReactNode {
     api.app.preferences({}).then(setPreferences, (e: unknown) => setError(AppError.from(e)));
   };
   const change = (next: Partial<Preferences>): void => {
-    api.app.setPreferences(next).then(setPreferences, (e: unknown) => setError(AppError.from(e)));
+    // Shown at once; the service's answer (or its refusal, with the old value back) follows.
+    const previous = preferences;
+    setPreferences((current) => (current === null ? current : { ...current, ...next }));
+    api.app.setPreferences(next).then(setPreferences, (e: unknown) => {
+      setPreferences(previous);
+      setError(AppError.from(e));
+    });
   };
 
   return (
@@ -56,10 +62,14 @@ export function PreferencesButton(): ReactNode {
               >
                 <FormControlLabel
                   value="warn"
-                  control={<Radio data-testid="damaged-warn" />}
+                  control={<Radio slotProps={{ input: { 'data-testid': 'damaged-warn' } as object }} />}
                   label="Score them, with a warning on their card"
                 />
-                <FormControlLabel value="refuse" control={<Radio data-testid="damaged-refuse" />} label="Refuse them" />
+                <FormControlLabel
+                  value="refuse"
+                  control={<Radio slotProps={{ input: { 'data-testid': 'damaged-refuse' } as object }} />}
+                  label="Refuse them"
+                />
               </RadioGroup>
             </FormControl>
           )}
