@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import { AppError } from '../../shared/contract/errors';
 
-const require = createRequire(import.meta.url);
+const nodeRequire = createRequire(import.meta.url);
 
 /**
  * Loads better-sqlite3. Its addon is built for one ABI: Node's (tests, `mlw`, `mlw serve`) or
@@ -19,7 +19,7 @@ export function loadSqlite(): { Database: typeof BetterSqlite3; nativeBinding: s
     );
   }
   try {
-    const Database = require('better-sqlite3') as typeof BetterSqlite3;
+    const Database = nodeRequire('better-sqlite3') as typeof BetterSqlite3;
     return { Database, nativeBinding };
   } catch (error) {
     throw wrapNativeError(error);

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 
-const require = createRequire(import.meta.url);
+const nodeRequire = createRequire(import.meta.url);
 
 /** What runs networks forward: ONNX Runtime where it loads, else TensorFlow.js (and why). */
 export interface InferenceStatus {
@@ -60,7 +60,7 @@ export function loadOnnxRuntime(): OnnxRuntime | null {
 function tryLoad(): OnnxRuntime | { error: string } {
   if (process.env.MLW_RUNTIME === 'tfjs') return { error: 'MLW_RUNTIME=tfjs asks for TensorFlow.js.' };
   try {
-    const ort = require('onnxruntime-node') as typeof Ort;
+    const ort = nodeRequire('onnxruntime-node') as typeof Ort;
     return {
       ort,
       status: {

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
 import { registerWasmGradientKernels } from '../training/wasm-gradients';
 
-const require = createRequire(import.meta.url);
+const nodeRequire = createRequire(import.meta.url);
 
 /** Backends in the order we prefer them: CUDA, native CPU, WebAssembly, plain JavaScript. */
 export const backendNames = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -72,7 +72,7 @@ async function chooseBackend(forced: string | undefined): Promise<Engine> {
         return null;
       }
       // The native packages bundle their own copy of tfjs with the backend registered.
-      const tf = require(pkg) as typeof Tf;
+      const tf = nodeRequire(pkg) as typeof Tf;
       await tf.setBackend('tensorflow');
       await tf.ready();
       candidates.push({ name, package: pkg, available: true, reason: null });
@@ -92,7 +92,7 @@ async function chooseBackend(forced: string | undefined): Promise<Engine> {
   if (!skip('wasm')) {
     try {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`);
+      wasm.setWasmPaths(`${join(dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`);
       if (await tf.setBackend('wasm')) {
         await tf.ready();
         registerWasmGradientKernels(tf);
@@ -164,7 +164,7 @@ export function describe(backend: BackendName): string {
  * binding (`lib/napi-v<N>/tfjs_binding.node`, where its package.json's `binary.module_path` says) is there
  * or when the package is not installed (the load then says so).
  */
-export function missingNativeBinding(pkg: string, resolveFrom: (request: string) => string = require.resolve): string | null {
+export function missingNativeBinding(pkg: string, resolveFrom: (request: string) => string = nodeRequire.resolve): string | null {
   let manifestPath: string;
   try {
     manifestPath = resolveFrom(`${pkg}/package.json`);
