@@ -15,7 +15,7 @@ afterEach(resetFakeElectron);
 /** The window, serving handlers whose `app.info` is watched, once its page has loaded. */
 async function openWindow(rendererUrl?: string): Promise<{ window: FakeBrowserWindow; info: ReturnType<typeof vi.fn> }> {
   const info = vi.fn(async () => appInfo);
-  const handlers = { app: { info, pickPath: async () => null } } as Partial<ApiHandlers>;
+  const handlers = { app: { info, pickPath: async () => null } } as unknown as Partial<ApiHandlers>;
   createMainWindow({ preload, renderer: { url: rendererUrl, file: rendererFile }, handlers });
   expect(BrowserWindow.made).toHaveLength(1);
   const window = BrowserWindow.made[0]!;
