@@ -202,6 +202,9 @@ describe('isTrustedSender', () => {
   it('trusts the dev server’s pages when there is a dev server', () => {
     expect(isTrustedSender(from('http://localhost:5173/'), dev)).toBe(true);
     expect(isTrustedSender(from('http://localhost:5173/'), built)).toBe(false);
+    // Its origin exactly: a port or host that merely begins the same is another site.
+    expect(isTrustedSender(from('http://localhost:51730/'), dev)).toBe(false);
+    expect(isTrustedSender(from('http://localhost:5173.evil.example/'), dev)).toBe(false);
   });
 
   it('trusts nothing else', () => {

@@ -20,9 +20,18 @@ export interface RendererLocation {
  */
 export function isTrustedSender(event: Pick<IpcMainEvent, 'senderFrame'>, renderer: RendererLocation): boolean {
   const url = event.senderFrame?.url ?? '';
-  if (renderer.url !== undefined && url.startsWith(renderer.url)) return true;
+  // The dev server: its own origin exactly (a prefix would let http://localhost:51730 pass for :5173).
+  if (renderer.url !== undefined && originOf(url) !== null && originOf(url) === originOf(renderer.url)) return true;
   const page = pathToFileURL(renderer.file).href;
   return url === page || url.startsWith(`${page}?`) || url.startsWith(`${page}#`);
+}
+
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
 }
 
 /**
