@@ -150,4 +150,15 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    name: 'head search and calibration of a run',
+    sql: `
+      -- How a frozen run chose its head's settings on held-out training images (JSON, see
+      -- headSearch), and the temperature fitted there (JSON, see runCalibration); NULL for runs
+      -- that chose nothing (settings given, fine-tuning, imported models) or came before.
+      ALTER TABLE runs ADD COLUMN search TEXT;
+      ALTER TABLE runs ADD COLUMN calibration TEXT;
+    `,
+  },
 ];

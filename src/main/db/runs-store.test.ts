@@ -71,7 +71,27 @@ describe('RunsStore', () => {
       secondsTraining: null,
       secondsTotal: null,
       error: null,
+      search: null,
+      calibration: null,
     });
+  });
+
+  it('keeps a frozen run’s head search and temperature, and reads a damaged one as none', () => {
+    const search = {
+      heldOutFraction: 0.2,
+      fitImages: 80,
+      heldOutImages: 20,
+      tried: [{ learnRate: 0.005, l2Regularization: 0.01, heldOutLoss: 3.5, epochs: 40 }],
+      chosen: { learnRate: 0.005, l2Regularization: 0.01, epochs: 40 },
+      seconds: 1.5,
+    };
+    const calibration = { temperature: 1.7, heldOutImages: 20, before: { ece: 0.1, loss: 3.5 }, after: { ece: 0.04, loss: 3.1 } };
+    store.insert(newRun('run-1', '2026-01-01T00:00:00.000Z'));
+    expect(store.get('run-1')).toMatchObject({ search: null, calibration: null });
+    store.saveSearch('run-1', search, calibration);
+    expect(store.get('run-1')).toMatchObject({ search, calibration });
+    db.prepare("UPDATE runs SET search = '{\"heldOut', calibration = '{}' WHERE id = 'run-1'").run();
+    expect(store.get('run-1')).toMatchObject({ search: null, calibration: null });
   });
 
   it('says how to list the runs when one is not there', () => {

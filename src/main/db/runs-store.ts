@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../../shared/contract/errors';
 import type { JsonValue } from '../../shared/domain/run-diff';
 import type { Db } from './connection';
+import { headSearch, runCalibration, type HeadSearch, type RunCalibration } from '../../shared/contract/calibration';
 
 export const runStatuses = ['running', 'completed', 'cancelled', 'failed'] as const;
 export type RunStatus = (typeof runStatuses)[number];
@@ -60,6 +61,14 @@ const runRow = z
     seconds_training: z.number().nullable(),
     seconds_total: z.number().nullable(),
     error: z.string().nullable(),
+    search: z
+      .string()
+      .nullable()
+      .transform((text) => (text === null ? null : headSearch.nullable().catch(null).parse(parseJson(text)))),
+    calibration: z
+      .string()
+      .nullable()
+      .transform((text) => (text === null ? null : runCalibration.nullable().catch(null).parse(parseJson(text)))),
   })
   .transform((row) => ({
     id: row.id,
@@ -82,6 +91,10 @@ const runRow = z
     /** Wall-clock seconds of the whole run; null while it runs. */
     secondsTotal: row.seconds_total,
     error: row.error,
+    /** How a frozen run chose its head's settings on held-out training images; null where it chose none. */
+    search: row.search,
+    /** The run's temperature scaling, fitted on those held-out images; null where there is none. */
+    calibration: row.calibration,
   }));
 
 /** A recorded run. */
@@ -227,6 +240,17 @@ export class RunsStore {
         outcome.secondsTraining,
         outcome.secondsTotal,
         outcome.error,
+        runId,
+      );
+  }
+
+  /** Records how a frozen run chose its head's settings, and the temperature fitted with them. */
+  saveSearch(runId: string, search: HeadSearch, calibration: RunCalibration | null): void {
+    this.db
+      .prepare('UPDATE runs SET search = ?, calibration = ? WHERE id = ?')
+      .run(
+        JSON.stringify(headSearch.parse(search)),
+        calibration === null ? null : JSON.stringify(runCalibration.parse(calibration)),
         runId,
       );
   }

@@ -127,6 +127,8 @@ export class RunsService implements RunsHandlers {
       iterations: run.iterations,
       runDir: run.runDir,
       metrics: scored ? this.headline(run.id) : null,
+      search: run.search,
+      calibration: run.calibration,
     };
   }
 

@@ -35,3 +35,4 @@ export * from './reports';
 export * from './runs';
 export * from './jobs';
 export * from './skipped';
+export * from './calibration';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { headSearch, runCalibration } from './calibration';
 import { method } from './define';
 import { metricsSchema } from './evaluation';
 import { runSummary } from './training';
@@ -33,6 +34,10 @@ export const runEntry = runSummary.extend({
   runDir: z.string(),
   /** At threshold 0.5 from the stored validation scores; null when the run has none (it did not complete). */
   metrics: headlineMetrics.nullable(),
+  /** How a frozen run chose its head's learn rate, L2 and epochs on held-out training images; null where the user gave them. */
+  search: headSearch.nullable(),
+  /** The temperature fitted on those held-out images, with their calibration before and after; null where there is none. */
+  calibration: runCalibration.nullable(),
 });
 export type RunEntry = z.infer<typeof runEntry>;
 
