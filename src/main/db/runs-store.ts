@@ -244,13 +244,25 @@ export class RunsStore {
       );
   }
 
-  /** Records how a frozen run chose its head's settings, and the temperature fitted with them. */
+  /**
+   * Records how a frozen run chose its head's settings and the temperature fitted with them; the
+   * run's configuration then shows the values it trained with (Compare lists them), while
+   * `config.choose` still says which were chosen (a resumed run chooses them again, the same way).
+   */
   saveSearch(runId: string, search: HeadSearch, calibration: RunCalibration | null): void {
+    const { learnRate, l2Regularization, epochs } = search.chosen;
     this.db
-      .prepare('UPDATE runs SET search = ?, calibration = ? WHERE id = ?')
+      .prepare(
+        `UPDATE runs SET search = ?, calibration = ?,
+           config = json_set(config, '$.settings.learnRate', ?, '$.settings.l2Regularization', ?, '$.settings.maxEpochs', ?)
+         WHERE id = ?`,
+      )
       .run(
         JSON.stringify(headSearch.parse(search)),
         calibration === null ? null : JSON.stringify(runCalibration.parse(calibration)),
+        learnRate,
+        l2Regularization,
+        epochs,
         runId,
       );
   }

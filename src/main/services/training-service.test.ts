@@ -157,6 +157,48 @@ describe('TrainingService', () => {
       expect(JSON.parse(scores.classes)).toEqual([...referenceExampleCategories]);
       expect(scores.bytes).toBe(35 * 12 * 4);
       expect(existsSync(join(dir, 'data', 'runs', result.runId, 'head.json'))).toBe(true);
+      // maxEpochs was given: the search chose the learn rate and L2 on a held-out fifth of the 35 images, and kept the epochs.
+      const run = services.runs.get(result.runId);
+      expect(run.search).toMatchObject({ fitImages: 28, heldOutImages: 7, chosen: { epochs: 40 } });
+      expect(run.search!.tried).toHaveLength(10);
+      expect(run.config).toMatchObject({
+        choose: { learnRate: true, l2Regularization: true, maxEpochs: false },
+        settings: { learnRate: run.search!.chosen.learnRate, l2Regularization: run.search!.chosen.l2Regularization, maxEpochs: 40 },
+      });
+      expect(run.calibration).toMatchObject({ heldOutImages: 7 });
+      expect(run.calibration!.after.loss).toBeLessThanOrEqual(run.calibration!.before.loss + 1e-9);
+      // The settings were chosen without the validation images, so the last weights are kept: the run trained every epoch.
+      expect(run.iterations).toBe(40 * Math.max(1, Math.floor(35 / 32)));
+    },
+  );
+
+  it.skipIf(!hasModel)(
+    hasModel
+      ? 'trains with the example’s early stopping and records no search when told not to choose'
+      : 'no search: skipped because ../shared/models is absent',
+    async () => {
+      const result = await services.handlers.training.train(
+        {
+          trainAnnotations: fixture.annotationPath,
+          trainImages: fixture.imagesDir,
+          valAnnotations: fixture.annotationPath,
+          valImages: fixture.imagesDir,
+          categories: ['dog', 'cat', 'couch'],
+          weights: mobilenet,
+          mode: 'frozen',
+          backbone: 'mobilenet_v1_0.75',
+          augmentedViews: 0,
+          chooseSettings: false,
+          settings: { maxEpochs: 5, validationFrequency: 1 },
+        },
+        context(),
+      );
+      const run = services.runs.get(result.runId);
+      expect(run).toMatchObject({
+        search: null,
+        calibration: null,
+        config: { choose: null, settings: { learnRate: 5e-3, l2Regularization: 1e-4 } },
+      });
     },
   );
 });

@@ -1,3 +1,5 @@
+import { runCalibration } from './run-calibration';
+import type { HeadSearch } from '../../shared/contract/calibration';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -37,6 +39,8 @@ interface Prepared {
   train: SubsetImages;
   val: SubsetImages;
   settings: TrainingSettings;
+  /** What the frozen mode's search chooses on held-out training images; null: nothing. */
+  choose: { learnRate: boolean; l2Regularization: boolean; maxEpochs: boolean } | null;
 }
 
 /**
@@ -117,7 +121,7 @@ export class TrainingService implements TrainingHandlers {
       createdAt: new Date().toISOString(),
       mode: request.mode,
       backbone: spec.id,
-      config: { ...request, weights: weightsDir, settings },
+      config: { ...request, weights: weightsDir, settings, choose: prepared.choose },
       dataset,
       runDir,
     });
@@ -182,7 +186,7 @@ export class TrainingService implements TrainingHandlers {
       context,
     );
     const settings: TrainingSettings = { ...(request.mode === 'frozen' ? frozenTraining : exampleTraining), ...request.settings };
-    return { spec, weightsDir, train, val, settings };
+    return { spec, weightsDir, train, val, settings, choose: request.choose ?? choiceOf(request) };
   }
 
   /** Runs the engine for a recorded run, records its history and outcome. */
@@ -190,7 +194,7 @@ export class TrainingService implements TrainingHandlers {
     runId: string,
     runDir: string,
     request: ParsedTrainRequest,
-    { spec, weightsDir, train, val, settings }: Prepared,
+    { spec, weightsDir, train, val, settings, choose }: Prepared,
     resume: boolean,
     context: HandlerContext,
   ): Promise<z.input<typeof trainResult>> {
@@ -225,22 +229,30 @@ export class TrainingService implements TrainingHandlers {
         val: { paths: val.paths, labels: val.labels },
         settings,
       };
+      // What the frozen mode chose on held-out training images, and the temperature fitted there.
+      let searched: { search: HeadSearch; heldOut: { logits: Float32Array; labels: Float32Array; temperature: number } } | null = null;
       const result =
         request.mode === 'finetune'
           ? await engine.api.engine.trainFinetune(
               { ...common, outputDir: join(runDir, 'backbone'), checkpointPath: join(runDir, 'checkpoint.json'), resume },
               call,
             )
-          : await engine.api.engine.trainFrozen(
-              {
-                ...common,
-                augmentedViews: request.augmentedViews,
-                cacheDir: this.options.dataDir,
-                checkpointPath: join(runDir, 'checkpoint.json'),
-                resume,
-              },
-              call,
-            );
+          : await engine.api.engine
+              .trainFrozen(
+                {
+                  ...common,
+                  augmentedViews: request.augmentedViews,
+                  cacheDir: this.options.dataDir,
+                  checkpointPath: join(runDir, 'checkpoint.json'),
+                  resume,
+                  choose,
+                },
+                call,
+              )
+              .then((frozen) => {
+                if (frozen.search !== null && frozen.heldOut !== null) searched = { search: frozen.search, heldOut: frozen.heldOut };
+                return frozen;
+              });
       const c = train.classes.length;
       const keptIds = result.valKept.map((i) => val.imageIds[i]!);
       const keptLabels = new Float32Array(result.valKept.length * c);
@@ -257,6 +269,8 @@ export class TrainingService implements TrainingHandlers {
           bias: [...result.bias],
         }),
       );
+      const found = searched as { search: HeadSearch; heldOut: { logits: Float32Array; labels: Float32Array; temperature: number } } | null;
+      if (found !== null) runs.saveSearch(runId, found.search, runCalibration(found.heldOut, c));
       runs.saveScores(runId, {
         classes: train.classes,
         imageIds: Buffer.from(Float64Array.from(keptIds).buffer),
@@ -310,4 +324,18 @@ export class TrainingService implements TrainingHandlers {
 
 function unknownBackbone(id: string): never {
   throw new AppError('INVALID_INPUT', `There is no backbone "${id}". Choose one of: ${Object.keys(backbones).join(', ')}.`);
+}
+
+/**
+ * What a frozen run's search chooses: the learn rate, L2 and epochs the request leaves unset;
+ * null where it sets them all, asks for none, or fine-tunes.
+ */
+function choiceOf(request: ParsedTrainRequest): Prepared['choose'] {
+  if (request.mode !== 'frozen' || request.chooseSettings === false) return null;
+  const choose = {
+    learnRate: request.settings.learnRate === undefined,
+    l2Regularization: request.settings.l2Regularization === undefined,
+    maxEpochs: request.settings.maxEpochs === undefined,
+  };
+  return Object.values(choose).some(Boolean) ? choose : null;
 }

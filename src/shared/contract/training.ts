@@ -68,6 +68,15 @@ export const trainRequest = z.object({
   mode: z.enum(trainingModes).default('frozen'),
   /** Overrides of the mode's defaults. */
   settings: trainingSettings.partial().default({}),
+  /**
+   * Frozen mode: choose the learn rate, L2 and epochs that `settings` leaves unset on a held-out
+   * fifth of the training images (never on the validation images), then train on every training
+   * image with them (absent: true). False: the mode's defaults, with the example's early stopping
+   * on validation.
+   */
+  chooseSettings: z.boolean().optional(),
+  /** What the search chooses, as a run records it (read back on resume); set by the service. */
+  choose: z.object({ learnRate: z.boolean(), l2Regularization: z.boolean(), maxEpochs: z.boolean() }).nullable().optional(),
   augmentedViews: z.number().int().min(0).max(16).default(2),
   name: z.string().optional(),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { method } from '../../../shared/contract/define';
 import { skippedImage } from '../../../shared/contract/skipped';
+import { headSearch } from '../../../shared/contract/calibration';
 import { engineStatus, trainingSettings } from '../../../shared/contract/training';
 import { exportFormats, exportManifest } from '../../../shared/contract/reports';
 
@@ -52,8 +53,14 @@ export const engineContract = {
         /** Written at each validation; read first when `resume` is set. */
         checkpointPath: z.string(),
         resume: z.boolean(),
+        /** Which settings to choose on held-out training images; null: as given. */
+        choose: z.object({ learnRate: z.boolean(), l2Regularization: z.boolean(), maxEpochs: z.boolean() }).nullable().default(null),
       }),
-      output: trainingOutcome,
+      output: trainingOutcome.extend({
+        search: headSearch.nullable(),
+        /** The held-out images' logits and labels (row-major [images, classes]) and the temperature fitted on them. */
+        heldOut: z.object({ logits: float32, labels: float32, temperature: z.number() }).nullable(),
+      }),
       progress: true,
     }),
     trainFinetune: method({

@@ -7,6 +7,7 @@ import { bestFeatureExtractor, extractFeatures, type FeatureExtractor } from '..
 import { loadBackbone } from '../models/architectures/load-backbone';
 import { AppError } from '../../../shared/contract/errors';
 import { trainHead, type HeadCheckpoint, type HeadResult } from './train-head';
+import { searchHeadSettings, type HeadSearchResult, type SearchChoice } from './head-search';
 import type { IterationReport, TrainingSettings } from './types';
 import { backboneSpec } from '../models/zoo';
 
@@ -31,6 +32,8 @@ export interface FrozenRunRequest {
   onIteration?: (report: IterationReport) => void;
   onCheckpoint?: (checkpoint: HeadCheckpoint) => Promise<void> | void;
   resumeFrom?: HeadCheckpoint;
+  /** Settings to choose on held-out training images (searchHeadSettings); null: train with `settings` as given. */
+  choose?: SearchChoice | null;
 }
 
 export interface FrozenRunResult extends HeadResult {
@@ -41,7 +44,13 @@ export interface FrozenRunResult extends HeadResult {
   valKept: number[];
   trainKept: number;
   seconds: { features: number; training: number };
+  /** How the head's settings were chosen, and the held-out logits with their temperature; null where nothing was chosen. */
+  search: HeadSearchResult['search'] | null;
+  heldOut: HeadSearchResult['heldOut'] | null;
 }
+
+/** Fewer training images than this leave too few to hold out: the settings are then used as given. */
+const smallestSearch = 10;
 
 /**
  * The frozen-backbone mode: backbone features once per image (and per augmented view, cached on
@@ -108,27 +117,41 @@ async function featuresThenHead(
   };
 
   const trainingStarted = performance.now();
+  const trainData = {
+    trainFeatures: gather(train.features, trainKept, d, train.views),
+    trainViews: train.views,
+    trainLabels: gather(request.train.labels, trainKept, c, 1),
+    featureSize: d,
+    classes: c,
+  };
+  let settings = request.settings;
+  let found: HeadSearchResult | null = null;
+  if (request.choose && trainKept.length >= smallestSearch) {
+    const phase = 'Choosing the new layer’s settings on held-out training images';
+    request.onProgress?.({ phase, done: 0, total: 1, unit: 'items' });
+    found = await searchHeadSettings(tf, trainData, settings, request.choose, {
+      ...(request.signal ? { signal: request.signal } : {}),
+      onTried: (done, total) => request.onProgress?.({ phase, done, total, unit: 'items' }),
+    });
+    settings = found.settings;
+  }
   const result = await trainHead(
     tf,
-    {
-      trainFeatures: gather(train.features, trainKept, d, train.views),
-      trainViews: train.views,
-      trainLabels: gather(request.train.labels, trainKept, c, 1),
-      valFeatures: gather(val.features, valKept, d, 1),
-      valLabels: gather(request.val.labels, valKept, c, 1),
-      featureSize: d,
-      classes: c,
-    },
-    request.settings,
+    { ...trainData, valFeatures: gather(val.features, valKept, d, 1), valLabels: gather(request.val.labels, valKept, c, 1) },
+    settings,
     {
       ...(request.signal ? { signal: request.signal } : {}),
       ...(request.onIteration ? { onIteration: request.onIteration } : {}),
       ...(request.onCheckpoint ? { onCheckpoint: request.onCheckpoint } : {}),
       ...(request.resumeFrom ? { resumeFrom: request.resumeFrom } : {}),
+      // Settings chosen on held-out training images: the validation images only measure.
+      keep: found === null ? 'best' : 'last',
     },
   );
   return {
     ...result,
+    search: found?.search ?? null,
+    heldOut: found?.heldOut ?? null,
     // The head trains on the backend; the features may come from ONNX Runtime.
     backend: extractor.runtime === 'onnxruntime' ? `${backend}, features on onnxruntime` : backend,
     skipped: [...train.failed, ...val.failed].map(({ path, reason, kind }) => ({ path, reason, kind })),

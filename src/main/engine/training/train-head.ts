@@ -108,8 +108,17 @@ export async function trainHead(
     /** Called after each validation with the state to resume from; training waits for it. */
     onCheckpoint?: (checkpoint: HeadCheckpoint) => Promise<void> | void;
     resumeFrom?: HeadCheckpoint;
+    /**
+     * 'best' (the example's rule): stop after `validationPatience` validations without a lower
+     * loss and keep the weights of the best one. 'last': train every epoch and keep the last
+     * weights, so the validation images only measure (settings chosen on held-out training images).
+     */
+    keep?: 'best' | 'last';
+    /** Given the weights as they are when training ends (trainHeadToTheEnd's way to them). */
+    lastWeights?: (weights: Float32Array, bias: Float32Array) => void;
   } = {},
 ): Promise<HeadResult> {
+  if (options.keep === 'last') return trainHeadToTheEnd(tf, data, settings, options);
   const { featureSize: d, classes: c } = data;
   const trainImages = data.trainLabels.length / c;
   const valImages = data.valLabels.length / c;
@@ -193,6 +202,7 @@ export async function trainHead(
           }
         : {}),
     });
+    options.lastWeights?.(weights.dataSync().slice() as Float32Array, bias.dataSync().slice() as Float32Array);
     const valScores = tf.tidy(() =>
       tf
         .sigmoid(valX.matMul(tf.tensor2d(best.weights, [d, c])).add(tf.tensor1d(best.bias)))
@@ -215,4 +225,61 @@ export async function trainHead(
     valX.dispose();
     valY.dispose();
   }
+}
+
+/**
+ * trainHead with the last weights kept: every epoch runs, and what is reported as the best
+ * validation is the last one (the loop validates at the last iteration).
+ */
+async function trainHeadToTheEnd(
+  tf: typeof Tf,
+  data: HeadData,
+  settings: TrainingSettings,
+  options: Parameters<typeof trainHead>[3] & object,
+): Promise<HeadResult> {
+  const { featureSize: d, classes: c } = data;
+  // A best that no validation beats keeps the loop going; the weights come from the last step.
+  let last: { loss: number; iteration: number } = { loss: Number.NaN, iteration: 0 };
+  let weights: Float32Array | null = null;
+  let bias: Float32Array | null = null;
+  const result = await trainHead(
+    tf,
+    data,
+    { ...settings, validationPatience: Number.MAX_SAFE_INTEGER },
+    {
+      ...options,
+      keep: 'best',
+      onIteration: (report) => {
+        if (report.valLoss !== undefined) last = { loss: report.valLoss, iteration: report.iteration };
+        options.onIteration?.(report);
+      },
+      lastWeights: (w, b) => {
+        weights = w;
+        bias = b;
+      },
+    },
+  );
+  const finalWeights = weights ?? result.weights;
+  const finalBias = bias ?? result.bias;
+  const valImages = data.valLabels.length / c;
+  const valScores = tf.tidy(() =>
+    tf
+      .sigmoid(
+        tf
+          .tensor2d(data.valFeatures, [valImages, d])
+          .matMul(tf.tensor2d(finalWeights, [d, c]))
+          .add(tf.tensor1d(finalBias)),
+      )
+      .dataSync()
+      .slice(),
+  ) as Float32Array;
+  return {
+    ...result,
+    weights: finalWeights,
+    bias: finalBias,
+    bestValidationLoss: Number.isNaN(last.loss) ? result.bestValidationLoss : last.loss,
+    bestIteration: last.iteration,
+    stoppedEarly: false,
+    valScores,
+  };
 }
