@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEngine } from '../process/backend';
 import { searchGrid, searchHeadSettings } from './head-search';
 import { seededRandom } from './seeded-random';
-import { frozenTraining, trainHead, type HeadData } from './train-head';
+import { frozenTraining, trainHead } from './train-head';
 import { scaledLoss } from './temperature';
 
 let tf: typeof Tf;
