@@ -38,6 +38,9 @@ test(
     await expect(page.getByTestId('same-file-warning')).toBeVisible();
     await page.getByTestId('weights-dir').fill(mobilenet);
     await page.getByTestId('weights-dir').blur();
+    // The defaults say how the empty values are chosen: on held-out training images, never the validation ones.
+    await expect(page.getByTestId('choose-settings')).toBeChecked();
+    await expect(page.getByTestId('mode-defaults')).toContainText('held-out 20% of the training images');
     await page.getByTestId('epochs').fill('60');
     await page.getByTestId('train-button').click();
     await expect(page.getByTestId('train-progress')).toBeVisible();
@@ -46,6 +49,10 @@ test(
     const chart = page.getByTestId('training-chart');
     await expect.poll(async () => Number(await chart.getAttribute('data-points'))).toBeGreaterThan(10);
     expect(Number(await chart.getAttribute('data-validations'))).toBeGreaterThan(0);
+    // 35 images: 7 held out; the learn rate and L2 were chosen, the 60 epochs given.
+    await expect(page.getByTestId('train-result')).toContainText(
+      /Chosen on 7 held-out training images: learn rate [0-9.e-]+, L2 [0-9.e-]+, 60 epochs/,
+    );
     const runId = await page.getByTestId('train-result').getAttribute('data-run-id');
     await expect(page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`)).toHaveAttribute('data-status', 'completed');
     const runs = app.mlwJson<{ runId: string; status: string; images: { train: number } }[]>('runs');

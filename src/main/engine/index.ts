@@ -13,5 +13,6 @@ export { backbones, backboneSpec, h5WeightsFile, locateWeights, type BackboneSpe
 export type { RunNetwork } from './inference/run-network';
 export { readCheckpoint, readStateFile } from './training/checkpoint-file';
 export { exampleTraining, frozenTraining } from './training/train-head';
+export { heldOutFraction, searchGrid } from './training/head-search';
 export type { TrainingSettings } from './training/types';
 export { startEngine, type EngineSpawner } from './process/engine-host';

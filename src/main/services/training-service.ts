@@ -13,6 +13,8 @@ import type { RunsStore } from '../db/runs-store';
 import {
   startEngine,
   frozenTraining,
+  heldOutFraction,
+  searchGrid,
   exampleTraining,
   backbones,
   backboneSpec,
@@ -59,6 +61,7 @@ export class TrainingService implements TrainingHandlers {
   defaults: TrainingHandlers['defaults'] = async () => ({
     modes: { frozen: frozenTraining, finetune: exampleTraining },
     augmentedViews: 2,
+    search: { heldOutFraction, learnRate: [...searchGrid.learnRate], l2Regularization: [...searchGrid.l2Regularization] },
     backbones: Object.values(backbones).map((b) => ({ id: b.id, title: b.title, inputSize: b.preprocessing.size })),
   });
 
@@ -298,6 +301,7 @@ export class TrainingService implements TrainingHandlers {
         images: { train: result.trainKept, val: result.valKept.length },
         skipped: result.skipped,
         seconds,
+        search: found?.search ?? null,
       };
     } catch (error) {
       const appError = AppError.from(error);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { method } from './define';
 import { skippedImage } from './skipped';
+import { headSearch } from './calibration';
 
 export const trainingModes = ['frozen', 'finetune'] as const;
 
@@ -90,12 +91,16 @@ export const trainResult = z.object({
   images: z.object({ train: z.number().int(), val: z.number().int() }),
   skipped: z.array(skippedImage),
   seconds: z.number(),
+  /** How a frozen run chose its settings on held-out training images; null where it chose none. */
+  search: headSearch.nullable().default(null),
 });
 export type TrainResult = z.infer<typeof trainResult>;
 
 export const trainingDefaults = z.object({
   modes: z.object({ frozen: trainingSettings, finetune: trainingSettings }),
   augmentedViews: z.number().int(),
+  /** What the frozen mode's search tries for the values left unset, and the share of training images it holds out. */
+  search: z.object({ heldOutFraction: z.number(), learnRate: z.array(z.number()), l2Regularization: z.array(z.number()) }),
   backbones: z.array(z.object({ id: z.string(), title: z.string(), inputSize: z.number().int() })),
 });
 export type TrainingDefaults = z.infer<typeof trainingDefaults>;

@@ -47,9 +47,14 @@ export function register(program: Command, context: CliContext): void {
       'the backbone weights: a TensorFlow.js Layers folder (model.json), or a Keras .h5 file or a folder holding weights.h5',
     )
     .option('--mode <mode>', 'frozen (train the new layer on cached features) or finetune', 'frozen')
-    .option('--epochs <n>', 'most epochs (frozen default 300, finetune 10)', parseCount)
+    .option('--epochs <n>', 'epochs (frozen: chosen on held-out training images unless given; finetune default 10)', parseCount)
     .option('--batch <n>', 'mini-batch size (default 32)', parseCount)
-    .option('--learn-rate <x>', 'learn rate (frozen default 0.005, finetune 0.0005)', parseFloatOption)
+    .option('--learn-rate <x>', 'learn rate (frozen: chosen unless given; finetune default 0.0005)', parseFloatOption)
+    .option('--l2 <x>', 'L2 regularisation of the weights (frozen: chosen unless given; finetune default 0.0001)', parseFloatOption)
+    .option(
+      '--no-choose',
+      "frozen mode: use the mode's fixed defaults for what is not given, with the example's early stopping on the validation images, instead of choosing the learn rate, L2 and epochs on a held-out fifth of the training images",
+    )
     .option('--views <n>', 'augmented views per training image in the frozen mode (default 2)', parseCount)
     .option('--name <name>', 'a name for the run')
     .option('--detach', 'with --server: start the training as a job of that server, print its id and return at once')
@@ -80,7 +85,9 @@ export function register(program: Command, context: CliContext): void {
           ...(options.epochs !== undefined ? { maxEpochs: options.epochs } : {}),
           ...(options.batch !== undefined ? { batchSize: options.batch } : {}),
           ...(options.learnRate !== undefined ? { learnRate: options.learnRate } : {}),
+          ...(options.l2 !== undefined ? { l2Regularization: options.l2 } : {}),
         },
+        ...(options.choose === false ? { chooseSettings: false } : {}),
       };
       if (options.detach === true) {
         await withApi(
@@ -100,7 +107,12 @@ export function register(program: Command, context: CliContext): void {
         (api, call) => api.training.train(request, call),
         (r) =>
           [
-            `Run ${r.runId}: ${r.mode} on ${r.backend}, best validation loss ${r.bestValidationLoss.toFixed(4)}, ${r.images.train} training and ${r.images.val} validation images, ${r.seconds.toFixed(1)} s.`,
+            `Run ${r.runId}: ${r.mode} on ${r.backend}, ${r.search === null ? 'best validation loss' : 'validation loss'} ${r.bestValidationLoss.toFixed(4)}, ${r.images.train} training and ${r.images.val} validation images, ${r.seconds.toFixed(1)} s.`,
+            ...(r.search === null
+              ? []
+              : [
+                  `  chosen on ${r.search.heldOutImages} held-out training images: learn rate ${r.search.chosen.learnRate}, L2 ${r.search.chosen.l2Regularization}, ${r.search.chosen.epochs} epochs (${r.search.tried.length} tried)`,
+                ]),
             ...r.skipped.map((s) => `  skipped (${s.kind}) ${s.path}: ${s.reason}`),
           ].join('\n'),
       );
@@ -160,6 +172,8 @@ interface TrainOptions {
   epochs?: number;
   batch?: number;
   learnRate?: number;
+  l2?: number;
+  choose?: boolean;
   views?: number;
   name?: string;
 }

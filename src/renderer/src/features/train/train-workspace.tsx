@@ -8,6 +8,7 @@ import MenuItem from '@mui/material/MenuItem';
 import Paper from '@mui/material/Paper';
 import Radio from '@mui/material/Radio';
 import RadioGroup from '@mui/material/RadioGroup';
+import Switch from '@mui/material/Switch';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
@@ -17,7 +18,7 @@ import { readPersistent, usePersistentState, writePersistent } from '../../compo
 import type { ImportedFile } from '../../../../shared/contract/dataset';
 import type { Progress } from '../../../../shared/contract/define';
 import { AppError } from '../../../../shared/contract/errors';
-import type { TrainResult } from '../../../../shared/contract/training';
+import type { TrainingDefaults, TrainResult } from '../../../../shared/contract/training';
 import { ErrorAlert } from '../../components/error-alert';
 import { baseName, formatDuration } from '../../components/format';
 import { jobViewOf, useActiveJob, useWatchedJob } from '../../jobs/use-watched-job';
@@ -33,6 +34,7 @@ import { RunsList } from './runs-list';
 import { TrainingChart, type TrainingPoint } from './training-chart';
 
 type Mode = 'frozen' | 'finetune';
+type TrainingSettingsValues = TrainingDefaults['modes']['frozen'];
 
 const trainForm = z.object({
   trainFileId: z.number().nullable(),
@@ -43,7 +45,10 @@ const trainForm = z.object({
     maxEpochs: z.number().optional(),
     batchSize: z.number().optional(),
     learnRate: z.number().optional(),
+    l2: z.number().optional(),
     views: z.number().optional(),
+    /** Frozen mode: choose what is left empty on held-out training images (absent: yes). */
+    choose: z.boolean().optional(),
   }),
   runName: z.string(),
 });
@@ -187,7 +192,9 @@ export function TrainWorkspace(): ReactNode {
         ...(overrides.maxEpochs !== undefined ? { maxEpochs: overrides.maxEpochs } : {}),
         ...(overrides.batchSize !== undefined ? { batchSize: overrides.batchSize } : {}),
         ...(overrides.learnRate !== undefined ? { learnRate: overrides.learnRate } : {}),
+        ...(overrides.l2 !== undefined ? { l2Regularization: overrides.l2 } : {}),
       },
+      ...(mode === 'frozen' && overrides.choose === false ? { chooseSettings: false } : {}),
     };
     const title = `Training ${runName.trim() || `${defaults.data?.backbones.find((b) => b.id === backbone)?.title ?? backbone}, ${mode}`}`;
     api.jobs.start({ method: 'training.train', input, title }).then(
@@ -332,6 +339,14 @@ export function TrainWorkspace(): ReactNode {
               disabled={running !== null}
               testId="learn-rate"
             />
+            <NumberField
+              label="L2"
+              placeholder={modeDefaults?.l2Regularization}
+              value={overrides.l2}
+              onChange={setNumber('l2')}
+              disabled={running !== null}
+              testId="l2"
+            />
             {mode === 'frozen' && (
               <NumberField
                 label="Augmented views"
@@ -343,12 +358,22 @@ export function TrainWorkspace(): ReactNode {
               />
             )}
           </Stack>
-          {modeDefaults && (
+          {mode === 'frozen' && (
+            <FormControlLabel
+              control={
+                <Switch
+                  checked={overrides.choose !== false}
+                  onChange={(e) => setOverrides((current) => ({ ...current, choose: e.target.checked }))}
+                  disabled={running !== null}
+                  slotProps={{ input: { 'data-testid': 'choose-settings' } as object }}
+                />
+              }
+              label="Choose the learn rate, L2 and epochs left empty on held-out training images"
+            />
+          )}
+          {modeDefaults && defaults.data && (
             <Typography variant="caption" color="text.secondary" data-testid="mode-defaults">
-              Defaults for this mode: SGD with momentum {modeDefaults.momentum}, learn rate {modeDefaults.learnRate} (new layer ×
-              {modeDefaults.headLearnRateFactor}), L2 {modeDefaults.l2Regularization}, mini-batch {modeDefaults.batchSize}, at most{' '}
-              {modeDefaults.maxEpochs} epochs, validation every {modeDefaults.validationFrequency} iterations, stop after{' '}
-              {modeDefaults.validationPatience} validations without a lower loss, best weights kept.
+              {defaultsSentence(mode, modeDefaults, defaults.data.search, mode === 'frozen' && overrides.choose !== false)}
             </Typography>
           )}
           {problems.length > 0 && running === null && (
@@ -404,11 +429,31 @@ export function TrainWorkspace(): ReactNode {
   );
 }
 
+/** What the run will do with the fields left empty, in a sentence. */
+function defaultsSentence(mode: Mode, settings: TrainingSettingsValues, search: TrainingDefaults['search'], choosing: boolean): string {
+  const optimiser = `SGD with momentum ${settings.momentum}, mini-batch ${settings.batchSize}, the new layer's learn rate ×${settings.headLearnRateFactor}`;
+  if (choosing) {
+    return (
+      `Defaults for this mode: ${optimiser}. The learn rate, L2 and epochs left empty are chosen on a held-out ${Math.round(search.heldOutFraction * 100)}% of the training images, ` +
+      `never on the validation images: learn rate ${search.learnRate.join(' or ')}, L2 ${search.l2Regularization.join(', ')}, each trained with early stopping there; ` +
+      `the lowest held-out loss wins, and the new layer then trains on every training image for the epochs it took, keeping the last weights. ` +
+      `A temperature for calibrated scores is fitted on the same held-out images.`
+    );
+  }
+  return (
+    `Defaults for this mode: ${optimiser}, learn rate ${settings.learnRate}, L2 ${settings.l2Regularization}, at most ${settings.maxEpochs} epochs, ` +
+    `validation every ${settings.validationFrequency} iterations, stop after ${settings.validationPatience} validations without a lower loss, best weights kept` +
+    (mode === 'frozen' ? ' (the example’s rule: the validation images choose the weights).' : '.')
+  );
+}
+
 function TrainSummary({ result }: { result: TrainResult }): ReactNode {
   return (
     <Alert severity="success" data-testid="train-result" data-run-id={result.runId}>
       Run <strong>{result.runId}</strong> finished on {result.backend}: best validation loss {result.bestValidationLoss.toFixed(4)},{' '}
       {result.images.train} training and {result.images.val} validation images, {formatDuration(result.seconds)}.
+      {result.search !== null &&
+        ` Chosen on ${result.search.heldOutImages} held-out training images: learn rate ${result.search.chosen.learnRate}, L2 ${result.search.chosen.l2Regularization}, ${result.search.chosen.epochs} epochs.`}
       {result.skipped.length > 0 &&
         ` ${result.skipped.length} image(s) were left out (${skippedCounts(result.skipped)}): ${result.skipped.map((s) => `${baseName(s.path)} (${s.kind})`).join(', ')}.`}
     </Alert>
