@@ -85,7 +85,9 @@ describe('searchHeadSettings', () => {
       await asTrained({ ...settings, learnRate: 5e-3, l2Regularization: 0, validationPatience: 1e9 }, 'last'),
       test,
     );
-    console.log(`noisy problem: chosen ${JSON.stringify(found.search.chosen)} test loss ${chosenLoss.toFixed(3)}, best of the fine grid ${best.toFixed(3)}, unregularised ${unregularised.toFixed(3)}`);
+    console.log(
+      `noisy problem: chosen ${JSON.stringify(found.search.chosen)} test loss ${chosenLoss.toFixed(3)}, best of the fine grid ${best.toFixed(3)}, unregularised ${unregularised.toFixed(3)}`,
+    );
     expect(unregularised).toBeGreaterThan(best * 1.15);
     expect(chosenLoss).toBeLessThan(best * 1.1);
   }, 240_000);
