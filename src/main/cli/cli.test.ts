@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertRunWithScores } from '../../../test/fixtures/run-fixture';
 import { referenceExampleCategories } from '../../shared/domain/presets';
 import { openCache } from '../db/connection';
+import { RunsStore } from '../db/runs-store';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const coco128 = resolve(root, '../shared/data/coco128/annotations/instances_train2017.json');
@@ -148,6 +149,19 @@ describe('mlw evaluate and mlw metrics', () => {
   beforeAll(() => {
     const db = openCache(join(dir, 'cache'));
     insertRunWithScores(db, run);
+    insertRunWithScores(db, { ...run, runId: 'run-cli-calibrated' });
+    new RunsStore(db).saveSearch(
+      'run-cli-calibrated',
+      {
+        heldOutFraction: 0.2,
+        fitImages: 8,
+        heldOutImages: 2,
+        tried: [{ learnRate: 0.01, l2Regularization: 0.0001, heldOutLoss: 1.2, epochs: 5 }],
+        chosen: { learnRate: 0.01, l2Regularization: 0.0001, epochs: 5 },
+        seconds: 1,
+      },
+      { temperature: 2, heldOutImages: 2, before: { ece: 0.3, loss: 1.2 }, after: { ece: 0.1, loss: 1.1 } },
+    );
     db.close();
   });
 
@@ -174,6 +188,62 @@ describe('mlw evaluate and mlw metrics', () => {
     for (const key of ['threshold', 'microF1', 'jaccard', 'precision', 'recall', 'macroF1', 'sampleJaccard', 'mAP', 'perClass', 'sweep']) {
       expect(again[key]).toEqual(metrics[key]);
     }
+  });
+
+  it('evaluate --json prints the ECE and the example’s validation loss at the top level, and prints them as lines without --json', () => {
+    const evaluated = mlw('evaluate', '--run', run.runId, '--json');
+    expect(evaluated.status).toBe(0);
+    const result = JSON.parse(evaluated.stdout) as Record<string, unknown>;
+    // Six pairs, each alone in its bin: 0.9 (labelled), 0.2 (not), 0.6 (not), 0.7, 0.3, 0.55 (labelled).
+    expect(result.ece).toBeCloseTo((0.1 + 0.2 + 0.6 + 0.3 + 0.7 + 0.45) / 6, 6);
+    // Per image the sum over classes of the binary cross-entropy, averaged over the 3 images.
+    const loss = (-Math.log(0.9) - Math.log(0.8) - Math.log(0.4) - Math.log(0.7) - Math.log(0.3) - Math.log(0.55)) / 3;
+    expect(result.validationLoss).toBeCloseTo(loss, 6);
+    expect(result.eceByClass).toHaveLength(2);
+    expect(result.reliability).toHaveLength(15);
+    expect(result).toMatchObject({ temperature: null, calibration: null });
+
+    const human = mlw('evaluate', '--run', run.runId);
+    expect(human.status).toBe(0);
+    expect(human.stdout).toContain(
+      `Expected calibration error (15 bins) ${(2.35 / 6).toFixed(4)}, validation loss (the example's) ${loss.toFixed(4)}`,
+    );
+    expect(human.stdout).toMatch(/ECE per class: dog \d\.\d{4}, cat \d\.\d{4}/);
+  });
+
+  it('evaluate --calibrated scales the scores by the run’s temperature, and says why a run without one cannot', () => {
+    const scaled = JSON.parse(mlw('evaluate', '--run', 'run-cli-calibrated', '--calibrated', '--json').stdout) as Record<string, unknown>;
+    expect(scaled.temperature).toBe(2);
+    expect(scaled.calibration).toMatchObject({ temperature: 2, before: { ece: 0.3 }, after: { ece: 0.1 } });
+    // At T = 2 the logit is halved: sigmoid(logit(p) / 2) = √p / (√p + √(1 − p)), so 0.9 → 3/4, 0.2 → 1/3.
+    const half = (p: number): number => Math.sqrt(p) / (Math.sqrt(p) + Math.sqrt(1 - p));
+    expect(half(0.9)).toBeCloseTo(0.75, 12);
+    // Bins: 3/4 (11, labelled); 0.550 (8, not); 0.604 (9, labelled); 0.525 (7, labelled); and bin 5 holds
+    // 1/3 (not) and 0.396 (labelled): mean label 1/2.
+    const ece = (1 - half(0.9) + half(0.6) + (1 - half(0.7)) + (1 - half(0.55)) + 2 * Math.abs(0.5 - (half(0.2) + half(0.3)) / 2)) / 6;
+    expect(scaled.ece).toBeCloseTo(ece, 6);
+    const loss =
+      -(
+        Math.log(half(0.9)) +
+        Math.log(1 - half(0.2)) +
+        Math.log(1 - half(0.6)) +
+        Math.log(half(0.7)) +
+        Math.log(half(0.3)) +
+        Math.log(half(0.55))
+      ) / 3;
+    expect(scaled.validationLoss).toBeCloseTo(loss, 6);
+    const plain = JSON.parse(mlw('evaluate', '--run', 'run-cli-calibrated', '--json').stdout) as Record<string, unknown>;
+    expect(plain.temperature).toBeNull();
+    expect(plain.ece).toBeCloseTo(2.35 / 6, 6);
+
+    const human = mlw('evaluate', '--run', 'run-cli-calibrated');
+    expect(human.stdout).toContain(
+      'Temperature scaling: T 2.0000, fitted on 2 held-out training images: ECE 0.3000 → 0.1000, loss 1.2000 → 1.1000 (apply it with --calibrated)',
+    );
+
+    const refused = mlw('evaluate', '--run', run.runId, '--calibrated');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`Run ${run.runId} has no temperature to scale its scores by`);
   });
 
   it('metrics names the row and column of a bad value, and a truncated file', () => {

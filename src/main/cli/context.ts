@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Api } from '../../shared/contract';
 import type { CallOptions } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
+import type { RunCalibration } from '../../shared/contract/calibration';
 import type { Metrics } from '../../shared/domain/metrics';
 import { defaultDataDir } from '../paths';
 import { createServices, type Services } from '../services';
@@ -132,6 +133,30 @@ export function formatMetrics(m: Metrics): string {
       m.perClass.map((c) => [c.class, f(c.ap), f(c.precision), f(c.recall), f(c.f1), c.tp, c.fp, c.fn, c.tn]),
     ),
   ].join('\n');
+}
+
+/** The calibration lines of `mlw evaluate`: ECE and the example's loss, the temperature applied, the run's held-out figures. */
+export function formatCalibration(r: {
+  ece: number | null;
+  validationLoss: number | null;
+  eceByClass: (number | null)[];
+  perClass: { class: string }[];
+  temperature: number | null;
+  calibration: RunCalibration | null;
+}): string {
+  const f = (v: number | null): string => (v === null ? '—' : v.toFixed(4));
+  const scaled = r.temperature === null ? '' : ` (scores scaled by temperature ${r.temperature.toFixed(4)})`;
+  const lines = [
+    `Expected calibration error (15 bins) ${f(r.ece)}, validation loss (the example's) ${f(r.validationLoss)}${scaled}`,
+    `ECE per class: ${r.perClass.map((c, j) => `${c.class} ${f(r.eceByClass[j] ?? null)}`).join(', ')}`,
+  ];
+  const c = r.calibration;
+  if (c !== null) {
+    lines.push(
+      `Temperature scaling: T ${c.temperature.toFixed(4)}, fitted on ${c.heldOutImages} held-out training images: ECE ${f(c.before.ece)} → ${f(c.after.ece)}, loss ${f(c.before.loss)} → ${f(c.after.loss)}${r.temperature === null ? ' (apply it with --calibrated)' : ''}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 export function table(headers: string[], rows: (string | number)[][]): string {

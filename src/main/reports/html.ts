@@ -1,8 +1,10 @@
+import type { RunCalibration } from '../../shared/contract/calibration';
+import type { CalibrationFigures } from '../../shared/domain/calibration';
 import type { Metrics, ThresholdMetrics, TunedThreshold } from '../../shared/domain/metrics';
 import { smooth } from '../../shared/domain/smoothing';
 import type { HistoryPoint } from '../db/runs-store';
 import { escapeText as e, safeImageUrl } from './escape';
-import { barChart, lineChart, thin, type Series } from './svg';
+import { barChart, lineChart, reliabilityDiagram, thin, type Series } from './svg';
 
 /** One run as the report shows it: what it was, how it was trained, and its figures at the threshold. */
 export interface ReportRun {
@@ -60,6 +62,12 @@ export interface ReportData {
   metrics: Metrics;
   images: number;
   source: { annotations: string; images: string; validation: boolean };
+  /** ECE overall and per class, the reliability bins and the example's loss of the same scores. */
+  calibration: CalibrationFigures;
+  /** The run's temperature scaling (fitted on held-out training images), null where it has none. */
+  temperature: RunCalibration | null;
+  /** The same figures with the scores scaled by that temperature; null where the run has none. */
+  scaled: CalibrationFigures | null;
   /** The sweep every 0.01, for the lines of the threshold plots (`metrics.sweep` gives the stars). */
   fineSweep: ThresholdMetrics[];
   tuned: TunedThreshold[];
@@ -83,6 +91,7 @@ export function renderReport(data: ReportData): string {
     ['dataset', 'Dataset', dataset(data)],
     ['training', 'Training curves', training(data)],
     ['metrics', `Metrics at threshold ${data.threshold}`, headline(data)],
+    ['calibration', 'Calibration', calibrationSection(data)],
     ['sweep', 'Threshold study', sweep(data)],
     ['classes', 'Per class', perClassTable(data)],
     ['confusion', 'Confusion matrix per class', confusionTiles(data)],
@@ -301,6 +310,17 @@ function headline(data: ReportData): string {
         `<div class="figure"><div class="value" data-metric="${key}">${e(formatFigure(m[key] as number | null))}</div><div class="label">${e(label)}</div></div>`,
     )
     .join('');
+  const calibrationCards = (
+    [
+      ['ece', 'Expected calibration error (15 bins, no threshold)', data.calibration.ece],
+      ['validationLoss', 'Validation loss (the example’s, no threshold)', data.calibration.validationLoss],
+    ] as const
+  )
+    .map(
+      ([key, label, value]) =>
+        `<div class="figure"><div class="value" data-metric="${key}">${e(formatFigure(value))}</div><div class="label">${e(label)}</div></div>`,
+    )
+    .join('');
   const source = `<p>On ${data.images.toLocaleString('en-US')} ${data.source.validation ? 'validation images' : 'images'} of <code>${e(data.source.annotations)}</code>; a class is predicted when its score is at least ${e(data.threshold)}.</p>`;
   let comparison = '';
   if (data.compare.length > 0) {
@@ -316,7 +336,7 @@ function headline(data: ReportData): string {
       )
       .join('')}</tbody></table>`;
   }
-  return `${source}<div class="figures">${cards}</div>${comparison}`;
+  return `${source}<div class="figures">${cards}${calibrationCards}</div>${comparison}`;
 }
 
 const sweepPanels: [keyof ThresholdMetrics, string][] = [
@@ -363,13 +383,41 @@ function sweep(data: ReportData): string {
 function perClassTable(data: ReportData): string {
   const tuned = new Map(data.tuned.map((t) => [t.class, t]));
   const rows = data.metrics.perClass
-    .map((c) => {
+    .map((c, j) => {
       const t = tuned.get(c.class);
-      return `<tr data-class="${e(c.class)}"><th scope="row">${e(c.class)}</th><td>${c.positives}</td><td>${e(formatFigure(c.ap))}</td><td>${e(formatFigure(c.precision))}</td><td>${e(formatFigure(c.recall))}</td><td>${e(formatFigure(c.f1))}</td><td>${c.tp}</td><td>${c.fp}</td><td>${c.fn}</td><td>${c.tn}</td><td>${t === undefined ? '—' : e(t.threshold.toFixed(3))}</td><td>${t === undefined ? '—' : e(formatFigure(t.f1))}</td></tr>`;
+      const ece = data.calibration.eceByClass[j] ?? null;
+      return `<tr data-class="${e(c.class)}"><th scope="row">${e(c.class)}</th><td>${c.positives}</td><td>${e(formatFigure(c.ap))}</td><td>${e(formatFigure(c.precision))}</td><td>${e(formatFigure(c.recall))}</td><td>${e(formatFigure(c.f1))}</td><td>${c.tp}</td><td>${c.fp}</td><td>${c.fn}</td><td>${c.tn}</td><td>${t === undefined ? '—' : e(t.threshold.toFixed(3))}</td><td>${t === undefined ? '—' : e(formatFigure(t.f1))}</td><td data-metric="ece">${e(formatFigure(ece))}</td></tr>`;
     })
     .join('');
-  return `<table class="numbers"><thead><tr><th>class</th><th>positives</th><th>AP</th><th>precision</th><th>recall</th><th>F1</th><th>TP</th><th>FP</th><th>FN</th><th>TN</th><th>tuned threshold</th><th>F1 there</th></tr></thead><tbody>${rows}</tbody></table>
-<p class="caption">The tuned threshold maximises the class’s F1 on these same images, so the F1 there is optimistic.</p>`;
+  return `<table class="numbers"><thead><tr><th>class</th><th>positives</th><th>AP</th><th>precision</th><th>recall</th><th>F1</th><th>TP</th><th>FP</th><th>FN</th><th>TN</th><th>tuned threshold</th><th>F1 there</th><th>ECE</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="caption">The tuned threshold maximises the class’s F1 on these same images, so the F1 there is optimistic. ECE: the class’s expected calibration error over its own scores (15 bins).</p>`;
+}
+
+function calibrationSection(data: ReportData): string {
+  const c = data.calibration;
+  const intro = `<p>How far the scores are from the frequencies they promise. The expected calibration error (ECE) puts every (image, class) pair in one of 15 equal-width score bins and sums, over the bins, the bin’s share of the pairs times the gap between the fraction of its pairs that are labelled and its mean score: <b data-metric="calibration-ece">${e(formatFigure(c.ece))}</b>. The validation loss, the example’s, is per image the sum over classes of the binary cross-entropy (scores clipped to [1e-7, 1 − 1e-7]), averaged over images: <b data-metric="calibration-loss">${e(formatFigure(c.validationLoss))}</b>. Neither depends on the threshold.</p>`;
+  const diagrams = [reliabilityDiagram({ title: 'Reliability diagram (scores as trained)', bins: c.reliability, color: colors.bar })];
+  const t = data.temperature;
+  let scaling = `<p class="caption" data-temperature="none">This run has no temperature: it chose no settings on held-out training images (its settings were given, or it is fine-tuned or imported).</p>`;
+  if (t !== null && data.scaled !== null) {
+    diagrams.push(
+      reliabilityDiagram({
+        title: `Reliability diagram (scores scaled by T = ${t.temperature.toFixed(3)})`,
+        bins: data.scaled.reliability,
+        color: colors.threshold,
+      }),
+    );
+    scaling = `<h3>Temperature scaling</h3><p data-temperature="${e(t.temperature)}">One temperature for every class, <b>T = ${e(t.temperature.toFixed(4))}</b> (score = sigmoid(logit / T)), was fitted on the ${e(t.heldOutImages.toLocaleString('en-US'))} training images held out when the run chose its settings.</p>
+<table class="numbers"><thead><tr><th></th><th>ECE</th><th>loss</th></tr></thead><tbody>
+<tr data-calibration="held-out-before"><th scope="row">held-out images, as trained</th><td>${e(formatFigure(t.before.ece))}</td><td>${e(formatFigure(t.before.loss))}</td></tr>
+<tr data-calibration="held-out-after"><th scope="row">held-out images, scaled by T</th><td>${e(formatFigure(t.after.ece))}</td><td>${e(formatFigure(t.after.loss))}</td></tr>
+<tr data-calibration="validation-before"><th scope="row">these images, as trained</th><td>${e(formatFigure(c.ece))}</td><td>${e(formatFigure(c.validationLoss))}</td></tr>
+<tr data-calibration="validation-after"><th scope="row">these images, scaled by T</th><td>${e(formatFigure(data.scaled.ece))}</td><td>${e(formatFigure(data.scaled.validationLoss))}</td></tr>
+</tbody></table>
+<p class="caption">The other figures of this report are of the scores as trained; scaling changes no ranking, so AP and mAP stay as they are.</p>`;
+  }
+  return `${intro}<div class="charts">${diagrams.join('')}</div>
+<p class="caption">Each bar is a score bin, as high as the fraction of its pairs that are labelled; the dot is the bin’s mean score, and a bar whose top meets the dashed diagonal is perfectly calibrated. Under the axis: the pairs in each bin.</p>${scaling}`;
 }
 
 function confusionTiles(data: ReportData): string {

@@ -300,3 +300,84 @@ export function thin<T>(points: readonly T[], max: number): T[] {
   for (let i = 0; i < max; i++) out.push(points[Math.round(i * step)]!);
   return out;
 }
+
+export interface ReliabilityChart {
+  title: string;
+  /** The 15 bins, lowest first (see domain/calibration.ts). */
+  bins: readonly { lower: number; upper: number; count: number; meanScore: number | null; fractionPositive: number | null }[];
+  color: string;
+  width?: number;
+}
+
+/**
+ * A reliability diagram: for each score bin a bar as high as the fraction of its (image, class) pairs
+ * that are labelled, a dot at the bin's mean score, the diagonal of perfect calibration, and the
+ * number of pairs under each bar (each bar's tooltip says it all).
+ */
+export function reliabilityDiagram(chart: ReliabilityChart): string {
+  const width = chart.width ?? 420;
+  const left = 56;
+  const right = 14;
+  const top = 30;
+  const plot = width - left - right;
+  const countsRow = 34;
+  const height = top + plot + countsRow + 40;
+  const sx = (v: number): number => left + v * plot;
+  const sy = (v: number): number => top + plot - v * plot;
+  const parts: string[] = [];
+  parts.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>`);
+  parts.push(
+    `<text x="${n(width / 2)}" y="18" text-anchor="middle" font-size="13" font-weight="600" fill="#222">${escapeText(chart.title)}</text>`,
+  );
+  for (const t of [0, 0.2, 0.4, 0.6, 0.8, 1]) {
+    parts.push(`<line x1="${left}" y1="${n(sy(t))}" x2="${left + plot}" y2="${n(sy(t))}" stroke="#e6e6e6"/>`);
+    parts.push(
+      `<text x="${left - 6}" y="${n(sy(t) + 4)}" text-anchor="end" font-size="10" fill="#555">${escapeText(formatTick(t))}</text>`,
+    );
+    parts.push(`<line x1="${n(sx(t))}" y1="${top + plot}" x2="${n(sx(t))}" y2="${top + plot + 4}" stroke="#888"/>`);
+    parts.push(
+      `<text x="${n(sx(t))}" y="${top + plot + 15}" text-anchor="middle" font-size="10" fill="#555">${escapeText(formatTick(t))}</text>`,
+    );
+  }
+  parts.push('<g class="bins">');
+  for (const b of chart.bins) {
+    if (b.count === 0 || b.fractionPositive === null || b.meanScore === null) continue;
+    const x0 = sx(b.lower) + 1;
+    const x1 = sx(b.upper) - 1;
+    const tip = `scores ${b.lower.toFixed(3)} to ${b.upper.toFixed(3)}: ${b.count.toLocaleString('en-US')} pairs, mean score ${b.meanScore.toFixed(4)}, ${(100 * b.fractionPositive).toFixed(1)}% labelled`;
+    parts.push(
+      `<rect x="${n(x0)}" y="${n(sy(b.fractionPositive))}" width="${n(Math.max(0, x1 - x0))}" height="${n(sy(0) - sy(b.fractionPositive))}" fill="${escapeText(chart.color)}" opacity="0.75" data-count="${b.count}"><title>${escapeText(tip)}</title></rect>`,
+    );
+    parts.push(`<circle cx="${n(sx(b.meanScore))}" cy="${n(sy(b.fractionPositive))}" r="2.5" fill="#222"/>`);
+  }
+  parts.push('</g>');
+  parts.push(
+    `<line x1="${n(sx(0))}" y1="${n(sy(0))}" x2="${n(sx(1))}" y2="${n(sy(1))}" stroke="#d62728" stroke-width="1.5" stroke-dasharray="5 3"/>`,
+  );
+  parts.push(`<rect x="${left}" y="${top}" width="${plot}" height="${plot}" fill="none" stroke="#999"/>`);
+  // The pairs in each bin, on a row under the axis.
+  const rowY = top + plot + 32;
+  parts.push(`<text x="${left - 6}" y="${rowY}" text-anchor="end" font-size="9" fill="#555">pairs</text>`);
+  for (const b of chart.bins) {
+    parts.push(
+      `<text x="${n(sx((b.lower + b.upper) / 2))}" y="${rowY}" text-anchor="middle" font-size="8" fill="#333">${escapeText(formatTick(b.count))}</text>`,
+    );
+  }
+  parts.push(
+    `<text x="${n(left + plot / 2)}" y="${top + plot + countsRow + 20}" text-anchor="middle" font-size="11" fill="#333">score (15 equal-width bins)</text>`,
+  );
+  parts.push(
+    `<text transform="translate(14 ${n(top + plot / 2)}) rotate(-90)" text-anchor="middle" font-size="11" fill="#333">fraction labelled</text>`,
+  );
+  parts.push(
+    legend(
+      [
+        { name: 'observed fraction', color: chart.color, marker: false },
+        { name: 'perfect calibration', color: '#d62728', marker: false, dash: '5 3' },
+      ],
+      left,
+      height - 6,
+    ),
+  );
+  return `<svg class="chart reliability" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeText(chart.title)}" ${font}>${parts.join('')}</svg>`;
+}

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
 import type { evaluationContract, RunScores } from '../../shared/contract/evaluation';
+import { calibrationFigures, withTemperature } from '../../shared/domain/calibration';
 import { evaluate, tunedThresholds, type ScoreMatrix } from '../../shared/domain/metrics';
 import type { Db } from '../db/connection';
 import type { RunsStore, StoredScores } from '../db/runs-store';
@@ -54,18 +55,25 @@ export class EvaluationService implements EvaluationHandlers {
         'Give both --annotations and --images to score another annotated set, or neither for the validation images.',
       );
     }
+    const run = this.options.runs.get(request.runId);
+    if (request.calibrated && run.calibration === null) throw noTemperature(request.runId, run.mode);
+    const temperature = request.calibrated ? run.calibration!.temperature : null;
+    // Every figure, the tuned thresholds included, of the scores scaled by the run's temperature when asked.
+    const scaled = (matrix: ScoreMatrix): ScoreMatrix => (temperature === null ? matrix : withTemperature(matrix, temperature));
     // Thresholds are tuned on the run's validation images: for another set they are held out. An
     // imported model has no validation images; it can still be judged on a set at one threshold.
     const needValidation = request.annotations === undefined || request.perClassThresholds;
     const validation = needValidation ? this.load(request.runId, request.annotations === undefined) : this.loadIfStored(request.runId);
     const loaded =
       request.annotations === undefined ? validation! : await this.scoreSet(request.runId, request.annotations, request.images!, context);
-    const tuned = validation === null ? [] : tunedThresholds(validation.matrix);
+    const judged = scaled(loaded.matrix);
+    const tuned = validation === null ? [] : tunedThresholds(validation === loaded ? judged : scaled(validation.matrix));
     const metrics = evaluate(
-      loaded.matrix,
+      judged,
       request.threshold,
       request.perClassThresholds ? { perClassThresholds: tuned.map((t) => t.threshold) } : {},
     );
+    const { ece, validationLoss, eceByClass, reliability } = calibrationFigures(judged);
     return {
       runId: request.runId,
       images: loaded.matrix.rows,
@@ -74,6 +82,12 @@ export class EvaluationService implements EvaluationHandlers {
       tunedThresholds: tuned,
       tunedOnSameImages: loaded.source.validation,
       skipped: loaded.skipped,
+      ece,
+      validationLoss,
+      eceByClass,
+      reliability,
+      temperature,
+      calibration: run.calibration,
     };
   };
 
@@ -178,6 +192,20 @@ export class EvaluationService implements EvaluationHandlers {
     const lookup = this.options.db.prepare('SELECT file_name FROM images WHERE file_id = ? AND id = ?');
     return Array.from(imageIds, (id) => (lookup.get(fileId, id) as { file_name: string } | undefined)?.file_name ?? '');
   }
+}
+
+/** The refusal of `calibrated` for a run without a temperature, saying why it has none. */
+function noTemperature(runId: string, mode: string): AppError {
+  const why =
+    mode === 'imported'
+      ? 'it was imported from an exported model'
+      : mode === 'finetune'
+        ? 'it is fine-tuned, and only the frozen mode fits one'
+        : 'it chose no settings on held-out training images (its settings were given)';
+  return new AppError(
+    'INVALID_INPUT',
+    `Run ${runId} has no temperature to scale its scores by: ${why}. Evaluate it without --calibrated, or train a frozen run that leaves its head's settings to the app.`,
+  );
 }
 
 function decode(runId: string, stored: StoredScores) {

@@ -57,7 +57,7 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     copyFileSync(fixture.annotationPath, other);
     const validation = await services.handlers.evaluation.scores({ runId }, context());
     const result = await services.handlers.evaluation.evaluate(
-      { runId, threshold: 0.5, perClassThresholds: false, annotations: other, images: fixture.imagesDir },
+      { runId, threshold: 0.5, perClassThresholds: false, calibrated: false, annotations: other, images: fixture.imagesDir },
       context(),
     );
     expect(result.source).toMatchObject({ annotations: other, validation: false });
@@ -65,14 +65,17 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     const stored = await services.handlers.evaluation.scores({ runId, annotations: other }, context());
     expect(stored.imageIds).toEqual(validation.imageIds);
     stored.scores.flat().forEach((score, i) => expect(score).toBeCloseTo(validation.scores.flat()[i]!, 5));
-    const same = await services.handlers.evaluation.evaluate({ runId, threshold: 0.5, perClassThresholds: false }, context());
+    const same = await services.handlers.evaluation.evaluate(
+      { runId, threshold: 0.5, perClassThresholds: false, calibrated: false },
+      context(),
+    );
     expect(result.metrics.microF1).toBeCloseTo(same.metrics.microF1, 6);
   });
 
   it('says what to do when --annotations comes without --images, or a set was never evaluated', async () => {
     await expect(
       services.handlers.evaluation.evaluate(
-        { runId, threshold: 0.5, perClassThresholds: false, annotations: fixture.annotationPath },
+        { runId, threshold: 0.5, perClassThresholds: false, calibrated: false, annotations: fixture.annotationPath },
         context(),
       ),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('--images') });

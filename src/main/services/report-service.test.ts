@@ -8,6 +8,7 @@ import { writeCocoFixture, type WrittenCocoFixture } from '../../../test/fixture
 import { trainFrozenFixtureRun } from '../../../test/fixtures/trained-run';
 import { insertRunWithScores } from '../../../test/fixtures/run-fixture';
 import type { HandlerContext, Progress } from '../../shared/contract/define';
+import { calibrationFigures, withTemperature } from '../../shared/domain/calibration';
 import { evaluate } from '../../shared/domain/metrics';
 import { runCli } from '../cli/main';
 import { loadEngine } from '../engine/process/backend';
@@ -146,7 +147,7 @@ describe('reports of a run with stored scores', () => {
     expect(result.notes.join('\n')).toMatch(/Grad-CAM tiles were left out: Run run-a has no trained network/);
 
     const csv = readFileSync(result.files!.csv, 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('scope,class,threshold,ap,precision,recall,f1,jaccard,tp,fp,fn,tn,positives');
+    expect(csv[0]).toBe('scope,class,threshold,ap,precision,recall,f1,jaccard,tp,fp,fn,tn,positives,ece,loss,temperature');
     expect(csv).toHaveLength(1 + classes.length + 3);
     const dog = csv[1]!.split(',');
     expect(dog.slice(0, 2)).toEqual(['class', 'dog']);
@@ -180,6 +181,86 @@ describe('reports of a run with stored scores', () => {
     expect(html).toContain('The other run (training, smoothed)');
     expect(csv.split('\n')[0]).toContain('scope,class');
     expect(JSON.parse(json)).toMatchObject({ runId: 'run-a', threshold: 0.4 });
+  });
+
+  it('shows the ECE, the validation loss, the per-class ECE and a reliability diagram; with a temperature, its held-out figures', async () => {
+    const matrix = { classes, rows: stored.imageIds.length, labels: stored.labels.flat(), scores: stored.scores.flat().map(Math.fround) };
+    const figures = calibrationFigures(matrix);
+    // Without a temperature: one diagram, and the sentence that says why there is none.
+    const plain = await services.handlers.reports.report(
+      { runId: 'run-a', compare: [], threshold: 0.5, gradcamTiles: 0, overwrite: false },
+      context(),
+    );
+    const plainHtml = plain.inline!.html;
+    expect(plain.ece).toBe(figures.ece);
+    expect(plain.validationLoss).toBe(figures.validationLoss);
+    expect(plainHtml).toContain(`data-metric="ece">${formatFigure(figures.ece)}<`);
+    expect(plainHtml).toContain(`data-metric="validationLoss">${formatFigure(figures.validationLoss)}<`);
+    expect(plainHtml.match(/<svg class="chart reliability"/g)).toHaveLength(1);
+    expect(plainHtml).toContain('aria-label="Reliability diagram (scores as trained)"');
+    expect(plainHtml).toContain('This run has no temperature');
+    expect(plainHtml).not.toContain('<h3>Temperature scaling</h3>');
+    // The per-class table ends with each class's ECE.
+    classes.forEach((name, j) =>
+      expect(plainHtml).toMatch(
+        new RegExp(`<tr data-class="${name}">.*?<td data-metric="ece">${formatFigure(figures.eceByClass[j]!)}</td></tr>`),
+      ),
+    );
+    // A bar per occupied bin, each with its count.
+    const occupied = figures.reliability.filter((b) => b.count > 0);
+    expect(plainHtml.match(/<rect [^>]*data-count="/g)).toHaveLength(occupied.length);
+    const plainCsv = plain.inline!.csv.trim().split('\n');
+    expect(plainCsv.find((line) => line.startsWith('class,dog,'))!.split(',')[13]).toBe(String(figures.eceByClass[0]));
+    expect(plainCsv.find((line) => line.startsWith('micro,'))!.split(',')[13]).toBe(String(figures.ece));
+    expect(plainCsv.find((line) => line.startsWith('per-image,'))!.split(',')[14]).toBe(String(figures.validationLoss));
+    expect(plainCsv.some((line) => line.startsWith('held-out,'))).toBe(false);
+
+    // With a temperature: the held-out figures, T, and the diagram of the scaled scores beside the other.
+    insertRunWithScores(services.db, {
+      runId: 'run-t',
+      classes,
+      ...stored,
+      valAnnotations: fixture.annotationPath,
+      valImages: fixture.imagesDir,
+    });
+    const calibration = { temperature: 1.5, heldOutImages: 9, before: { ece: 0.123456, loss: 2.5 }, after: { ece: 0.0456, loss: 2.25 } };
+    services.runs.saveSearch(
+      'run-t',
+      {
+        heldOutFraction: 0.2,
+        fitImages: 36,
+        heldOutImages: 9,
+        tried: [{ learnRate: 0.01, l2Regularization: 0.0001, heldOutLoss: 2.5, epochs: 10 }],
+        chosen: { learnRate: 0.01, l2Regularization: 0.0001, epochs: 10 },
+        seconds: 2,
+      },
+      calibration,
+    );
+    const scaledFigures = calibrationFigures(withTemperature(matrix, 1.5));
+    const result = await services.handlers.reports.report(
+      { runId: 'run-t', compare: [], threshold: 0.5, gradcamTiles: 0, overwrite: false },
+      context(),
+    );
+    const { html, csv, json } = result.inline!;
+    noNetworkReferences(html);
+    expect(html.match(/<svg class="chart reliability"/g)).toHaveLength(2);
+    expect(html).toContain('aria-label="Reliability diagram (scores scaled by T = 1.500)"');
+    expect(html).toContain('<b>T = 1.5000</b>');
+    expect(html).toContain(
+      '<tr data-calibration="held-out-before"><th scope="row">held-out images, as trained</th><td>0.1235</td><td>2.5000</td></tr>',
+    );
+    expect(html).toContain(
+      '<tr data-calibration="held-out-after"><th scope="row">held-out images, scaled by T</th><td>0.0456</td><td>2.2500</td></tr>',
+    );
+    expect(html).toContain(
+      `<tr data-calibration="validation-after"><th scope="row">these images, scaled by T</th><td>${formatFigure(scaledFigures.ece)}</td><td>${formatFigure(scaledFigures.validationLoss)}</td></tr>`,
+    );
+    const heldOut = csv
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('held-out,'));
+    expect(heldOut).toEqual(['held-out,,,,,,,,,,,,,0.123456,2.5,1', 'held-out,,,,,,,,,,,,,0.0456,2.25,1.5']);
+    expect(JSON.parse(json)).toMatchObject({ ece: figures.ece, validationLoss: figures.validationLoss, temperature: null, calibration });
   });
 
   it('writes the report through mlw report, and says PDF needs the desktop app', async () => {
@@ -294,13 +375,26 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     ).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('imported from a model folder') });
     // An imported model has no validation images: it is judged on an annotated set, with the same figures as its source run.
     await expect(
-      services.handlers.evaluation.evaluate({ runId: imported.runId, threshold: 0.5, perClassThresholds: false }, context()),
+      services.handlers.evaluation.evaluate(
+        { runId: imported.runId, threshold: 0.5, perClassThresholds: false, calibrated: false },
+        context(),
+      ),
     ).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('--annotations FILE --images DIR') });
     const judged = await services.handlers.evaluation.evaluate(
-      { runId: imported.runId, threshold: 0.5, perClassThresholds: false, annotations: fixture.annotationPath, images: fixture.imagesDir },
+      {
+        runId: imported.runId,
+        threshold: 0.5,
+        perClassThresholds: false,
+        calibrated: false,
+        annotations: fixture.annotationPath,
+        images: fixture.imagesDir,
+      },
       context(),
     );
-    const source = await services.handlers.evaluation.evaluate({ runId, threshold: 0.5, perClassThresholds: false }, context());
+    const source = await services.handlers.evaluation.evaluate(
+      { runId, threshold: 0.5, perClassThresholds: false, calibrated: false },
+      context(),
+    );
     expect(judged.images).toBe(source.images);
     expect(judged.metrics.microF1).toBeCloseTo(source.metrics.microF1, 6);
     expect(judged.tunedThresholds).toEqual([]);
@@ -362,12 +456,16 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
           runId: imported.runId,
           threshold: 0.5,
           perClassThresholds: false,
+          calibrated: false,
           annotations: fixture.annotationPath,
           images: fixture.imagesDir,
         },
         context(),
       );
-      const source = await services.handlers.evaluation.evaluate({ runId, threshold: 0.5, perClassThresholds: false }, context());
+      const source = await services.handlers.evaluation.evaluate(
+        { runId, threshold: 0.5, perClassThresholds: false, calibrated: false },
+        context(),
+      );
       expect(judged.metrics.microF1).toBeCloseTo(source.metrics.microF1, 6);
     }
     // An ONNX file that is not our export is refused with a sentence, and nothing is recorded.

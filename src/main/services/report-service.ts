@@ -6,6 +6,7 @@ import type { HandlerContext, ServiceHandlers } from '../../shared/contract/defi
 import { AppError } from '../../shared/contract/errors';
 import type { predictionContract } from '../../shared/contract/prediction';
 import { exportManifest, type ExportManifest, type reportsContract } from '../../shared/contract/reports';
+import { calibrationFigures, withTemperature } from '../../shared/domain/calibration';
 import { fineSweep, thresholdMetrics, tunedThresholds } from '../../shared/domain/metrics';
 import { subsetStats } from '../coco/queries';
 import type { Db } from '../db/connection';
@@ -74,11 +75,21 @@ export class ReportService implements ReportsHandlers {
     const notes: string[] = [];
 
     // Exactly what `mlw evaluate --run RUN --threshold X --json` prints.
-    const evaluated = await evaluation.evaluate({ runId: request.runId, threshold: request.threshold, perClassThresholds: false }, context);
+    const evaluated = await evaluation.evaluate(
+      { runId: request.runId, threshold: request.threshold, perClassThresholds: false, calibrated: false },
+      context,
+    );
     const { metrics, ...rest } = evaluated;
     const json = `${JSON.stringify({ ...metrics, ...rest }, null, 2)}\n`;
-    const csv = metricsCsv(metrics);
+    const csv = metricsCsv(metrics, evaluated);
     const { matrix } = evaluation.load(request.runId);
+    const calibration = {
+      ece: evaluated.ece,
+      validationLoss: evaluated.validationLoss,
+      eceByClass: evaluated.eceByClass,
+      reliability: evaluated.reliability,
+    };
+    const temperature = evaluated.calibration;
 
     step(1, 'Reading the compared runs');
     const compare: ReportRun[] = [];
@@ -86,8 +97,9 @@ export class ReportService implements ReportsHandlers {
       const other = this.row(otherId);
       let otherMetrics = null;
       try {
-        otherMetrics = (await evaluation.evaluate({ runId: otherId, threshold: request.threshold, perClassThresholds: false }, context))
-          .metrics;
+        otherMetrics = (
+          await evaluation.evaluate({ runId: otherId, threshold: request.threshold, perClassThresholds: false, calibrated: false }, context)
+        ).metrics;
       } catch (error) {
         const appError = AppError.from(error);
         if (appError.code === 'CANCELLED') throw appError;
@@ -121,6 +133,9 @@ export class ReportService implements ReportsHandlers {
       metrics,
       images: evaluated.images,
       source: evaluated.source,
+      calibration,
+      temperature,
+      scaled: temperature === null ? null : calibrationFigures(withTemperature(matrix, temperature.temperature)),
       fineSweep: fineSweep.map((t) => thresholdMetrics(matrix, t)),
       tuned: tunedThresholds(matrix),
       gradcam,
@@ -145,6 +160,8 @@ export class ReportService implements ReportsHandlers {
       microF1: metrics.microF1,
       macroF1: metrics.macroF1,
       mAP: metrics.mAP,
+      ece: evaluated.ece,
+      validationLoss: evaluated.validationLoss,
       gradcamTiles: gradcam.length,
       notes,
     };

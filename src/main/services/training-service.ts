@@ -273,7 +273,7 @@ export class TrainingService implements TrainingHandlers {
         }),
       );
       const found = searched as { search: HeadSearch; heldOut: { logits: Float32Array; labels: Float32Array; temperature: number } } | null;
-      if (found !== null) runs.saveSearch(runId, found.search, runCalibration(found.heldOut, c));
+      if (found !== null) runs.saveSearch(runId, found.search, runCalibration(found.heldOut, train.classes));
       runs.saveScores(runId, {
         classes: train.classes,
         imageIds: Buffer.from(Float64Array.from(keptIds).buffer),

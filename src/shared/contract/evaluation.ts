@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { runCalibration } from './calibration';
 import { method } from './define';
 import { skippedImage } from './skipped';
 
@@ -37,6 +38,30 @@ export const metricsSchema = thresholdMetrics.extend({
   sweep: z.array(thresholdMetrics),
 });
 
+/** One of the 15 equal-width score bins of the reliability diagram (see domain/calibration.ts). */
+export const reliabilityBin = z.object({
+  lower: z.number(),
+  upper: z.number(),
+  /** (image, class) pairs whose score falls in the bin. */
+  count: z.number().int(),
+  /** Null where the bin is empty. */
+  meanScore: z.number().nullable(),
+  /** The fraction of the bin's pairs labelled with their class; null where the bin is empty. */
+  fractionPositive: z.number().nullable(),
+});
+export type ReliabilityBin = z.infer<typeof reliabilityBin>;
+
+/** How well the scores are calibrated, and the example's loss (see domain/calibration.ts); null figures where there are no images. */
+export const calibrationMetrics = z.object({
+  /** Expected calibration error over every (image, class) pair, 15 equal-width bins. */
+  ece: z.number().min(0).nullable(),
+  /** The example's loss: per image the sum over classes of the binary cross-entropy (scores clipped to [1e-7, 1 − 1e-7]), averaged over images. */
+  validationLoss: z.number().min(0).nullable(),
+  /** Each class's ECE over its own scores, in class order (the order of `metrics.perClass`). */
+  eceByClass: z.array(z.number().min(0).nullable()),
+  reliability: z.array(reliabilityBin),
+});
+
 export const tunedThreshold = z.object({ class: z.string(), threshold: z.number(), f1: unit });
 
 /** Where a score matrix's images come from. */
@@ -70,6 +95,11 @@ export const evaluateRequest = z.object({
   images: z.string().min(1).optional(),
   /** Judge each class at its tuned threshold instead of the global one. */
   perClassThresholds: z.boolean().default(false),
+  /**
+   * Scale every score by the run's temperature (fitted on held-out training images) before every
+   * figure, the tuned thresholds included; refused for a run without one.
+   */
+  calibrated: z.boolean().default(false),
 });
 export type EvaluateRequest = z.input<typeof evaluateRequest>;
 
@@ -85,6 +115,11 @@ export const evaluateResult = z.object({
   tunedThresholds: z.array(tunedThreshold),
   tunedOnSameImages: z.boolean(),
   skipped: z.array(skippedImage),
+  ...calibrationMetrics.shape,
+  /** The temperature the scores were scaled by (`calibrated`), or null where they are the network's own. */
+  temperature: z.number().positive().nullable(),
+  /** The run's temperature scaling with its held-out ECE and loss before and after; null where the run has none. */
+  calibration: runCalibration.nullable(),
 });
 export type EvaluateResult = z.infer<typeof evaluateResult>;
 

@@ -31,6 +31,9 @@ export const reportResult = z.object({
   microF1: z.number(),
   macroF1: z.number(),
   mAP: z.number().nullable(),
+  /** Expected calibration error (15 bins) and the example's loss of the run's scores; null where it scored no images. */
+  ece: z.number().nullable(),
+  validationLoss: z.number().nullable(),
   gradcamTiles: z.number().int(),
   /** What the report had to leave out, and why (missing images, no training history…). */
   notes: z.array(z.string()),
@@ -69,7 +72,7 @@ export type ExportManifest = z.infer<typeof exportManifest>;
 export const reportsContract = {
   report: method({
     summary:
-      'One self-contained HTML report of a run (configuration, dataset, training curves, metrics, sweep, per-class table, confusion tiles, Grad-CAM), with its metrics as CSV and JSON beside it.',
+      'One self-contained HTML report of a run (configuration, dataset, training curves, metrics, calibration, sweep, per-class table, confusion tiles, Grad-CAM), with its metrics as CSV and JSON beside it.',
     input: reportRequest,
     output: reportResult,
     progress: true,

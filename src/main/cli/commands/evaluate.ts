@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../files/atomic-file';
-import { formatMetrics, parseUnit, type CliContext, type GlobalOptions } from '../context';
+import { formatCalibration, formatMetrics, parseUnit, type CliContext, type GlobalOptions } from '../context';
 
 /** `mlw evaluate`: score a run's images and print its metrics. */
 export function register(program: Command, context: CliContext): void {
@@ -13,6 +13,7 @@ export function register(program: Command, context: CliContext): void {
     .requiredOption('--run <run-id>', 'the run, as "mlw runs" lists it')
     .option('--threshold <x>', 'a class is predicted when its score is at least this', parseUnit, 0.5)
     .option('--per-class-thresholds', "judge each class at the threshold that maximises its F1 on the run's validation images")
+    .option('--calibrated', "scale the scores by the run's temperature (fitted on held-out training images) before every figure")
     .option('--annotations <file>', 'another COCO instances file to score with the run (with --images)')
     .option('--images <dir>', 'the folder of its images')
     .option('--scores-out <file>', 'also write the scores as {"classes", "imageIds", "labels", "scores"} JSON')
@@ -26,6 +27,7 @@ export function register(program: Command, context: CliContext): void {
               runId: options.run,
               threshold: options.threshold,
               perClassThresholds: options.perClassThresholds === true,
+              calibrated: options.calibrated === true,
               ...other,
               ...(options.images === undefined ? {} : { images: resolve(options.images) }),
             },
@@ -45,6 +47,7 @@ export function register(program: Command, context: CliContext): void {
           [
             `Run ${r.runId} on ${r.images} ${r.source.validation ? 'validation ' : ''}images (${r.source.annotations}):`,
             formatMetrics(r),
+            formatCalibration(r),
             ...r.skipped.map((s) => `  skipped (${s.kind}) ${s.path}: ${s.reason}`),
             r.tunedOnSameImages && options.perClassThresholds === true
               ? 'Per-class thresholds were tuned on these same images: the figures are optimistic.'
@@ -60,6 +63,7 @@ interface EvaluateOptions {
   run: string;
   threshold: number;
   perClassThresholds?: boolean;
+  calibrated?: boolean;
   annotations?: string;
   images?: string;
   scoresOut?: string;

@@ -2,7 +2,7 @@ import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import LinearProgress from '@mui/material/LinearProgress';
 import { useCallback, useMemo, useState, type ReactNode } from 'react';
-import type { RunSummary } from '../../../../shared/contract/training';
+import type { RunEntry } from '../../../../shared/contract/runs';
 import { ErrorAlert } from '../error-alert';
 import { useApi } from '../../rpc/api-context';
 import { useRequest, type RequestResult } from '../../rpc/use-request';
@@ -32,11 +32,11 @@ function useRememberedRun(): [string | null, (runId: string) => void] {
 }
 
 export interface CompletedRuns {
-  runs: RequestResult<RunSummary[]>;
+  runs: RequestResult<RunEntry[]>;
   /** Completed runs, newest first. */
-  completed: RunSummary[];
+  completed: RunEntry[];
   /** The remembered run if it is still there, else the newest; undefined when there is none. */
-  run: RunSummary | undefined;
+  run: RunEntry | undefined;
   choose: (runId: string) => void;
 }
 

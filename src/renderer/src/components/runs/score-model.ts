@@ -1,4 +1,5 @@
 import type { RunScores } from '../../../../shared/contract/evaluation';
+import { calibrationFigures, scaleScore, type CalibrationFigures } from '../../../../shared/domain/calibration';
 import {
   averagePrecisions,
   exampleSweep,
@@ -25,6 +26,8 @@ export interface ScoreModel {
   exampleSweep: ThresholdMetrics[];
   /** Each class's precision-recall curve (empty without positives). */
   curves: PrPoint[][];
+  /** ECE overall and per class, the reliability bins and the example's loss; none depends on the threshold. */
+  calibration: CalibrationFigures;
   /** Per class: rows of negatives by descending score, rows of positives by ascending score (for the error galleries). */
   negativesByScore: Int32Array[];
   positivesByScore: Int32Array[];
@@ -61,7 +64,16 @@ export function buildScoreModel(scores: RunScores): ScoreModel {
     fineSweep: fineSweep.map((t) => thresholdMetrics(matrix, t)),
     exampleSweep: exampleSweep.map((t) => thresholdMetrics(matrix, t)),
     curves: scores.classes.map((_, j) => prCurve(matrix, j)),
+    calibration: calibrationFigures(matrix),
     negativesByScore: scores.classes.map((_, j) => byScore(j, false, -1)),
     positivesByScore: scores.classes.map((_, j) => byScore(j, true, 1)),
   };
+}
+
+/**
+ * The run's scores scaled by its temperature (the shared `scaleScore`, as `mlw evaluate --calibrated`
+ * does), for a model whose every figure is then of the scaled scores.
+ */
+export function withRunTemperature(scores: RunScores, temperature: number): RunScores {
+  return { ...scores, scores: scores.scores.map((row) => row.map((p) => scaleScore(p, temperature))) };
 }

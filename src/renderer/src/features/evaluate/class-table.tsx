@@ -13,7 +13,7 @@ import { formatCount } from '../../components/format';
 import { categoryColor } from '../../components/category-colors';
 import { formatRatio, formatThreshold } from '../../components/format-metric';
 
-type Column = 'class' | 'ap' | 'precision' | 'recall' | 'f1' | 'tp' | 'fp' | 'fn' | 'tn' | 'positives' | 'threshold';
+type Column = 'class' | 'ap' | 'precision' | 'recall' | 'f1' | 'tp' | 'fp' | 'fn' | 'tn' | 'positives' | 'threshold' | 'ece';
 
 const columns: readonly { key: Column; label: string; title: string }[] = [
   { key: 'class', label: 'Class', title: 'Class' },
@@ -27,24 +27,34 @@ const columns: readonly { key: Column; label: string; title: string }[] = [
   { key: 'tn', label: 'TN', title: 'True negatives' },
   { key: 'positives', label: 'Positives', title: 'Images labelled with the class' },
   { key: 'threshold', label: 'Threshold', title: 'The threshold the class is judged at' },
+  { key: 'ece', label: 'ECE', title: 'Expected calibration error of the class’s scores (15 bins, no threshold)' },
 ];
 
 /** Per-class figures, sortable by any column (a click on a header; again to reverse). */
-export function ClassTable({ perClass }: { perClass: readonly ClassMetrics[] }): ReactNode {
+export function ClassTable({
+  perClass,
+  eceByClass,
+}: {
+  perClass: readonly ClassMetrics[];
+  /** Each class's expected calibration error, in class order (null where there are no images). */
+  eceByClass: readonly (number | null)[];
+}): ReactNode {
   const [sort, setSort] = useState<{ by: Column; direction: 'asc' | 'desc' }>({ by: 'class', direction: 'asc' });
   const rows = useMemo(() => {
     const indexed = perClass.map((m, index) => ({ m, index }));
     if (sort.by === 'class') return sort.direction === 'asc' ? indexed : [...indexed].reverse();
     const key = sort.by;
+    const value = (row: { m: ClassMetrics; index: number }): number | null =>
+      key === 'ece' ? (eceByClass[row.index] ?? null) : row.m[key];
     const sign = sort.direction === 'asc' ? 1 : -1;
-    // Missing APs last whichever way.
+    // Missing figures (AP, ECE) last whichever way.
     return [...indexed].sort((a, b) => {
-      const x = a.m[key];
-      const y = b.m[key];
+      const x = value(a);
+      const y = value(b);
       if (x === null || y === null) return x === y ? a.index - b.index : x === null ? 1 : -1;
       return sign * (x - y) || a.index - b.index;
     });
-  }, [perClass, sort]);
+  }, [perClass, eceByClass, sort]);
   const toggle = (by: Column): void =>
     setSort((current) =>
       current.by === by
@@ -109,6 +119,9 @@ export function ClassTable({ perClass }: { perClass: readonly ClassMetrics[] }):
                 <TableCell align="right">{formatCount(m.positives)}</TableCell>
                 <TableCell align="right" data-testid="class-threshold" data-value={m.threshold}>
                   {formatThreshold(m.threshold)}
+                </TableCell>
+                <TableCell align="right" data-testid="class-ece" data-value={eceByClass[index] ?? ''}>
+                  {formatRatio(eceByClass[index] ?? null)}
                 </TableCell>
               </TableRow>
             ))}

@@ -21,13 +21,16 @@ import { RunPicker } from '../../components/runs/run-picker';
 import { SweepPlots } from './sweep-plots';
 import { ThresholdPanel } from './threshold-panel';
 import { CompletedRunsStatus, useCompletedRuns } from '../../components/runs/completed-runs';
-import { buildScoreModel } from '../../components/runs/score-model';
+import { buildScoreModel, withRunTemperature } from '../../components/runs/score-model';
+import { CalibrationPanel } from './calibration-panel';
+import type { RunCalibration } from '../../../../shared/contract/calibration';
 
 /**
  * The Evaluate workspace: a completed run's validation scores, loaded once, judged as the reference
  * example does (F1, Jaccard, confusion charts, the threshold study) and past it (PR curves, AP, tuned
- * per-class thresholds, the most confident mistakes). Every figure is computed here with the shared
- * metric functions, so it follows the slider at once and equals what `mlw evaluate` prints.
+ * per-class thresholds, calibration, the most confident mistakes). Every figure is computed here with
+ * the shared metric functions, so it follows the slider at once and equals what `mlw evaluate` prints
+ * (with temperature scaling on, what `mlw evaluate --calibrated` prints).
  */
 export function EvaluateWorkspace(): ReactNode {
   const api = useApi();
@@ -60,19 +63,36 @@ export function EvaluateWorkspace(): ReactNode {
           </Alert>
         )}
       </Paper>
-      {current !== undefined && current.imageIds.length > 0 && <Evaluation key={current.runId} scores={current} />}
+      {current !== undefined && current.imageIds.length > 0 && (
+        <Evaluation key={current.runId} scores={current} calibration={runs.run?.runId === current.runId ? runs.run.calibration : null} />
+      )}
     </Stack>
   );
 }
 
-const evaluationView = z.object({ threshold: z.number().min(0).max(1), perClass: z.boolean() });
+const evaluationView = z.object({
+  threshold: z.number().min(0).max(1),
+  perClass: z.boolean(),
+  /** Temperature scaling on (kept from before it existed: off). */
+  calibrated: z.boolean().default(false),
+});
 
-/** The panels of one run's scores; keyed by run, each run with its own threshold and toggle. */
-function Evaluation({ scores }: { scores: RunScores }): ReactNode {
-  const model = useMemo(() => buildScoreModel(scores), [scores]);
+/** The panels of one run's scores; keyed by run, each run with its own threshold and toggles. */
+function Evaluation({ scores, calibration }: { scores: RunScores; calibration: RunCalibration | null }): ReactNode {
   // Kept per run, across tab switches and reloads.
-  const [view, setView] = usePersistentState(`mlw.evaluate.${scores.runId}`, evaluationView, { threshold: 0.5, perClass: false });
+  const [view, setView] = usePersistentState(`mlw.evaluate.${scores.runId}`, evaluationView, {
+    threshold: 0.5,
+    perClass: false,
+    calibrated: false,
+  });
   const { threshold, perClass } = view;
+  // With temperature scaling on, every figure below is of the scaled scores.
+  const temperature = view.calibrated && calibration !== null ? calibration.temperature : null;
+  const model = useMemo(
+    () => buildScoreModel(temperature === null ? scores : withRunTemperature(scores, temperature)),
+    [scores, temperature],
+  );
+  const setCalibrated = (on: boolean): void => setView((v) => ({ ...v, calibrated: on }));
   const setThreshold = (value: number): void => setView((v) => ({ ...v, threshold: value }));
   const setPerClass = (value: boolean | ((current: boolean) => boolean)): void =>
     setView((v) => ({ ...v, perClass: typeof value === 'function' ? value(v.perClass) : value }));
@@ -109,11 +129,12 @@ function Evaluation({ scores }: { scores: RunScores }): ReactNode {
         rows={model.matrix.rows}
         validation={scores.source.validation}
       />
+      <CalibrationPanel figures={model.calibration} calibration={calibration} on={temperature !== null} onToggle={setCalibrated} />
       <ExportReportButton runId={scores.runId} threshold={threshold} />
       <ExportModelButton runId={scores.runId} threshold={threshold} />
       <SweepPlots fine={model.fineSweep} example={model.exampleSweep} threshold={deferred.threshold} tuned={deferred.tuned} />
       <ConfusionGrid perClass={deferred.metrics.perClass} />
-      <ClassTable perClass={deferred.metrics.perClass} />
+      <ClassTable perClass={deferred.metrics.perClass} eceByClass={model.calibration.eceByClass} />
       <PrCurves
         classes={scores.classes}
         curves={model.curves}
