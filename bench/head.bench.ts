@@ -12,7 +12,7 @@
  * means over several seeded splits, with each split's beside them. With --no-search, the run uses the mode's fixed
  * defaults and the example's early stopping on the validation images instead (the old behaviour).
  *
- *   npx tsx bench/head.bench.ts [--json] [--no-search] [--val 12] [--seeds 5]
+ *   npx tsx bench/head.bench.ts [--json] [--no-search | --finetune] [--val 12] [--seeds 5]
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,8 @@ const argument = (name: string, fallback: number): number => {
 };
 const json = process.argv.includes('--json');
 const search = !process.argv.includes('--no-search');
+/** Fine-tune with the example's settings instead (every layer learns; slow on WebAssembly: use --seeds 1). */
+const finetune = process.argv.includes('--finetune');
 const valCount = argument('--val', 12);
 const seeds = argument('--seeds', 5);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -105,7 +107,7 @@ async function measureSplit(services: ReturnType<typeof createServices>, dir: st
       valImages: images,
       categories: classes,
       weights: model,
-      mode: 'frozen',
+      mode: finetune ? 'finetune' : 'frozen',
       backbone: 'mobilenet_v1_0.75',
       settings: {},
       augmentedViews: 2,
