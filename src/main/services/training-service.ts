@@ -1,5 +1,4 @@
 import { runCalibration } from './run-calibration';
-import type { HeadSearch } from '../../shared/contract/calibration';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -232,30 +231,28 @@ export class TrainingService implements TrainingHandlers {
         val: { paths: val.paths, labels: val.labels },
         settings,
       };
-      // What the frozen mode chose on held-out training images, and the temperature fitted there.
-      let searched: { search: HeadSearch; heldOut: { logits: Float32Array; labels: Float32Array; temperature: number } } | null = null;
       const result =
         request.mode === 'finetune'
-          ? await engine.api.engine.trainFinetune(
-              { ...common, outputDir: join(runDir, 'backbone'), checkpointPath: join(runDir, 'checkpoint.json'), resume },
-              call,
-            )
-          : await engine.api.engine
-              .trainFrozen(
-                {
-                  ...common,
-                  augmentedViews: request.augmentedViews,
-                  cacheDir: this.options.dataDir,
-                  checkpointPath: join(runDir, 'checkpoint.json'),
-                  resume,
-                  choose,
-                },
+          ? {
+              ...(await engine.api.engine.trainFinetune(
+                { ...common, outputDir: join(runDir, 'backbone'), checkpointPath: join(runDir, 'checkpoint.json'), resume },
                 call,
-              )
-              .then((frozen) => {
-                if (frozen.search !== null && frozen.heldOut !== null) searched = { search: frozen.search, heldOut: frozen.heldOut };
-                return frozen;
-              });
+              )),
+              // Fine-tuning chooses nothing on held-out images.
+              search: null,
+              heldOut: null,
+            }
+          : await engine.api.engine.trainFrozen(
+              {
+                ...common,
+                augmentedViews: request.augmentedViews,
+                cacheDir: this.options.dataDir,
+                checkpointPath: join(runDir, 'checkpoint.json'),
+                resume,
+                choose,
+              },
+              call,
+            );
       const c = train.classes.length;
       const keptIds = result.valKept.map((i) => val.imageIds[i]!);
       const keptLabels = new Float32Array(result.valKept.length * c);
@@ -272,8 +269,10 @@ export class TrainingService implements TrainingHandlers {
           bias: [...result.bias],
         }),
       );
-      const found = searched as { search: HeadSearch; heldOut: { logits: Float32Array; labels: Float32Array; temperature: number } } | null;
-      if (found !== null) runs.saveSearch(runId, found.search, runCalibration(found.heldOut, train.classes));
+      if (result.search !== null && result.heldOut !== null) {
+        // What the frozen mode chose on held-out training images, and the temperature fitted there.
+        runs.saveSearch(runId, result.search, runCalibration(result.heldOut, train.classes));
+      }
       runs.saveScores(runId, {
         classes: train.classes,
         imageIds: Buffer.from(Float64Array.from(keptIds).buffer),
@@ -301,7 +300,7 @@ export class TrainingService implements TrainingHandlers {
         images: { train: result.trainKept, val: result.valKept.length },
         skipped: result.skipped,
         seconds,
-        search: found?.search ?? null,
+        search: result.search,
       };
     } catch (error) {
       const appError = AppError.from(error);
