@@ -459,7 +459,6 @@ export class CocoJsonReader {
         this.pos++;
         this.skipWsOrNeedMore();
         const section = this.sectionOf(keyStart, keyEnd, escaped);
-        const key = this.buf.toString('utf8', keyStart, keyEnd);
         if (section !== null) {
           if (this.seen.has(section)) {
             throw new CocoFormatError(`The key "${section}" appears twice at the top level`, `$.${section}`, this.base + keyStart - 1);
@@ -477,7 +476,8 @@ export class CocoJsonReader {
           this.elementIndex = 0;
           this.state = State.ArrayExpectElementOrEnd;
         } else {
-          this.pos = this.skipValue(this.pos, `.${key}`);
+          // Named in messages about the value: as written (escapes and all), shortened, control characters escaped.
+          this.pos = this.skipValue(this.pos, `.${shownText(this.buf.toString('utf8', keyStart, Math.min(keyEnd, keyStart + 256)), 60)}`);
           this.state = State.RootAfterValue;
         }
         return true;
@@ -1066,6 +1066,16 @@ function archiveKind(buf: Uint8Array): string | null {
   if (buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip';
   if (buf[0] === 0x37 && buf[1] === 0x7a && buf[2] === 0xbc && buf[3] === 0xaf) return '7-Zip';
   return null;
+}
+
+/**
+ * Text from the file as a message shows it: control characters escaped (a raw line break would
+ * split the message), cut to `max` characters with an ellipsis.
+ */
+function shownText(text: string, max: number): string {
+  let shown = '';
+  for (const c of text.slice(0, max + 1)) shown += c < ' ' || c === '\u007f' ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c;
+  return shown.length > max ? `${shown.slice(0, max)}…` : shown;
 }
 
 function describeByte(c: number): string {

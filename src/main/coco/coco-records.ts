@@ -103,7 +103,8 @@ export class CocoRecords implements CocoSink {
     const sameName = this.categoryNames.get(r.name);
     if (sameName !== undefined) {
       throw new CocoFormatError(
-        `Two categories are named "${r.name}" (ids ${sameName} and ${r.id})`,
+        // Quoted as JSON (a line break in a name must not split the message), and cut short.
+        `Two categories are named ${JSON.stringify(r.name.length > 60 ? `${r.name.slice(0, 60)}…` : r.name)} (ids ${sameName} and ${r.id})`,
         `$.categories[${index}].name`,
         null,
         'Category names must be unique so that a subset can be chosen by name.',

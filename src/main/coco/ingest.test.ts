@@ -401,6 +401,28 @@ describe('ingestCocoFile: bad input is refused with a message, and leaves no par
     });
   });
 
+  // Found by the fuzz suite (test/fuzz/coco.fuzz.test.ts): the name went into the message as it was.
+  it('quotes a duplicate category name as JSON and cuts it short, so the message stays one line', async () => {
+    const twice = (name: string): string =>
+      coco({ images: '[]', annotations: '[]', categories: `[${cat(1, name)},${cat(2, 'cat')},${cat(3, name)}]` });
+    const broken = await expectRefused(twice('a\\nb'), { message: /Two categories are named "a\\nb" \(ids 1 and 3\)/ });
+    expect(broken.message).not.toMatch(/[\r\n]/);
+    const long = await expectRefused(twice('x'.repeat(50_000)), { message: /Two categories are named "x{60}…" \(ids 1 and 3\)/ });
+    expect(long.message.length).toBeLessThan(400);
+  });
+
+  it('names a top-level key in a message with control characters escaped and cut short', async () => {
+    // A raw line break in a key (not valid JSON, but the key is only skipped) must not split the message.
+    const broken = await expectRefused(`{"images":[],"annotations":[],"categories":[],"x\ny":[}]}`, {
+      message: /Unexpected "}": brackets do not match \(at \$\.x\\u000ay, byte \d+\)/,
+    });
+    expect(broken.message).not.toMatch(/[\r\n]/);
+    const long = await expectRefused(`{"images":[],"annotations":[],"categories":[],"${'k'.repeat(100_000)}":[}]}`, {
+      message: /\(at \$\.k{60}…, byte \d+\)/,
+    });
+    expect(long.message.length).toBeLessThan(400);
+  });
+
   it('refuses a top-level key that appears twice', async () => {
     const text = '{"images":[],"annotations":[],"categories":[],"images":[]}';
     await expectRefused(text, {

@@ -28,6 +28,8 @@ export const classifierLayers: readonly string[] = ['predictions', 'fc1000', 'co
 
 type H5 = typeof H5wasm;
 let loaded: Promise<H5> | undefined;
+/** How many HDF5 instances this process has started (see `restartH5wasm`). */
+let instances = 0;
 
 /**
  * h5wasm's Node build reads the host filesystem directly (no copy of the file into memory).
@@ -39,7 +41,11 @@ function h5wasm(): Promise<H5> {
     const navigator = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
     if (navigator?.configurable) Object.defineProperty(globalThis, 'navigator', { value: undefined, configurable: true });
     try {
-      const module = (await import('h5wasm/node')).default;
+      // After the first, each instance is the module loaded again under another URL: a new WebAssembly memory.
+      const module =
+        instances++ === 0
+          ? (await import('h5wasm/node')).default
+          : ((await import(/* @vite-ignore */ `${import.meta.resolve('h5wasm/node')}?instance=${instances}`)) as { default: H5 }).default;
       await module.ready;
       return module;
     } finally {
@@ -47,6 +53,21 @@ function h5wasm(): Promise<H5> {
     }
   })();
   return loaded;
+}
+
+/**
+ * A trap inside the HDF5 library (an abort, an access out of its memory), which a damaged file can
+ * cause: after one, the instance's memory cannot be trusted (in the fuzz suite, one aborted on
+ * every file, good ones included, after some thousands of damaged ones), so the next read starts a
+ * new instance.
+ */
+function isTrap(error: unknown): boolean {
+  return error instanceof WebAssembly.RuntimeError;
+}
+
+function restartH5wasm(): void {
+  // Where the module cannot be loaded again (a bundle without import.meta.resolve), the old one stays.
+  if (typeof import.meta.resolve === 'function') loaded = undefined;
 }
 
 /**
@@ -58,11 +79,29 @@ function h5wasm(): Promise<H5> {
 export async function readKerasWeights(file: string): Promise<KerasWeights> {
   const path = resolve(file);
   await checkHdf5File(path);
-  const h5 = await h5wasm();
+  try {
+    return readWeightsFile(await h5wasm(), path);
+  } catch (error) {
+    if (!isTrap(error)) throw error;
+    // The trap may come from an earlier file's damage: once more, in a new instance.
+    restartH5wasm();
+  }
+  try {
+    return readWeightsFile(await h5wasm(), path);
+  } catch (error) {
+    if (!isTrap(error)) throw error;
+    restartH5wasm();
+    throw damaged(path, error);
+  }
+}
+
+/** readKerasWeights's reading, in one HDF5 instance; a trap in the library is thrown as it is. */
+function readWeightsFile(h5: H5, path: string): KerasWeights {
   let handle: H5File;
   try {
     handle = new h5.File(path, 'r');
   } catch (error) {
+    if (isTrap(error)) throw error;
     throw damaged(path, error);
   }
   try {
@@ -85,10 +124,20 @@ export async function readKerasWeights(file: string): Promise<KerasWeights> {
     }
     return { path, layers };
   } catch (error) {
-    if (error instanceof AppError) throw error;
+    if (error instanceof AppError || isTrap(error)) throw error;
     throw damaged(path, error);
   } finally {
+    close(handle);
+  }
+}
+
+/** Closes a file. After a trap its instance is dropped, and the file with it: only then is a failure to close let go. */
+function close(handle: H5File): void {
+  try {
     handle.close();
+  } catch (error) {
+    if (!isTrap(error)) throw error;
+    restartH5wasm();
   }
 }
 

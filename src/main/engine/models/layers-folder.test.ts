@@ -18,8 +18,11 @@ import { fileURLToPath } from 'node:url';
 import type * as Tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEngine } from '../process/backend';
+import { loadBackbone } from './architectures/load-backbone';
 import { loadLayersFolder, readLayersFolder } from './layers-folder';
+import { backboneSpec } from './zoo';
 import { rejection } from '../../../../test/support/rejection';
+import { sentenceProblems } from '../../../../test/support/sentence';
 
 const projectRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const mobilenetDir = resolve(projectRoot, '../shared/models/mobilenet_v1_0.75_224');
@@ -203,6 +206,120 @@ describe('readLayersFolder / loadLayersFolder', () => {
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.message).toContain('could not be built');
     expect(error.message).toContain(dir);
+  });
+
+  // Found by the fuzz suite (test/fuzz/layers-folder.fuzz.test.ts).
+  it('a folder where a weight file should be → INVALID_INPUT naming it and its layers, not a raw EISDIR', async () => {
+    const { dir, model } = await writeSmallModel();
+    model.dispose();
+    unlinkSync(join(dir, 'group2-shard1of2.bin'));
+    mkdirSync(join(dir, 'group2-shard1of2.bin'));
+    const error = await rejection(readLayersFolder(dir));
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toBe(
+      `The weight file ${join(dir, 'group2-shard1of2.bin')} is a folder, not a file (it should hold the weights of dense_b). Copy the whole model folder again.`,
+    );
+  });
+
+  it('a folder named model.json → INVALID_INPUT saying so, not "there is no model.json"', async () => {
+    const dir = newFolder();
+    mkdirSync(join(dir, 'model.json'));
+    const error = await rejection(readLayersFolder(dir));
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toMatch(/model\.json is a folder, not a file\./);
+  });
+
+  it('a weight group that names no file for its weights → INVALID_INPUT naming the layers, not "The weight file  in"', async () => {
+    const { dir, model } = await writeSmallModel();
+    model.dispose();
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
+    manifest.weightsManifest[1]!.paths = [];
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+    const error = await rejection(readLayersFolder(dir));
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toBe(
+      `${join(dir, 'model.json')} lists the weights of dense_b (40 bytes) but names no weight file for them: the file is damaged. Copy or download the model again.`,
+    );
+  });
+
+  it("a topology TensorFlow.js cannot build → one sentence quoting the first line of TensorFlow.js's reason", async () => {
+    const { dir, model } = await writeSmallModel();
+    model.dispose();
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      modelTopology: { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+    };
+    const original = JSON.stringify(manifest);
+    // Before the fix: "…from its weights: Unknown layer: NoSuchLayer. This may be due to one of the following reasons:\n1. …"
+    manifest.modelTopology.config.layers[1]!.class_name = 'NoSuchLayer';
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+    const unknown = await rejection(loadLayersFolder(tf, dir));
+    expect(unknown.code).toBe('INVALID_INPUT');
+    expect(unknown.message).toBe(
+      `The model in ${dir} could not be built from its model.json and weights (TensorFlow.js: "Unknown layer: NoSuchLayer"). The folder is damaged or holds another kind of model; copy or download it again.`,
+    );
+    // Before the fix: "…from its weights: Expected units to be a positive integer, but got undefined" (no full stop).
+    const missing = JSON.parse(original) as typeof manifest;
+    delete missing.modelTopology.config.layers[1]!.config.units;
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(missing));
+    const units = await rejection(loadLayersFolder(tf, dir));
+    expect(units.message).toContain('(TensorFlow.js: "Expected units to be a positive integer, but got undefined")');
+    expect(sentenceProblems(units.message)).toEqual([]);
+    // Before the fix: "…from its weights: Maximum call stack size exceeded".
+    const deep = JSON.parse(original) as { modelTopology: { config: { name: unknown } } };
+    deep.modelTopology.config.name = 'DEEP';
+    // Written as text: JSON.stringify itself would overflow the stack on 100 000 levels.
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(deep).replace('"DEEP"', `${'['.repeat(100_000)}"deep"${']'.repeat(100_000)}`));
+    const nested = await rejection(loadLayersFolder(tf, dir));
+    expect(nested.message).toContain('(TensorFlow.js: "the configuration is nested too deeply to be read")');
+    expect(sentenceProblems(nested.message)).toEqual([]);
+  });
+
+  it("loadBackbone words a Layers folder TensorFlow.js cannot build as loadLayersFolder does: one sentence quoting TensorFlow.js's reason", async () => {
+    const { dir, model } = await writeSmallModel();
+    model.dispose();
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      modelTopology: { config: { layers: { class_name: string }[] } };
+    };
+    manifest.modelTopology.config.layers[1]!.class_name = 'NoSuchLayer';
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+    const spec = backboneSpec('mobilenet_v1_0.75');
+    const error = await rejection(loadBackbone(tf, spec, dir));
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toBe(
+      `The weights in ${dir} do not build ${spec.title} (TensorFlow.js: "Unknown layer: NoSuchLayer"). The folder is damaged or holds another network; copy or download it again.`,
+    );
+  });
+
+  it('a layer wider than all the weights together → INVALID_INPUT naming it, before TensorFlow.js spends minutes initialising it', async () => {
+    const { dir, model } = await writeSmallModel();
+    model.dispose();
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      modelTopology: { config: { layers: { config: Record<string, unknown> }[] } };
+    };
+    manifest.modelTopology.config.layers[0]!.config.units = 16_777_216;
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+    const error = await rejection(loadLayersFolder(tf, dir));
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toBe(
+      `${join(dir, 'model.json')} gives layer "dense_a" a units of 16777216, more than the 26 weight values the model holds in all, so it cannot match its weights: the file is damaged. Copy or download the model again.`,
+    );
+  });
+
+  it('names from model.json are shown with control characters escaped and cut short, so a message stays one readable line', async () => {
+    const { dir, model } = await writeSmallModel();
+    model.dispose();
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
+    manifest.weightsManifest[0]!.paths = ['\n\t\r'];
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+    const control = await rejection(readLayersFolder(dir));
+    expect(control.code).toBe('NOT_FOUND');
+    expect(control.message).toContain(`${join(dir, '\\n\\t\\r')} is missing`);
+    expect(sentenceProblems(control.message)).toEqual([]);
+    manifest.weightsManifest[0]!.paths = ['x'.repeat(100_000)];
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+    const long = await rejection(readLayersFolder(dir));
+    expect(long.message).toContain(`${join(dir, 'x'.repeat(120))}… is missing`);
+    expect(sentenceProblems(long.message)).toEqual([]);
   });
 
   it.skipIf(!hasMobilenet)(`loads the real MobileNet v1 0.75 folder into a model with 1000 outputs${mobilenetNote}`, async () => {

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import type * as Tf from '@tensorflow/tfjs';
 import { AppError } from '../../../../shared/contract/errors';
 import { assignKerasWeights, readKerasWeights } from '../keras-h5';
-import { readLayersFolder } from '../layers-folder';
+import { buildFailure, readLayersFolder } from '../layers-folder';
 import { h5WeightsFile, locateWeights, type BackboneSpec, type WeightsLocation } from '../zoo';
 
 export interface LoadedBackbone {
@@ -41,7 +41,7 @@ export async function loadBackbone(tf: typeof Tf, spec: BackboneSpec, weightsPat
     } catch (error) {
       throw new AppError(
         'INVALID_INPUT',
-        `The weights in ${weights.path} do not build ${spec.title}: ${error instanceof Error ? error.message : String(error)}`,
+        `The weights in ${weights.path} do not build ${spec.title} (TensorFlow.js: "${buildFailure(error)}"). The folder is damaged or holds another network; copy or download it again.`,
         { path: weights.path },
       );
     }
