@@ -43,24 +43,24 @@ describe('fuzzing JPEGs (readJpegHeader, then decodeResized)', () => {
     suiteTimeoutMs(coco128),
   );
 
-  // The known issue the JPEG suite counts instead of failing (see targets/jpeg.ts): expected to fail
-  // until preprocess.ts words libvips' errors as one sentence; then remove `.fails` and the allowance.
-  it.fails(
-    'KNOWN ISSUE, expected to fail until preprocess.ts is fixed: decodeResized refuses a truncated JPEG with a one-line sentence',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'mlw-fuzz-jpeg-'));
-      try {
-        const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 10, g: 200, b: 90 } } })
-          .jpeg()
-          .toBuffer();
-        const path = join(dir, 'truncated.jpg');
-        writeFileSync(path, jpeg.subarray(0, Math.floor(jpeg.length / 2)));
-        const error = await rejection(decodeResized(path, 224));
-        expect(error.code).toBe('INVALID_INPUT');
-        expect(sentenceProblems(error.message)).toEqual([]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  );
+  it('decodeResized refuses a truncated JPEG, and a file that is no image, each with a one-line sentence', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlw-fuzz-jpeg-'));
+    try {
+      const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 10, g: 200, b: 90 } } })
+        .jpeg()
+        .toBuffer();
+      const path = join(dir, 'truncated.jpg');
+      writeFileSync(path, jpeg.subarray(0, Math.floor(jpeg.length / 2)));
+      const error = await rejection(decodeResized(path, 224));
+      expect(error.code).toBe('INVALID_INPUT');
+      expect(sentenceProblems(error.message)).toEqual([]);
+      // Its header says JPEG, its data is garbage: libvips reports several lines; the message is one sentence.
+      const garbage = join(dir, 'garbage.jpg');
+      writeFileSync(garbage, Buffer.concat([jpeg.subarray(0, 200), Buffer.alloc(300, 0xff)]));
+      const unreadable = await rejection(decodeResized(garbage, 224));
+      expect(sentenceProblems(unreadable.message)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

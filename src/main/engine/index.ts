@@ -16,3 +16,4 @@ export { exampleTraining, frozenTraining } from './training/train-head';
 export { heldOutFraction, searchGrid } from './training/head-search';
 export type { TrainingSettings } from './training/types';
 export { startEngine, type EngineSpawner } from './process/engine-host';
+export { unreadableImageError } from './images/image-errors';

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { AppError } from '../../shared/contract/errors';
+import { unreadableImageError } from '../engine';
 import { normaliseMap, overlay, peakOf, resample, type HeatMap } from '../../shared/domain/heatmap';
 
 /** An image decoded once for its overlays: upright, RGB, no larger than `maxSide`. */
@@ -36,8 +36,7 @@ export async function overlayBase(path: string | Buffer, maxSide = 1024): Promis
       drawHeight: info.height,
     };
   } catch (error) {
-    const name = typeof path === 'string' ? path : 'The image';
-    throw new AppError('INVALID_INPUT', `${name} cannot be read as an image: ${error instanceof Error ? error.message : String(error)}`);
+    throw unreadableImageError(typeof path === 'string' ? path : 'The image', error instanceof Error ? error.message : String(error));
   }
 }
 

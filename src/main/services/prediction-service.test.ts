@@ -45,7 +45,8 @@ describe('previews', () => {
     expect(jpeg.format).toBe('jpeg');
     expect(Math.max(jpeg.width!, jpeg.height!)).toBeLessThanOrEqual(64);
     await expect(services.handlers.prediction.preview({ path: join(dir, 'nothing.jpg'), size: 64 }, context())).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('Check that the file is in the images folder.'),
     });
   });
 });

@@ -15,7 +15,6 @@ import { decodeResized, exampleAugmentation } from '../../../src/main/engine/ima
 import { coco128Images } from '../../support/shared-data';
 import { AppError } from '../../../src/shared/contract/errors';
 import { judgeError } from '../judge';
-import { sentenceProblems } from '../../support/sentence';
 import { mutateBytesTimes, type Rng } from '../mutate';
 import type { FuzzTarget } from '../target';
 
@@ -72,12 +71,9 @@ export const jpegTarget: FuzzTarget = {
       const random = rng.next.bind(rng);
       pixels = await decodeResized(path, size, augment ? exampleAugmentation : undefined, random);
     } catch (error) {
-      const outcome = judgeError(error);
-      if (outcome.kind === 'failed' && isKnownIssue(error, path)) {
-        const { code, message } = error as AppError;
-        return { outcome: { kind: 'rejected', code, message }, tags: [knownIssue, ...tags], example: message };
-      }
-      return { outcome, tags };
+      // Damaged (decodable with warnings) and unreadable files are told apart in the report.
+      const damaged = error instanceof AppError && error.details?.['damaged'] === true;
+      return { outcome: judgeError(error), tags: [damaged ? 'damaged' : 'unreadable', ...tags] };
     }
     if (pixels.length !== size * size * 3) {
       return { outcome: { kind: 'failed', problem: `decodeResized gave ${pixels.length} bytes for a ${size}×${size} RGB image` }, tags };
@@ -86,24 +82,6 @@ export const jpegTarget: FuzzTarget = {
     return { outcome: { kind: 'accepted' }, tags };
   },
 };
-
-/**
- * KNOWN ISSUE, counted and shown in the report rather than failed, because its fix belongs to
- * src/main/engine/images/preprocess.ts, which this suite's authors may not change: decodeResized
- * refuses a damaged image with "<path> cannot be read as an image: " followed by libvips' own
- * message as it is, which often spans several lines ("VipsJpeg: Bogus marker length\nVipsJpeg: …")
- * and never ends with a full stop. Only those two faults (and the length they bring) are allowed,
- * and only after that prefix; MLW_FUZZ_STRICT=1 counts them as failures again. The expected failure
- * in jpeg.fuzz.test.ts starts to pass (and so fails) once preprocess.ts is fixed: then remove both.
- */
-const knownIssue = "known issue: decodeResized passes libvips' message on as it is (preprocess.ts)";
-const tolerated = [/^it spans several lines$/, /^it does not end with a full stop$/, /^it is \d+ characters long$/];
-
-function isKnownIssue(error: unknown, path: string): boolean {
-  if (process.env.MLW_FUZZ_STRICT === '1' || !(error instanceof AppError) || error.code === 'INTERNAL') return false;
-  if (!error.message.startsWith(`${path} cannot be read as an image: `)) return false;
-  return sentenceProblems(error.message).every((problem) => tolerated.some((t) => t.test(problem)));
-}
 
 function implausible(header: NonNullable<ReturnType<typeof readJpegHeader>>): string | null {
   const { width, height, components, precision, orientation } = header;

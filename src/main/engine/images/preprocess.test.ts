@@ -356,7 +356,9 @@ describe('decodeResized', () => {
     const error = await rejection(decodeResized(path, 16));
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.message).toContain(path);
-    expect(error.details).toEqual({ path });
+    // One sentence in the app's words; the decoder's own report in details.
+    expect(error.message).toMatch(/It is damaged or not an image: replace it with a good copy, or remove it from the folder\.$/);
+    expect(error.details).toEqual({ path, library: expect.any(String) });
   });
 
   it('a JPEG cut off half-way → INVALID_INPUT (not a half-grey image)', async () => {

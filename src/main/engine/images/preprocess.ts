@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import sharp from 'sharp';
 import { AppError } from '../../../shared/contract/errors';
+import { damagedImageError, describeDamage, unreadableImageError, type ImageDamage } from './image-errors';
+
+export { damagedImageError, describeDamage, unreadableImageError, type ImageDamage } from './image-errors';
 import { srgbConversion, type ToSrgb } from './decode-icc';
 import { draftShrink, readJpegHeader, type JpegHeader } from './decode-jpeg';
 import type { DecodePool } from './decode-pool';
@@ -33,12 +35,6 @@ export const exampleAugmentation: Augmentation = { maxRotation: 45, horizontalFl
 export const decoderVersion = 'wasm-eighths-5';
 
 const caffeMeanBgr = [103.939, 116.779, 123.68] as const;
-
-/** Why a decodable image is damaged: in the app's words, and the decoder's own. */
-export interface ImageDamage {
-  message: string;
-  library: string;
-}
 
 /** An image's square pixels, and what was wrong with its file where the decoder had to make do. */
 export interface DecodedSquare {
@@ -81,25 +77,6 @@ export async function decodeResizedChecked(
   const angle = augment === undefined ? 0 : (random() * 2 - 1) * augment.maxRotation;
   const flip = augment !== undefined && augment.horizontalFlip && random() < 0.5;
   return decodePool !== null ? decodePool.decode({ path, size, angle, flip }) : decodeSquare(path, size, angle, flip);
-}
-
-/** The refusal of a damaged image: the app's sentence, the decoder's words in details. */
-export function damagedImageError(path: string, damage: ImageDamage): AppError {
-  return new AppError('INVALID_INPUT', damage.message, { path, damaged: true, library: damage.library });
-}
-
-/**
- * The app's sentence for what libjpeg (through libvips) warned of. A JPEG that ends early shows
- * grey where its data stops; corrupt data shows as smears or shifted colours.
- */
-export function describeDamage(path: string, library: string): ImageDamage {
-  const name = basename(path);
-  const what = /corrupt|huffman|extraneous|invalid|bad|marker/i.test(library)
-    ? 'part of its compressed data is corrupt, so some of the picture is wrong'
-    : /premature end|truncat/i.test(library)
-      ? 'the file ends early (it was probably cut short while being copied or downloaded), so the bottom of the picture is missing'
-      : 'its decoder found errors in it, so the picture may be wrong';
-  return { message: `${name} is damaged: ${what}. Replace it with a good copy, or leave it out.`, library };
 }
 
 let decodePool: DecodePool | null = null;
@@ -155,9 +132,7 @@ async function decodeToSquare(path: string, size: number): Promise<DecodedSquare
       }
     }
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const missing = /no such file|not found|ENOENT|file is missing/i.test(message);
-    throw new AppError(missing ? 'NOT_FOUND' : 'INVALID_INPUT', `${path} cannot be read as an image: ${message}`, { path });
+    throw unreadableImageError(path, error instanceof Error ? error.message : String(error));
   }
   if (rgb.length !== size * size * 3) {
     throw new AppError('INVALID_INPUT', `${path} decoded to an unexpected pixel layout.`, { path });
