@@ -80,3 +80,32 @@ test('Get COCO 2017, shown on first start, downloads a subset from a mirror with
   expect(readdirSync(join(dest, 'train2017'))).toHaveLength(35);
   expect(server.imageRequests().filter((name) => name === '000000000042.jpg')).toHaveLength(2);
 });
+
+test('Pause stops the download and Resume goes on into the same folder, which the served app made', async ({ page }) => {
+  let release = (): void => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  server.beforeImage = () => held;
+  const dest = join(scratch, 'paused');
+
+  await page.goto(app.url);
+  await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
+  await page.getByTestId('coco-dest').fill(dest);
+  await page.getByTestId('coco-base-url').fill(server.baseUrl);
+  await page.getByTestId('coco-subset-chosen').click();
+  await page.getByTestId('coco-categories').getByRole('combobox').fill('elephant');
+  await page.getByRole('option', { name: 'elephant', exact: true }).click();
+  await page.getByTestId('coco-download').click();
+  await expect(page.getByTestId('coco-progress')).toHaveAttribute('data-phase', 'Downloading images');
+  await page.getByTestId('coco-pause').click();
+  await expect(page.getByTestId('coco-paused')).toContainText(`Paused. What was downloaded stays in ${dest}`);
+  release();
+  expect(readdirSync(join(dest, 'train2017'))).toEqual([]);
+
+  await page.getByTestId('coco-resume').click();
+  // coco128: elephant is in 4 images.
+  await expect(page.getByTestId('coco-result')).toHaveAttribute('data-downloaded', '4');
+  await expect(page.getByTestId('coco-result')).toContainText('elephant');
+  expect(readdirSync(join(dest, 'train2017'))).toHaveLength(4);
+  // The zip was fetched once: the resumed call found the annotations already out of it.
+  expect(server.requests.filter((r) => r.path.endsWith('.zip'))).toHaveLength(1);
+});

@@ -110,10 +110,11 @@ function baseOf(entryName: string): string {
   return entryName.split(/[\\/]/).pop() ?? entryName;
 }
 
+/** A damaged zip: `details.damage` says how, for a caller that words what it did about it. */
 function damaged(zipPath: string, what: string): AppError {
   return new AppError(
     'INVALID_INPUT',
     `The annotations zip ${zipPath} is damaged: ${what}. Delete it and start the download again to fetch it anew.`,
-    { path: zipPath },
+    { path: zipPath, damage: what },
   );
 }

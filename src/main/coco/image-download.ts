@@ -56,7 +56,10 @@ export async function imageProblem(path: string, record: ImageRecord, headerOnly
   return null;
 }
 
-/** Of `images`, those whose file is in `dir` already and is the recorded image (by its header), and the rest. */
+/**
+ * Of `images`, those whose file is in `dir` already and is the recorded image (by its header), and
+ * the rest, each in the order given (so a download goes through the images in the file's order).
+ */
 export async function splitPresent(
   images: readonly ImageRecord[],
   dir: string,
@@ -66,6 +69,7 @@ export async function splitPresent(
   const absent: ImageRecord[] = [];
   const mismatched: CocoImageFailure[] = [];
   let checked = 0;
+  const order = new Map(images.map((image, index) => [image, index]));
   await eachConcurrently(images, options.concurrency ?? 8, options.signal, async (image) => {
     const path = await resolveInside(dir, image.fileName);
     if (path === null) {
@@ -84,7 +88,8 @@ export async function splitPresent(
     }
     options.onChecked?.(++checked);
   });
-  return { present, absent, mismatched };
+  const inOrder = (a: ImageRecord, b: ImageRecord): number => order.get(a)! - order.get(b)!;
+  return { present: present.sort(inOrder), absent: absent.sort(inOrder), mismatched };
 }
 
 export interface ImageDownloadOptions {

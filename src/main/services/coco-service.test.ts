@@ -216,6 +216,23 @@ describe.skipIf(!hasCoco128)('coco.download against a COCO-shaped server', () =>
     expect(filesIn(join(dir, 'coco', 'train2017'))).toEqual([]);
   });
 
+  it('deletes a downloaded zip that is damaged, saying so, and the next call fetches it anew', async () => {
+    const zip = server.zip;
+    server.zip = Buffer.from('<html><body>Service unavailable</body></html>');
+    try {
+      await expect(service.download(request({ categories: ['bear'] }), context())).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringMatching(/was damaged \(it is not a readable zip .*\) and has been deleted\. Start the download again/),
+      });
+      expect(filesIn(join(dir, 'coco'))).toEqual([]);
+    } finally {
+      server.zip = zip;
+    }
+    await expect(service.download(request({ categories: ['bear'] }), context())).resolves.toMatchObject({
+      images: { wanted: 1, downloaded: 1, failed: 0 },
+    });
+  });
+
   it('refuses an unknown category with the close match before fetching anything', async () => {
     await expect(service.download(request({ categories: ['dgo'] }), context())).rejects.toMatchObject({
       code: 'INVALID_INPUT',

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import {
   cocoAnnotationsZipPath,
@@ -221,7 +221,7 @@ export class CocoService implements CocoHandlers {
       });
       fetched = result.fetched;
     }
-    const members = await instancesInZip(zipPath);
+    const members = await deletedIfDamaged(zipPath, () => instancesInZip(zipPath));
     if (!members.some((member) => member.name === `instances_${split}.json`)) {
       await rm(zipPath, { force: true });
       throw new AppError(
@@ -234,13 +234,35 @@ export class CocoService implements CocoHandlers {
     const needed = members.filter((member) => !existsSync(join(outDir, member.name))).reduce((sum, m) => sum + m.uncompressedSize, 0);
     await requireFreeSpace(dest, needed, 'Extracting the annotations', freeSpace);
     const throttle = throttled(context.progress);
-    await extractInstances(zipPath, outDir, {
-      signal: context.signal,
-      onBytes: (done, total) => throttle({ phase: 'Extracting annotations', done, total, unit: 'bytes' }),
-    });
+    await deletedIfDamaged(zipPath, () =>
+      extractInstances(zipPath, outDir, {
+        signal: context.signal,
+        onBytes: (done, total) => throttle({ phase: 'Extracting annotations', done, total, unit: 'bytes' }),
+      }),
+    );
     // Its instances files are out; the rest (captions, keypoints) is not used, and it weighs 241 MB.
     await rm(zipPath, { force: true });
     return fetched;
+  }
+}
+
+/**
+ * `work` on the downloaded zip; a zip found damaged (cut short, or spliced from two versions of the
+ * file by a resume) is deleted, so that the next call fetches it anew.
+ */
+async function deletedIfDamaged<T>(zipPath: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const appError = AppError.from(error);
+    const damage = appError.details?.damage;
+    if (typeof damage !== 'string') throw error;
+    await rm(zipPath, { force: true });
+    throw new AppError(
+      'INVALID_INPUT',
+      `The annotations zip downloaded into ${dirname(zipPath)} was damaged (${damage}) and has been deleted. Start the download again to fetch it anew.`,
+      { path: zipPath },
+    );
   }
 }
 
