@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import { AppError } from '../../shared/contract/errors';
+import { AppError, cancelled } from '../../shared/contract/errors';
 import { defaultDataDir } from '../paths';
 import { appVersion } from '../version';
+import * as coco from './commands/coco';
 import * as compare from './commands/compare';
 import * as dataset from './commands/dataset';
 import * as evaluate from './commands/evaluate';
@@ -20,7 +21,7 @@ export type { CliIo } from './context';
  * The command modules, in the order `mlw --help` lists their commands. Each adds its commands to
  * the program with `register(program, context)`.
  */
-const commandModules = [dataset, training, runs, jobs, compare, evaluate, predict, reports, metrics, serve];
+const commandModules = [coco, dataset, training, runs, jobs, compare, evaluate, predict, reports, metrics, serve];
 
 /** Exit codes: 0 done, 1 a problem with the input or the data, 2 a usage error, 130 cancelled. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -77,7 +78,8 @@ function reportError(error: unknown, json: boolean, io: CliIo): number {
   const appError = AppError.from(error);
   if (json) io.stdout.write(`${JSON.stringify({ error: appError.toJSON() }, null, 2)}\n`);
   if (appError.code === 'CANCELLED') {
-    io.stderr.write('Cancelled; nothing was changed.\n');
+    // A command that keeps what it did (a paused download) says so in its own words.
+    io.stderr.write(appError.message === cancelled().message ? 'Cancelled; nothing was changed.\n' : `${appError.message}\n`);
     return 130;
   }
   io.stderr.write(`mlw: ${appError.message}\n`);

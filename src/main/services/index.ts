@@ -3,6 +3,7 @@ import type { ApiHandlers } from '../../shared/contract';
 import { openCache, type Db } from '../db/connection';
 import { RunsStore } from '../db/runs-store';
 import { AppService, type PathPicker } from './app-service';
+import { CocoService } from './coco-service';
 import { DatasetService } from './dataset-service';
 import { EvaluationService } from './evaluation-service';
 import { PredictionService } from './prediction-service';
@@ -96,6 +97,7 @@ export function createServices(options: {
         ...(options.printPdf ? { printPdf: options.printPdf } : {}),
       }),
       runs: new RunsService({ runs, evaluation }),
+      coco: new CocoService({ db, dataset }),
       jobs: new JobsService(jobs, (method, input) => {
         const [service, name] = method.split('.') as [keyof ApiHandlers, string];
         const spec = contract[service][name as keyof (typeof contract)[typeof service]] as MethodSpec;

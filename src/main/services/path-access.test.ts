@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -42,7 +42,7 @@ function pathFields(schema: z.ZodType, key = ''): string[] {
     case 'default':
       return pathFields(def.innerType as z.ZodType, key);
     case 'string':
-      return /(path|dir|annotations|images|weights)$/i.test(key) ? [key] : [];
+      return /(path|dir|dest|annotations|images|weights)$/i.test(key) ? [key] : [];
     default:
       return [];
   }
@@ -120,6 +120,40 @@ describe('a server with roots', () => {
       context,
     );
     await expect(services.jobs.watch(jobId, context)).resolves.toMatchObject({ status: 'failed', error: { code: 'FORBIDDEN' } });
+  });
+});
+
+describe('a COCO download on a server with roots', () => {
+  let services: Services;
+  beforeEach(() => {
+    services = createServices({ dataDir: join(dir, 'data'), host: 'test', roots: [root] });
+  });
+  afterEach(() => services.close());
+
+  // Nothing listens on port 1: each call fails at its first request, after making its folder.
+  const download = (dest: string): Promise<unknown> =>
+    services.handlers.coco.download({ split: 'val2017', dest, baseUrl: 'http://127.0.0.1:1', concurrency: 8, retryFailed: false }, context);
+
+  it('refuses a folder outside the roots, and a folder the app did not make, before any request (also as a job)', async () => {
+    await expect(download(join(outside, 'coco'))).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('--root') });
+    expect(existsSync(join(outside, 'coco'))).toBe(false);
+    await expect(download(root)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('is not one this app made'),
+    });
+    const { jobId } = await services.handlers.jobs.start(
+      { method: 'coco.download', input: { split: 'train2017', dest: join(outside, 'coco') } },
+      context,
+    );
+    await expect(services.jobs.watch(jobId, context)).resolves.toMatchObject({ status: 'failed', error: { code: 'FORBIDDEN' } });
+  });
+
+  it('lets a download that stopped early resume into the folder it made', async () => {
+    const dest = join(root, 'coco');
+    await expect(download(dest)).rejects.toMatchObject({ code: 'NETWORK', message: expect.stringContaining('could not be reached') });
+    expect(existsSync(dest)).toBe(true);
+    // Not refused as someone else's folder: the call goes on, and fails the same way.
+    await expect(download(dest)).rejects.toMatchObject({ code: 'NETWORK' });
   });
 });
 

@@ -82,6 +82,10 @@ export const pathUses: { [K in keyof Contract]?: UsesOf<Contract[K]> } = {
     exportModel: (input) => [{ access: 'write-folder', path: input.outDir, what: 'The export folder' }],
     importModel: (input) => read(input.dir, 'The model folder'),
   },
+  coco: {
+    // The whole download (annotations, images, its state file) is written under this one folder.
+    download: (input) => [{ access: 'write-folder', path: input.dest, what: 'The download folder' }],
+  },
 };
 
 /** What may be read and written: checked before a call, told what the call wrote after it. */
@@ -145,7 +149,14 @@ export function guardPaths(handlers: ApiHandlers, policy: PathPolicy): ApiHandle
       wrapped[name] = async (input: unknown, context: HandlerContext): Promise<unknown> => {
         const uses = usesOf(input);
         await policy.check(uses);
-        const result = await original[name]!(input, context);
+        let result: unknown;
+        try {
+          result = await original[name]!(input, context);
+        } catch (error) {
+          // A folder the call made stays the app's when it stops early: a paused download resumes into it.
+          policy.wrote(uses.filter((use) => use.access === 'write-folder'));
+          throw error;
+        }
         policy.wrote(uses);
         return result;
       };

@@ -1,4 +1,5 @@
 import { appContract } from './app';
+import { cocoContract } from './coco';
 import { datasetContract } from './dataset';
 import { jobsContract } from './jobs';
 import { evaluationContract } from './evaluation';
@@ -18,6 +19,7 @@ export const contract = {
   reports: reportsContract,
   runs: runsContract,
   jobs: jobsContract,
+  coco: cocoContract,
 } as const;
 
 export type Contract = typeof contract;
@@ -36,3 +38,4 @@ export * from './runs';
 export * from './jobs';
 export * from './skipped';
 export * from './calibration';
+export * from './coco';

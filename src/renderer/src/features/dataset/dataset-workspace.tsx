@@ -5,11 +5,13 @@ import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { useCallback, useMemo, useState, type ReactNode } from 'react';
+import type { CocoDownloadResult } from '../../../../shared/contract/coco';
 import type { ImportedFile, IngestResult } from '../../../../shared/contract/dataset';
 import { ErrorAlert } from '../../components/error-alert';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';
 import { CategoryPicker } from './category-picker';
+import { GetCocoPanel } from './get-coco-panel';
 import { ImageBrowser } from './image-browser';
 import { ImagesDirDialog } from './images-dir-dialog';
 import { ImportPanel } from './import-panel';
@@ -50,8 +52,21 @@ export function DatasetWorkspace(): ReactNode {
     [files, update, selection.categories],
   );
 
+  // A download imports its split: show it, with the categories it fetched (all: the selection as it was),
+  // and look at its images folder again (it was shown, empty, while the images were on their way).
+  const [downloads, setDownloads] = useState(0);
+  const onDownloaded = useCallback(
+    (result: CocoDownloadResult) => {
+      setDownloads((n) => n + 1);
+      files.reload();
+      update({ fileId: result.fileId, categories: result.categories.length > 0 ? result.categories : selection.categories });
+    },
+    [files, update, selection.categories],
+  );
+
   return (
     <Stack spacing={3} data-testid="dataset-workspace">
+      <GetCocoPanel openAtFirst={list !== undefined && list.length === 0} onDownloaded={onDownloaded} />
       <ImportPanel onImported={onImported} />
       <Paper sx={{ p: 2 }} component="section" aria-labelledby="subset-heading">
         <Typography variant="h6" id="subset-heading" gutterBottom>
@@ -78,7 +93,7 @@ export function DatasetWorkspace(): ReactNode {
         )}
         {list !== undefined && loaded && file === undefined && (
           <Typography color="text.secondary" data-testid="no-files">
-            No annotation file has been imported yet. Import one above.
+            No annotation file has been imported yet. Get COCO 2017 or import a file above.
           </Typography>
         )}
         {loaded && list !== undefined && file !== undefined && (
@@ -92,7 +107,7 @@ export function DatasetWorkspace(): ReactNode {
       </Paper>
       {loaded && file !== undefined && (
         <FileSubset
-          key={file.fileId}
+          key={`${file.fileId}:${downloads}`}
           file={file}
           selected={selection.categories}
           onChange={onPickCategories}
