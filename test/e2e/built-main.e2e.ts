@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { chromium, expect, test } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -58,5 +58,29 @@ test('the built main process opens its window with out/preload/index.cjs and out
     ]);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+// What the window loads, as Electron loads it: the built page from a file: URL, its module scripts
+// and styles by relative paths. Without the preload's bridge the page says it cannot reach the
+// service, which shows the bundle ran.
+test('the built renderer runs from its file: URL, as the desktop window loads it', async ({ browserName }) => {
+  // Electron lets a file: page load its module scripts; Chromium only with a launch flag, so this test launches its own.
+  const browser = await chromium.launch({
+    ...(process.env.CHROMIUM_PATH ? { executablePath: process.env.CHROMIUM_PATH } : {}),
+    args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), '--disable-gpu', '--allow-file-access-from-files'],
+  });
+  try {
+    expect(browserName).toBe('chromium');
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(pathToFileURL(join(projectRoot, 'out', 'renderer', 'index.html')).href);
+    await expect(page.getByRole('heading', { name: 'Multilabel Workbench' })).toBeVisible();
+    await expect(page.locator('body')).toHaveAttribute('data-app-state', 'error');
+    await page.screenshot({ path: join(projectRoot, 'test-results', 'built-renderer-file-url.png') });
+    expect(errors).toEqual([]);
+  } finally {
+    await browser.close();
   }
 });
