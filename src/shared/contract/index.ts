@@ -1,6 +1,7 @@
 import { appContract } from './app';
 import { datasetContract } from './dataset';
 import { jobsContract } from './jobs';
+import { labelsContract } from './labels';
 import { evaluationContract } from './evaluation';
 import { predictionContract } from './prediction';
 import { reportsContract } from './reports';
@@ -17,6 +18,7 @@ export const contract = {
   prediction: predictionContract,
   reports: reportsContract,
   runs: runsContract,
+  labels: labelsContract,
   jobs: jobsContract,
 } as const;
 
@@ -34,5 +36,6 @@ export * from './prediction';
 export * from './reports';
 export * from './runs';
 export * from './jobs';
+export * from './labels';
 export * from './skipped';
 export * from './calibration';

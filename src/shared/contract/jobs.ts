@@ -17,6 +17,7 @@ export const jobMethods = {
   'prediction.gallery': { title: 'Grad-CAM gallery', exclusive: false },
   'reports.report': { title: 'Writing a report', exclusive: false },
   'reports.exportModel': { title: 'Exporting a model', exclusive: false },
+  'labels.export': { title: 'Exporting labels', exclusive: false },
 } as const;
 export const jobKinds = Object.keys(jobMethods) as [keyof typeof jobMethods, ...(keyof typeof jobMethods)[]];
 export type JobKind = keyof typeof jobMethods;

@@ -22,6 +22,7 @@ const workspaceOf: Record<JobKind, string> = {
   'prediction.gallery': 'predict',
   'reports.report': 'evaluate',
   'reports.exportModel': 'evaluate',
+  'labels.export': 'dataset',
 };
 
 const isActive = (job: JobInfo): boolean => job.status === 'queued' || job.status === 'running' || job.status === 'cancelling';
