@@ -193,4 +193,13 @@ test('a suspect accepted with the keyboard changes the class balance, and the ex
     Object.keys(expected).join(','),
   );
   expect(reimported.perClass).toEqual(expected);
+
+  // The run judged on the corrected labels: one positive more or less of the suspect's class than on those it was validated on.
+  await page.getByTestId('nav-evaluate').click();
+  const row = page.locator(`[data-testid="class-row"][data-class="${cls}"]`);
+  await expect(row).toBeVisible();
+  const validatedOn = Number(await row.getAttribute('data-positives'));
+  await page.getByRole('combobox', { name: 'Judged on' }).click();
+  await page.getByRole('option', { name: 'The corrected labels (label edits now)' }).click();
+  await expect(row).toHaveAttribute('data-positives', String(validatedOn + (kind === 'missing' ? 1 : -1)));
 });
