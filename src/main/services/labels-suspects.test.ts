@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -53,6 +54,9 @@ describe('suspects of a run trained with the real MobileNet on coco128', () => {
       const api = createLocalApi(services.handlers);
       try {
         const images = join(coco128, 'train2017');
+        // One edit of the validation file, which the run must record: person removed from 61 (it keeps its elephants).
+        const { fileId } = await api.dataset.ingest({ path: validation });
+        await api.labels.set({ fileId, imageRefs: [61], remove: ['person'], client: 'test' });
         // The 12 classes of the example and person, so that the planted image (people and no giraffe now) stays a validation image.
         const trained = await api.training.train({
           trainAnnotations: training,
@@ -66,6 +70,9 @@ describe('suspects of a run trained with the real MobileNet on coco128', () => {
           augmentedViews: 0,
         });
         expect(trained.images.val).toBe(86);
+        const recorded = services.runs.get(trained.runId).dataset;
+        expect(recorded.train.labelEdits).toEqual({ count: 0, digest: null });
+        expect(recorded.val.labelEdits).toEqual({ count: 1, digest: createHash('sha256').update('61\tperson\tabsent').digest('hex') });
 
         const started = performance.now();
         const suspects = await api.labels.suspects({ runId: trained.runId, kind: 'missing', class: planted.class, limit: 5 });
