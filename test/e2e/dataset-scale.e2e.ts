@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { ensureSyntheticCoco, type EnsureResult } from '../../bench/generate-coco';
+import { benchDataDir, ensureSyntheticCoco, type EnsureResult } from '../../bench/generate-coco';
 import { referenceExampleCategories } from '../../src/shared/domain/presets';
 import { projectRoot, startServedApp, type ServedApp } from './serve-harness';
 
@@ -41,7 +41,8 @@ test.beforeAll(() => {
 test.afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 test.beforeEach(async () => {
-  app = await startServedApp();
+  // The generated file stays in .bench/, inside the project: the server is told it may read there.
+  app = await startServedApp({ roots: [benchDataDir] });
 });
 
 test.afterEach(async () => {

@@ -36,12 +36,13 @@ const servedRoots = [tmpdir(), resolve(projectRoot, '../shared')];
 
 /**
  * Starts `mlw serve` on a free port with a data folder of its own, as a user would; `prepare` may
- * put files in the data folder first (a damaged settings file, say).
+ * put files in the data folder first (a damaged settings file, say); `roots` are folders it may use
+ * besides the usual ones (the benchmarks' generated files, say).
  */
-export async function startServedApp(options: { prepare?: (dataDir: string) => void } = {}): Promise<ServedApp> {
+export async function startServedApp(options: { prepare?: (dataDir: string) => void; roots?: readonly string[] } = {}): Promise<ServedApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mlw-e2e-'));
   options.prepare?.(dataDir);
-  const roots = servedRoots.flatMap((root) => ['--root', root]);
+  const roots = [...servedRoots, ...(options.roots ?? [])].flatMap((root) => ['--root', root]);
   const child: ChildProcess = spawn(process.execPath, [mlwBin, 'serve', '--port', '0', '--json', '--cache', dataDir, ...roots], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],

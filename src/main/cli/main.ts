@@ -7,6 +7,7 @@ import * as compare from './commands/compare';
 import * as dataset from './commands/dataset';
 import * as evaluate from './commands/evaluate';
 import * as jobs from './commands/jobs';
+import * as labels from './commands/labels';
 import * as metrics from './commands/metrics';
 import * as predict from './commands/predict';
 import * as reports from './commands/reports';
@@ -21,7 +22,7 @@ export type { CliIo } from './context';
  * The command modules, in the order `mlw --help` lists their commands. Each adds its commands to
  * the program with `register(program, context)`.
  */
-const commandModules = [coco, dataset, training, runs, jobs, compare, evaluate, predict, reports, metrics, serve];
+const commandModules = [coco, dataset, labels, training, runs, jobs, compare, evaluate, predict, reports, metrics, serve];
 
 /** Exit codes: 0 done, 1 a problem with the input or the data, 2 a usage error, 130 cancelled. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

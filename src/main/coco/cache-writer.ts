@@ -1,7 +1,7 @@
 import type { Db } from '../db/connection';
 import { BatchInsert } from '../db/batch-insert';
 import { encodeImageIds, recordLength } from './annotation-records';
-import { CocoFormatError } from './coco-json-reader';
+import { CocoFormatError, imageLabelsKey } from './coco-json-reader';
 import type { CocoRecords } from './coco-records';
 
 /** A Uint32Array that grows by doubling: the ascending image ids of one category. */
@@ -131,6 +131,51 @@ export class CacheWriter {
     }
   }
 
+  /**
+   * Image-level labels without a box (our export's "mlw_image_labels") join their categories' image
+   * lists; each must name a known image and category.
+   */
+  private addImageLabels(
+    imageIndexOf: (id: number) => number,
+    categoryIndexOf: (id: number) => number,
+    labelLists: GrowableUint32[],
+  ): void {
+    const pairs = this.collected.imageLabels;
+    if (pairs.length === 0) return;
+    const extra = new Map<number, number[]>();
+    for (let k = 0; k < pairs.length; k += 2) {
+      const imageId = pairs.values[k]!;
+      const categoryId = pairs.values[k + 1]!;
+      if (imageIndexOf(imageId) < 0) {
+        throw new CocoFormatError(
+          `An image label refers to image ${imageId}, which is not in "images"`,
+          `$.${imageLabelsKey}[${k / 2}].image_id`,
+          null,
+          'Every image label must belong to an image listed in the file.',
+        );
+      }
+      const category = categoryIndexOf(categoryId);
+      if (category < 0) {
+        throw new CocoFormatError(
+          `An image label refers to category ${categoryId}, which is not in "categories"`,
+          `$.${imageLabelsKey}[${k / 2}].category_id`,
+          null,
+          'Every image label must name a category listed in the file.',
+        );
+      }
+      const list = extra.get(category) ?? [];
+      list.push(imageId);
+      extra.set(category, list);
+    }
+    for (const [category, ids] of extra) {
+      const list = labelLists[category]!;
+      const merged = [...list.values.subarray(0, list.length), ...ids].sort((a, b) => a - b);
+      const next = new GrowableUint32();
+      for (const id of merged) next.pushIfNotLast(id);
+      labelLists[category] = next;
+    }
+  }
+
   finish(): void {
     const annotationCount = this.collected.annotationImages.length;
     const imageCount = this.collected.imageIds.length;
@@ -224,6 +269,7 @@ export class CacheWriter {
     }
     insertImages.flush();
     insertRecords.flush();
+    this.addImageLabels(imageIndexOf, categoryIndexOf, labelLists);
 
     const insertCategory = this.db.prepare(
       'INSERT INTO categories (file_id, id, name, supercategory, image_count, instance_count) VALUES (?, ?, ?, ?, ?, ?)',

@@ -42,18 +42,35 @@ export interface CategoryRecord {
   supercategory: string;
 }
 
+/** An image-level label without a box, from the top-level "mlw_image_labels" list our export writes. */
+export interface ImageLabelRecord {
+  imageId: number;
+  categoryId: number;
+}
+
+/**
+ * The top-level list in which our label export (`mlw labels export`) writes image-level labels that
+ * have no box, each `{"image_id": …, "category_id": …}`. Other COCO readers ignore a key they do not
+ * know; ours reads them as labels of their images.
+ */
+export const imageLabelsKey = 'mlw_image_labels';
+
 export interface CocoSink {
   image(record: ImageRecord, index: number): void;
   annotation(record: AnnotationRecord, index: number): void;
   category(record: CategoryRecord, index: number): void;
+  /** Absent: image labels are read (and checked) but not kept. */
+  imageLabel?(record: ImageLabelRecord, index: number): void;
 }
 
 export type RequiredSection = 'images' | 'annotations' | 'categories';
+/** The top-level lists the reader reads element by element: COCO's three, and our image-level labels. */
+export type ListSection = RequiredSection | typeof imageLabelsKey;
 
 /** What a reader begun inside the annotations list read (see `CocoJsonReader.insideAnnotations`). */
 export interface TailSummary {
   counts: { images: number; annotations: number; categories: number };
-  seen: RequiredSection[];
+  seen: ListSection[];
 }
 
 /** A problem with the file's content, with the JSON path and byte offset where it was found. */
@@ -117,13 +134,15 @@ const stopBytes = [Ch.CloseBracket, Ch.OpenBracket, Ch.Quote, Ch.OpenBrace, Ch.C
 /** Thrown (as this one object) when a unit being parsed runs past the bytes at hand. */
 const needMore = { needMore: true } as const;
 
-type Section = RequiredSection | null;
+type Section = ListSection | null;
 
-const sectionKeys: Record<RequiredSection, Uint8Array> = {
+const sectionKeys: Record<ListSection, Uint8Array> = {
   images: Buffer.from('images'),
   annotations: Buffer.from('annotations'),
   categories: Buffer.from('categories'),
+  [imageLabelsKey]: Buffer.from(imageLabelsKey),
 };
+const listSections = ['images', 'annotations', 'categories', imageLabelsKey] as const;
 
 const enum ImageKey {
   Id,
@@ -148,6 +167,11 @@ const enum CategoryKey {
   Supercategory,
 }
 const categoryKeys = keyTable(['id', 'name', 'supercategory']);
+const enum ImageLabelKey {
+  ImageId,
+  CategoryId,
+}
+const imageLabelKeys = keyTable(['image_id', 'category_id']);
 
 function keyTable(names: string[]): { names: string[]; bytes: Uint8Array[] } {
   return { names, bytes: names.map((n) => Buffer.from(n)) };
@@ -195,11 +219,12 @@ export class CocoJsonReader {
   private readonly image: ImageRecord = { id: 0, fileName: '', width: 0, height: 0, license: null };
   private readonly annotation: AnnotationRecord = { id: 0, imageId: 0, categoryId: 0, x: 0, y: 0, w: 0, h: 0, area: 0, iscrowd: 0 };
   private readonly category: CategoryRecord = { id: 0, name: '', supercategory: '' };
+  private readonly imageLabel: ImageLabelRecord = { imageId: 0, categoryId: 0 };
 
   constructor(private readonly sink: CocoSink) {}
 
   /** The top-level list being read at the end of the bytes pushed so far, or null between them. */
-  get currentSection(): RequiredSection | null {
+  get currentSection(): ListSection | null {
     return this.section;
   }
 
@@ -309,7 +334,7 @@ export class CocoJsonReader {
   /** The end of a read begun by `insideAnnotations`: checks that the JSON is complete, not that every list was there. */
   finishTail(): TailSummary {
     this.complete();
-    return { counts: { ...this.counts }, seen: [...this.seen] as RequiredSection[] };
+    return { counts: { ...this.counts }, seen: [...this.seen] as ListSection[] };
   }
 
   /**
@@ -523,11 +548,15 @@ export class CocoJsonReader {
             this.parseAnnotation();
             this.sink.annotation(this.annotation, this.elementIndex);
             break;
-          default:
+          case 'categories':
             this.parseCategory();
             this.sink.category(this.category, this.elementIndex);
+            break;
+          default:
+            this.parseImageLabel();
+            this.sink.imageLabel?.(this.imageLabel, this.elementIndex);
         }
-        this.counts[this.section!]++;
+        if (this.section !== imageLabelsKey) this.counts[this.section!]++;
         this.elementIndex++;
         this.state = State.ArrayAfterElement;
         return true;
@@ -655,6 +684,28 @@ export class CocoJsonReader {
       } while (this.nextMember());
     }
     this.requireKeys(seenMask, categoryKeys, [CategoryKey.Id, CategoryKey.Name]);
+  }
+
+  private parseImageLabel(): void {
+    const r = this.imageLabel;
+    let seenMask = 0;
+    if (this.beginObject()) {
+      do {
+        const key = this.nextKey(imageLabelKeys);
+        if (key >= 0) seenMask |= 1 << key;
+        switch (key) {
+          case ImageLabelKey.ImageId:
+            r.imageId = this.readId(this.pos, '.image_id');
+            break;
+          case ImageLabelKey.CategoryId:
+            r.categoryId = this.readId(this.pos, '.category_id');
+            break;
+          default:
+            this.pos = this.skipValue(this.pos, '');
+        }
+      } while (this.nextMember());
+    }
+    this.requireKeys(seenMask, imageLabelKeys, [ImageLabelKey.ImageId, ImageLabelKey.CategoryId]);
   }
 
   private requireKeys(seenMask: number, table: { names: string[] }, required: number[]): void {
@@ -995,11 +1046,11 @@ export class CocoJsonReader {
   }
 
   private sectionOf(start: number, end: number, escaped: boolean): Section {
-    for (const section of ['images', 'annotations', 'categories'] as const) {
+    for (const section of listSections) {
       if (bytesEqual(this.buf, start, end, sectionKeys[section])) return section;
     }
     const decoded = escaped ? decodeKey(this.buf, start, end) : null;
-    return decoded === 'images' || decoded === 'annotations' || decoded === 'categories' ? decoded : null;
+    return listSections.find((section) => section === decoded) ?? null;
   }
 
   private kindAt(at: number): string {
@@ -1084,5 +1135,5 @@ function describeByte(c: number): string {
 }
 
 function singular(section: Section): string {
-  return section === 'images' ? 'image' : section === 'annotations' ? 'annotation' : 'category';
+  return section === 'images' ? 'image' : section === 'annotations' ? 'annotation' : section === 'categories' ? 'category' : 'image label';
 }

@@ -1,4 +1,11 @@
-import { CocoFormatError, type AnnotationRecord, type CategoryRecord, type CocoSink, type ImageRecord } from './coco-json-reader';
+import {
+  CocoFormatError,
+  type AnnotationRecord,
+  type CategoryRecord,
+  type CocoSink,
+  type ImageLabelRecord,
+  type ImageRecord,
+} from './coco-json-reader';
 import { recordLength } from './annotation-records';
 
 /**
@@ -12,6 +19,8 @@ export interface RecordsPart {
   /** Per annotation, the stored record (see annotation-records.ts). */
   records: Float64Array;
   categories: (CategoryRecord & { index: number })[];
+  /** Image-level labels without a box (see imageLabelsKey): image id, category id, one pair after the other. */
+  imageLabels: Float64Array;
 }
 
 /** A Float64Array that grows by doubling, for records whose number is not known in advance. */
@@ -49,6 +58,8 @@ export class CocoRecords implements CocoSink {
   readonly annotationImages = new GrowableFloat64();
   readonly records = new GrowableFloat64();
   readonly categories = new Map<number, { name: string; supercategory: string; index: number }>();
+  /** Image-level labels without a box: image id, then category id, per label (checked at the end, as annotations are). */
+  readonly imageLabels = new GrowableFloat64();
   private readonly categoryNames = new Map<string, number>();
 
   get annotationCount(): number {
@@ -91,6 +102,13 @@ export class CocoRecords implements CocoSink {
     records.length = k;
   }
 
+  imageLabel(r: ImageLabelRecord): void {
+    const labels = this.imageLabels;
+    labels.reserve(2);
+    labels.values[labels.length++] = r.imageId;
+    labels.values[labels.length++] = r.categoryId;
+  }
+
   category(r: CategoryRecord, index: number): void {
     const previous = this.categories.get(r.id);
     if (previous !== undefined) {
@@ -121,6 +139,7 @@ export class CocoRecords implements CocoSink {
       annotationImages: this.annotationImages.values.slice(0, this.annotationImages.length),
       records: this.records.values.slice(0, this.records.length),
       categories: [...this.categories].map(([id, c]) => ({ id, ...c })),
+      imageLabels: this.imageLabels.values.slice(0, this.imageLabels.length),
     };
   }
 
@@ -133,5 +152,6 @@ export class CocoRecords implements CocoSink {
     for (const { index, ...category } of part.categories) this.category(category, index);
     this.annotationImages.append(part.annotationImages);
     this.records.append(part.records);
+    this.imageLabels.append(part.imageLabels);
   }
 }

@@ -355,6 +355,25 @@ describe('ingestCocoFile: bad input is refused with a message, and leaves no par
     });
   });
 
+  it('refuses an image label of an unknown image, naming its place in mlw_image_labels', async () => {
+    const data = {
+      ...buildCocoFixture(),
+      mlw_image_labels: [
+        { image_id: 42, category_id: 16 },
+        { image_id: 7, category_id: 16 },
+      ],
+    };
+    const file = join(dir, 'image-labels.json');
+    writeFileSync(file, JSON.stringify(data));
+    const db = openCache(join(dir, 'cache-image-labels'));
+    try {
+      const error = await ingestError(ingestCocoFile(db, file));
+      expect(error.message).toContain('An image label refers to image 7, which is not in "images" (at $.mlw_image_labels[1].image_id)');
+    } finally {
+      db.close();
+    }
+  });
+
   it('refuses a duplicate image id', async () => {
     await expectRefused(coco({ images: `[${img(1)},${img(2)},${img(1, '"again.jpg"')}]`, annotations: '[]', categories: '[]' }), {
       message: /Image id 1 is used twice, first at \$\.images\[0\]/,
@@ -731,6 +750,24 @@ describe('ingestCocoFile: a large file read by two threads', () => {
     expect(split.offset!).toBeGreaterThan(text.indexOf('"annotations"'));
     expect(two.counts).toEqual(expectedCounts);
     expect(two.rows).toEqual(one.rows);
+  });
+
+  it('reads the image labels our export writes after the annotations, from the second thread as from one', async () => {
+    // Labels without a box: bird on 42 and 1005, dog on 25 (its only annotation is a person).
+    const text = JSON.stringify({
+      ...JSON.parse(serializeCoco(big, { categories: 'first' })),
+      mlw_image_labels: [
+        { image_id: 42, category_id: 16 },
+        { image_id: 1005, category_id: 16 },
+        { image_id: 25, category_id: 18 },
+      ],
+    });
+    const one = await importWith(text, 1, 'image-labels');
+    const two = await importWith(text, 2, 'image-labels');
+    expect(two.splits.map((s) => s.taken)).toEqual([true]);
+    expect(two.rows).toEqual(one.rows);
+    const { categories } = (one.rows as unknown as { perFile: { categories: { name: string; imageCount: number }[] }[] }).perFile[0]!;
+    expect(Object.fromEntries(categories.map((c) => [c.name, c.imageCount]))).toMatchObject({ bird: 2, dog: 5 });
   });
 
   it('takes images and categories that come after the annotations from the second thread', async () => {

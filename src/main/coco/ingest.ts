@@ -4,6 +4,7 @@ import type { Progress } from '../../shared/contract/define';
 import { AppError, cancelled, unlessAborted } from '../../shared/contract/errors';
 import type { IngestResult } from '../../shared/contract/dataset';
 import type { Db } from '../db/connection';
+import { LabelsStore } from '../db/labels-store';
 import { CocoJsonReader } from './coco-json-reader';
 import { CacheWriter } from './cache-writer';
 import { CocoRecords } from './coco-records';
@@ -97,10 +98,26 @@ export async function ingestCocoFile(db: Db, filePath: string, options: IngestOp
       counts.categories,
       seconds,
     );
+    // The label edits of the previous import follow the file to its new id, in the same transaction.
+    const carried = existing === undefined ? null : LabelsStore.of(db).carryOver(existing.id, fileId);
     db.exec('COMMIT');
     committed = true;
     const row = db.prepare('SELECT * FROM annotation_files WHERE id = ?').get(fileId) as FileRow;
-    return { ...fileRowToImported(row), cached: false };
+    const labelEdits =
+      carried === null || carried.carried + carried.notCarried.length === 0
+        ? {}
+        : {
+            labelEdits: {
+              carried: carried.carried,
+              notCarried: carried.notCarried.map((e) => ({
+                imageId: e.imageId,
+                fileName: e.fileName,
+                category: e.categoryName,
+                present: e.present,
+              })),
+            },
+          };
+    return { ...fileRowToImported(row), cached: false, ...labelEdits };
   } finally {
     stopHashing.abort();
     if (!committed && db.inTransaction) db.exec('ROLLBACK');

@@ -187,9 +187,11 @@ describe('queries on the fixture', () => {
     it('is empty for a category no image has', () => {
       expect(subsetLabels(db, fileId, ['bird'])).toEqual({
         classes: ['bird'],
+        categories: [{ id: 16, name: 'bird' }],
         imageIds: new Uint32Array(0),
         fileNames: [],
         labels: new Uint8Array(0),
+        overrides: null,
       });
     });
   });
@@ -247,8 +249,16 @@ describe('queries on the fixture', () => {
       const first = imagePage(db, fileId, pets.names, undefined, 0, 4);
       expect(first.total).toBe(6);
       expect(first.items.map((i) => i.id)).toEqual([9, 30, 34, 36]);
-      expect(first.items[0]).toEqual({ id: 9, fileName: '000000000009.jpg', width: 640, height: 480, labels: ['dog', 'cat'] });
-      expect(first.items[3]).toEqual({ id: 36, fileName: '000000000036.jpg', width: 481, height: 640, labels: ['cat', 'couch'] });
+      const unedited = { edited: false, reviewed: false };
+      expect(first.items[0]).toEqual({ id: 9, fileName: '000000000009.jpg', width: 640, height: 480, labels: ['dog', 'cat'], ...unedited });
+      expect(first.items[3]).toEqual({
+        id: 36,
+        fileName: '000000000036.jpg',
+        width: 481,
+        height: 640,
+        labels: ['cat', 'couch'],
+        ...unedited,
+      });
       const second = imagePage(db, fileId, pets.names, undefined, 4, 4);
       expect(second.total).toBe(6);
       expect(second.items.map((i) => [i.id, i.labels])).toEqual([
@@ -304,6 +314,9 @@ describe('queries on the fixture', () => {
         labels: ['cat', 'couch'],
         license: 1,
         present: true,
+        edits: [],
+        edited: false,
+        reviewed: false,
         boxes: [
           { annotationId: 107, category: 'cat', bbox: [50, 60, 70, 80], area: 4200, iscrowd: false },
           { annotationId: 108, category: 'couch', bbox: [0, 300, 481, 340], area: 150000, iscrowd: false },

@@ -3,8 +3,21 @@ import { AppError } from '../../shared/contract/errors';
 import { closeMatches } from '../../shared/domain/close-matches';
 import { labelsPerImage } from '../../shared/domain/labels';
 import type { Db } from '../db/connection';
+import { LabelsStore } from '../db/labels-store';
 import { decodeAnnotations, decodeImageIds } from './annotation-records';
+import { applyOverrides, labelOverrides, type LabelOverrides } from './label-overrides';
 import { containsId, mergeImageLists, positionsOf, type MergedLists } from './subset-merge';
+
+/** Which labels a query reads: the effective ones (imported, with the file's label edits applied; the default) or the imported ones. */
+export interface LabelOptions {
+  /** Ignore label edits: the labels as the file was imported. */
+  originalLabels?: boolean | undefined;
+}
+
+/** The overrides a query applies: none when asked for the original labels or when no edit changes a label. */
+function overridesFor(db: Db, fileId: number, options: LabelOptions): LabelOverrides | null {
+  return options.originalLabels === true ? null : labelOverrides(db, fileId);
+}
 
 export interface FileRow {
   id: number;
@@ -46,11 +59,18 @@ export function listFiles(db: Db): ImportedFile[] {
   return (db.prepare('SELECT * FROM annotation_files ORDER BY imported_at DESC, id DESC').all() as FileRow[]).map(fileRowToImported);
 }
 
-export function listCategories(db: Db, fileId: number): CategoryInfo[] {
+/** The file's categories with the number of images labelled with each (effective labels unless `originalLabels`). */
+export function listCategories(db: Db, fileId: number, options: LabelOptions = {}): CategoryInfo[] {
   getFile(db, fileId);
-  return db
+  const rows = db
     .prepare('SELECT id, name, supercategory, image_count AS imageCount FROM categories WHERE file_id = ? ORDER BY id')
     .all(fileId) as CategoryInfo[];
+  const overrides = overridesFor(db, fileId, options);
+  if (overrides === null) return rows;
+  return rows.map((row) => {
+    const change = overrides.byCategory.get(row.id);
+    return change === undefined ? row : { ...row, imageCount: row.imageCount + change.added.length - change.removed.length };
+  });
 }
 
 /** Category ids for names, in the order given; unknown names are an error listing close matches. */
@@ -82,12 +102,13 @@ export function resolveNamedCategories(db: Db, fileId: number, names: readonly s
   });
 }
 
-/** For each category id (in the order given), the ascending ids of the images that contain it. */
-function categoryImageLists(db: Db, fileId: number, categoryIds: readonly number[]): Uint32Array[] {
+/** For each category id (in the order given), the ascending ids of the images labelled with it, edits applied when given. */
+function categoryImageLists(db: Db, fileId: number, categoryIds: readonly number[], overrides: LabelOverrides | null): Uint32Array[] {
   const read = db.prepare('SELECT image_ids FROM category_images WHERE file_id = ? AND category_id = ?').pluck();
   return categoryIds.map((id) => {
     const blob = read.get(fileId, id) as Uint8Array | undefined;
-    return blob === undefined ? new Uint32Array(0) : decodeImageIds(blob);
+    const imported = blob === undefined ? new Uint32Array(0) : decodeImageIds(blob);
+    return overrides === null ? imported : applyOverrides(imported, overrides.byCategory.get(id));
   });
 }
 
@@ -97,22 +118,26 @@ export interface SelectedSubset {
   /** Per category, in the order given: the ascending ids of its images. */
   lists: Uint32Array[];
   merged: MergedLists;
+  /** The label edits applied to the lists; null: the imported labels (none change a label, or `originalLabels`). */
+  overrides: LabelOverrides | null;
 }
 
-/** Resolves the names (unknown ones are an error) and merges their image lists. */
-export function selectSubset(db: Db, fileId: number, names: readonly string[]): SelectedSubset {
+/** Resolves the names (unknown ones are an error) and merges their image lists (effective labels unless `originalLabels`). */
+export function selectSubset(db: Db, fileId: number, names: readonly string[], options: LabelOptions = {}): SelectedSubset {
   getFile(db, fileId);
   const categories = resolveNamedCategories(db, fileId, names);
+  const overrides = overridesFor(db, fileId, options);
   const lists = categoryImageLists(
     db,
     fileId,
     categories.map((c) => c.id),
+    overrides,
   );
-  return { categories, lists, merged: mergeImageLists(lists) };
+  return { categories, lists, merged: mergeImageLists(lists), overrides };
 }
 
-export function subsetStats(db: Db, fileId: number, names: readonly string[]): SubsetStats {
-  return statsOf(selectSubset(db, fileId, names));
+export function subsetStats(db: Db, fileId: number, names: readonly string[], options: LabelOptions = {}): SubsetStats {
+  return statsOf(selectSubset(db, fileId, names, options));
 }
 
 /** The statistics of a subset already selected. */
@@ -152,15 +177,43 @@ export function subsetLabels(
   db: Db,
   fileId: number,
   names: readonly string[],
-): { classes: string[]; imageIds: Uint32Array; fileNames: string[]; labels: Uint8Array } {
-  const { categories, lists, merged } = selectSubset(db, fileId, names);
+  options: LabelOptions = {},
+): {
+  classes: string[];
+  categories: { id: number; name: string }[];
+  imageIds: Uint32Array;
+  fileNames: string[];
+  labels: Uint8Array;
+  overrides: LabelOverrides | null;
+} {
+  const { categories, lists, merged, overrides } = selectSubset(db, fileId, names, options);
   const { imageIds } = merged;
   const width = categories.length;
   const labels = new Uint8Array(imageIds.length * width);
   lists.forEach((list, c) => {
     for (const at of positionsOf(imageIds, list)) labels[at * width + c] = 1;
   });
-  return { classes: categories.map((c) => c.name), imageIds, fileNames: fileNamesOf(db, fileId, imageIds), labels };
+  return { classes: categories.map((c) => c.name), categories, imageIds, fileNames: fileNamesOf(db, fileId, imageIds), labels, overrides };
+}
+
+/**
+ * The labels of given images (any order, every one in the file) for classes named as the file names
+ * its categories: row-major [images, classes], 0 or 1 (effective labels unless `originalLabels`).
+ */
+export function labelsOfImages(
+  db: Db,
+  fileId: number,
+  classes: readonly string[],
+  imageIds: ArrayLike<number>,
+  options: LabelOptions = {},
+): Float32Array {
+  const { lists } = selectSubset(db, fileId, classes, options);
+  const width = classes.length;
+  const labels = new Float32Array(imageIds.length * width);
+  lists.forEach((list, c) => {
+    for (let i = 0; i < imageIds.length; i++) if (containsId(list, imageIds[i]!)) labels[i * width + c] = 1;
+  });
+  return labels;
 }
 
 /** The example's prepareData: unique image ids (ascending) and the multi-hot label matrix. */
@@ -168,8 +221,9 @@ export function subsetMatrix(
   db: Db,
   fileId: number,
   names: readonly string[],
+  options: LabelOptions = {},
 ): { classes: string[]; imageIds: number[]; fileNames: string[]; labels: number[][] } {
-  const { classes, imageIds, fileNames, labels } = subsetLabels(db, fileId, names);
+  const { classes, imageIds, fileNames, labels } = subsetLabels(db, fileId, names, options);
   const width = classes.length;
   return {
     classes,
@@ -183,6 +237,16 @@ export function subsetMatrix(
   };
 }
 
+/** Which images of a subset a page shows, beyond the subset itself. */
+export interface ImageFilter {
+  /** Only the images labelled with this category. */
+  filterCategory?: string | undefined;
+  /** Only the images marked reviewed, or only those not. */
+  reviewed?: 'reviewed' | 'unreviewed' | undefined;
+  /** Only the images with a label edit that changes a label. */
+  edited?: boolean | undefined;
+}
+
 export function imagePage(
   db: Db,
   fileId: number,
@@ -191,27 +255,52 @@ export function imagePage(
   offset: number,
   limit: number,
 ): { total: number; items: ImageSummary[] } {
-  return imagePageOf(db, fileId, selectSubset(db, fileId, names), filterCategory, offset, limit);
+  return imagePageOf(db, fileId, selectSubset(db, fileId, names), { filterCategory }, offset, limit);
 }
 
-/** A page of a subset already selected, optionally only the images with `filterCategory`. */
-export function imagePageOf(
+/** The ids of ascending `ids` that are (or, `keep` false, are not) in ascending `set`. */
+function intersect(ids: Uint32Array, set: ArrayLike<number>, keep: boolean): Uint32Array {
+  const out = new Uint32Array(ids.length);
+  let n = 0;
+  for (let i = 0; i < ids.length; i++) if (containsId(set, ids[i]!) === keep) out[n++] = ids[i]!;
+  return out.subarray(0, n);
+}
+
+/** The subset's images a filter keeps, ascending. */
+export function filteredImages(
   db: Db,
   fileId: number,
-  { categories, lists, merged }: SelectedSubset,
-  filterCategory: string | undefined,
-  offset: number,
-  limit: number,
-): { total: number; items: ImageSummary[] } {
+  { categories, lists, merged, overrides }: SelectedSubset,
+  filter: ImageFilter,
+): Uint32Array {
   let shown = merged.imageIds;
-  if (filterCategory !== undefined) {
+  if (filter.filterCategory !== undefined) {
     // Every image of the filter's list is in the subset: the list is the filtered subset.
-    const filterId = resolveCategories(db, fileId, [filterCategory])[0]!;
+    const filterId = resolveCategories(db, fileId, [filter.filterCategory])[0]!;
     const column = categories.findIndex((c) => c.id === filterId);
     shown = column < 0 ? new Uint32Array(0) : lists[column]!;
   }
+  if (filter.reviewed !== undefined) shown = intersect(shown, LabelsStore.of(db).reviewedIds(fileId), filter.reviewed === 'reviewed');
+  if (filter.edited === true) shown = intersect(shown, Uint32Array.from(overrides?.byImage.keys() ?? []).sort(), true);
+  return shown;
+}
+
+/** A page of a subset already selected, optionally filtered (see ImageFilter). */
+export function imagePageOf(
+  db: Db,
+  fileId: number,
+  subset: SelectedSubset,
+  filter: ImageFilter,
+  offset: number,
+  limit: number,
+): { total: number; items: ImageSummary[] } {
+  const { categories, lists, overrides } = subset;
+  const shown = filteredImages(db, fileId, subset, filter);
   const imageRow = db.prepare('SELECT id, file_name, width, height FROM images WHERE file_id = ? AND id = ?');
-  const items = Array.from(shown.subarray(offset, offset + limit), (id) => {
+  const page = shown.subarray(offset, offset + limit);
+  // Reviewed marks are read only for files that have some.
+  const reviewed = page.length > 0 && LabelsStore.of(db).hasReviews(fileId) ? LabelsStore.of(db).reviewedIds(fileId) : null;
+  const items = Array.from(page, (id) => {
     const row = imageRow.get(fileId, id) as { id: number; file_name: string; width: number; height: number };
     return {
       id,
@@ -219,6 +308,8 @@ export function imagePageOf(
       width: row.width,
       height: row.height,
       labels: categories.flatMap((category, c) => (containsId(lists[c]!, id) ? [category.name] : [])),
+      edited: overrides?.byImage.has(id) ?? false,
+      reviewed: reviewed !== null && containsId(reviewed, id),
     };
   });
   return { total: shown.length, items };
@@ -230,9 +321,19 @@ export function imageDetail(
   imageId: number,
   names: readonly string[],
   present: (fileName: string) => boolean,
+  options: LabelOptions = {},
 ): ImageDetail {
-  getFile(db, fileId);
-  const categories = resolveNamedCategories(db, fileId, names);
+  return imageDetailOf(db, fileId, imageId, selectSubset(db, fileId, names, options), present);
+}
+
+/** One image with its labels among a subset already selected, its boxes and its label edits. */
+export function imageDetailOf(
+  db: Db,
+  fileId: number,
+  imageId: number,
+  { categories, lists, overrides }: SelectedSubset,
+  present: (fileName: string) => boolean,
+): ImageDetail {
   const row = db.prepare('SELECT id, file_name, width, height, license FROM images WHERE file_id = ? AND id = ?').get(fileId, imageId) as
     { id: number; file_name: string; width: number; height: number; license: number | null } | undefined;
   if (row === undefined) throw new AppError('NOT_FOUND', `Image ${imageId} is not in this annotation file.`);
@@ -245,13 +346,19 @@ export function imageDetail(
       c.name,
     ]),
   );
-  const present_ = new Set(annotations.map((a) => a.categoryId));
+  const edited = overrides?.byImage.get(imageId);
   return {
     id: row.id,
     fileName: row.file_name,
     width: row.width,
     height: row.height,
-    labels: categories.flatMap((c) => (present_.has(c.id) ? [c.name] : [])),
+    labels: categories.flatMap((c, k) => (containsId(lists[k]!, imageId) ? [c.name] : [])),
+    edits: [...(edited ?? new Map<number, boolean>())].map(([categoryId, on]) => ({
+      category: categoryNames.get(categoryId) ?? String(categoryId),
+      present: on,
+    })),
+    edited: edited !== undefined,
+    reviewed: LabelsStore.of(db).isReviewed(fileId, imageId),
     license: row.license,
     boxes: annotations.map((a) => ({
       annotationId: a.id,

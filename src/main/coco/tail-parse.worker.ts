@@ -7,6 +7,7 @@ const port = parentPort;
 if (port === null) throw new Error('tail-parse.worker.ts runs as a worker thread of an import.');
 const { path, from } = workerData as { path: string; from: number };
 parseTail(path, from, (message: TailMessage) => {
-  const transfer = message.type === 'done' ? [message.part.annotationImages.buffer, message.part.records.buffer] : [];
+  const transfer =
+    message.type === 'done' ? [message.part.annotationImages.buffer, message.part.records.buffer, message.part.imageLabels.buffer] : [];
   port.postMessage(message, transfer as ArrayBuffer[]);
 });

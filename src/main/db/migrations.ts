@@ -161,4 +161,75 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN calibration TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'label edits, reviewed images and suspect decisions',
+    sql: `
+      -- Edits of image-level labels over an imported annotation file, which itself is never changed.
+      -- An append-only log: every edit asked for is a row with a monotonic sequence number (seq), and
+      -- the effective label of an (image, category) pair is the imported one overridden by its latest
+      -- row whose batch is in effect (not undone) and that is not stale. Nothing is updated in place
+      -- but the undo marks, so two clients editing at once never lose an edit (see labels-store.ts).
+      -- One action (a toggle, a label added to many images) is one batch; undo and redo are per
+      -- client (a window or browser tab, or the command line) and per file, a batch at a time.
+      CREATE TABLE label_batches (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        file_id INTEGER NOT NULL,
+        client TEXT NOT NULL,
+        -- manual: an edit; suspect: a suspect of a run accepted in review.
+        source TEXT NOT NULL CHECK (source IN ('manual', 'suspect')),
+        note TEXT,
+        created_at TEXT NOT NULL,
+        -- The order in which batches were undone (redo takes the latest); NULL while in effect.
+        undone_seq INTEGER,
+        -- 0 once the client made a new edit after undoing this batch: it can no longer be redone.
+        redoable INTEGER NOT NULL DEFAULT 1
+      );
+      CREATE INDEX label_batches_client ON label_batches (file_id, client, id);
+      CREATE TABLE label_edits (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        batch INTEGER NOT NULL REFERENCES label_batches(id),
+        file_id INTEGER NOT NULL,
+        image_id INTEGER NOT NULL,
+        category_id INTEGER NOT NULL,
+        -- 1: the label is present (added), 0: absent (removed).
+        present INTEGER NOT NULL CHECK (present IN (0, 1)),
+        -- As the file named them when the edit was made, for history and for edits not carried over.
+        file_name TEXT NOT NULL,
+        category_name TEXT NOT NULL,
+        -- 1 when a re-import of the file no longer has the image or the category: kept and listed, never applied.
+        stale INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX label_edits_file ON label_edits (file_id, seq);
+      CREATE INDEX label_edits_batch ON label_edits (batch);
+      -- Per file with edits: a version bumped by every change of them (edit, undo, redo, re-import),
+      -- so that caches of effective labels know when to recompute, and how many edit rows it has. A
+      -- file without a row has no edits: its imported labels are used as they are, at no extra cost.
+      CREATE TABLE label_state (
+        file_id INTEGER PRIMARY KEY,
+        version INTEGER NOT NULL,
+        edits INTEGER NOT NULL
+      );
+      -- Images an analyst marked reviewed.
+      CREATE TABLE image_reviews (
+        file_id INTEGER NOT NULL,
+        image_id INTEGER NOT NULL,
+        client TEXT NOT NULL,
+        reviewed_at TEXT NOT NULL,
+        PRIMARY KEY (file_id, image_id)
+      ) WITHOUT ROWID;
+      -- Suspects of a run (likely missing or wrong labels) accepted or rejected in review, the latest
+      -- decision per pair; a rejected pair is never proposed again for that file.
+      CREATE TABLE suspect_decisions (
+        file_id INTEGER NOT NULL,
+        image_id INTEGER NOT NULL,
+        category_id INTEGER NOT NULL,
+        run_id TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('accepted', 'rejected')),
+        client TEXT NOT NULL,
+        decided_at TEXT NOT NULL,
+        PRIMARY KEY (file_id, image_id, category_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

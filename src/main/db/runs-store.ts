@@ -16,6 +16,8 @@ const storedImageSet = z
     annotations: z.string().catch(''),
     images: z.string().catch(''),
     count: z.number().int().nonnegative().catch(0),
+    /** The label edits its labels included: how many labels they changed and their digest (runs before labelling: absent). */
+    labelEdits: z.object({ count: z.number().int().nonnegative(), digest: z.string().nullable() }).optional().catch(undefined),
   })
   .catch({ annotations: '', images: '', count: 0 });
 

@@ -13,7 +13,7 @@ import {
   fileNamesOf,
   fileRowToImported,
   getFile,
-  imageDetail,
+  imageDetailOf,
   imagePageOf,
   listCategories,
   listFiles,
@@ -21,8 +21,10 @@ import {
   statsOf,
   subsetMatrix,
   type FileRow,
+  type LabelOptions,
   type SelectedSubset,
 } from '../coco/queries';
+import { LabelsStore } from '../db/labels-store';
 import { ImageFolderIndex, type FolderListing } from './image-folder-index';
 import { imagePath } from './image-path';
 import { matchImages, missingOf, type ImagePresence } from './image-presence';
@@ -160,18 +162,27 @@ export class DatasetService implements DatasetHandlers {
     }
   };
 
-  categories: DatasetHandlers['categories'] = async ({ fileId }) => listCategories(this.db, fileId);
+  categories: DatasetHandlers['categories'] = async ({ fileId, originalLabels }) => listCategories(this.db, fileId, { originalLabels });
 
-  stats: DatasetHandlers['stats'] = async ({ fileId, categories }) => statsOf(this.selected(fileId, categories));
+  stats: DatasetHandlers['stats'] = async ({ fileId, categories, originalLabels }) =>
+    statsOf(this.selected(fileId, categories, { originalLabels }));
 
-  subset: DatasetHandlers['subset'] = async ({ fileId, categories }) => subsetMatrix(this.db, fileId, categories);
+  subset: DatasetHandlers['subset'] = async ({ fileId, categories, originalLabels }) =>
+    subsetMatrix(this.db, fileId, categories, { originalLabels });
 
-  images: DatasetHandlers['images'] = async ({ fileId, categories, filterCategory, offset, limit }) =>
-    imagePageOf(this.db, fileId, this.selected(fileId, categories), filterCategory, offset, limit);
+  images: DatasetHandlers['images'] = async ({ fileId, categories, originalLabels, filterCategory, reviewed, edited, offset, limit }) =>
+    imagePageOf(
+      this.db,
+      fileId,
+      this.selected(fileId, categories, { originalLabels }),
+      { filterCategory, reviewed, edited },
+      offset,
+      limit,
+    );
 
-  image: DatasetHandlers['image'] = async ({ fileId, imageId, categories }) => {
+  image: DatasetHandlers['image'] = async ({ fileId, imageId, categories, originalLabels }) => {
     const dir = getFile(this.db, fileId).images_dir;
-    return imageDetail(this.db, fileId, imageId, categories, (fileName) => {
+    return imageDetailOf(this.db, fileId, imageId, this.selected(fileId, categories, { originalLabels }), (fileName) => {
       const path = dir === null ? null : imagePath(dir, fileName);
       return path !== null && existsSync(path);
     });
@@ -259,13 +270,16 @@ export class DatasetService implements DatasetHandlers {
 
   /**
    * A subset's categories, image lists and their union, kept for the last few subsets: one selection
-   * change asks for its statistics, its missing images and its first page of images at once.
+   * change asks for its statistics, its missing images and its first page of images at once. A label
+   * edit (from any client or process) bumps the file's edit version, which is part of the key.
    */
-  private selected(fileId: number, names: readonly string[]): SelectedSubset {
-    const key = JSON.stringify([importKey(getFile(this.db, fileId)), names]);
+  private selected(fileId: number, names: readonly string[], options: LabelOptions = {}): SelectedSubset {
+    const original = options.originalLabels === true;
+    const version = original ? 'original' : (LabelsStore.of(this.db).state(fileId)?.version ?? 0);
+    const key = JSON.stringify([importKey(getFile(this.db, fileId)), names, version]);
     const known = this.subsets.get(key);
     this.subsets.delete(key);
-    const selected = known ?? selectSubset(this.db, fileId, names);
+    const selected = known ?? selectSubset(this.db, fileId, names, { originalLabels: original });
     this.subsets.set(key, selected);
     while (this.subsets.size > 6) this.subsets.delete(this.subsets.keys().next().value!);
     return selected;

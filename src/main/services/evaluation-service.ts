@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import type { HandlerContext, ServiceHandlers } from '../../shared/contract/define';
 import { AppError } from '../../shared/contract/errors';
-import type { evaluationContract, RunScores } from '../../shared/contract/evaluation';
+import type { evaluationContract, JudgedLabels, RunScores } from '../../shared/contract/evaluation';
 import { calibrationFigures, withTemperature } from '../../shared/domain/calibration';
 import { evaluate, tunedThresholds, type ScoreMatrix } from '../../shared/domain/metrics';
+import { labelsOfImages } from '../coco/queries';
 import type { Db } from '../db/connection';
 import type { RunsStore, StoredScores } from '../db/runs-store';
 import { startEngine, type EngineSpawner } from '../engine';
@@ -30,8 +31,8 @@ export class EvaluationService implements EvaluationHandlers {
     private readonly options: { db: Db; runs: RunsStore; dataDir: string; dataset: DatasetService; spawnEngine?: EngineSpawner },
   ) {}
 
-  scores: EvaluationHandlers['scores'] = async ({ runId, annotations }) => {
-    const loaded = annotations === undefined ? this.load(runId) : this.loadSet(runId, annotations);
+  scores: EvaluationHandlers['scores'] = async ({ runId, annotations, labels }) => {
+    const loaded = this.judgedOn(annotations === undefined ? this.load(runId) : this.loadSet(runId, annotations), labels);
     const { matrix, imageIds, source } = loaded;
     const c = matrix.classes.length;
     const rows = (values: Float32Array, toNumber: (v: number) => number): number[][] =>
@@ -64,10 +65,15 @@ export class EvaluationService implements EvaluationHandlers {
     // imported model has no validation images; it can still be judged on a set at one threshold.
     const needValidation = request.annotations === undefined || request.perClassThresholds;
     const validation = needValidation ? this.load(request.runId, request.annotations === undefined) : this.loadIfStored(request.runId);
-    const loaded =
-      request.annotations === undefined ? validation! : await this.scoreSet(request.runId, request.annotations, request.images!, context);
+    const loaded = this.judgedOn(
+      request.annotations === undefined ? validation! : await this.scoreSet(request.runId, request.annotations, request.images!, context),
+      request.labels,
+    );
     const judged = scaled(loaded.matrix);
-    const tuned = validation === null ? [] : tunedThresholds(validation === loaded ? judged : scaled(validation.matrix));
+    const tuned =
+      validation === null
+        ? []
+        : tunedThresholds(request.annotations === undefined ? judged : scaled(this.judgedOn(validation, request.labels).matrix));
     const metrics = evaluate(
       judged,
       request.threshold,
@@ -78,6 +84,7 @@ export class EvaluationService implements EvaluationHandlers {
       runId: request.runId,
       images: loaded.matrix.rows,
       source: loaded.source,
+      labels: request.labels ?? 'run',
       metrics,
       tunedThresholds: tuned,
       tunedOnSameImages: loaded.source.validation,
@@ -130,6 +137,24 @@ export class EvaluationService implements EvaluationHandlers {
       skipped: scored.skipped,
     });
     return this.loadSet(runId, subset.annotations);
+  }
+
+  /**
+   * The scores judged against other labels than those stored with them: the annotation file's as
+   * imported, or its effective labels now (label edits applied); `run` leaves them as they are.
+   */
+  judgedOn(loaded: LoadedScores, labels: JudgedLabels | undefined): LoadedScores {
+    if (labels === undefined || labels === 'run') return loaded;
+    const { fileId, annotations } = loaded.source;
+    if (fileId === null) {
+      throw new AppError(
+        'NOT_FOUND',
+        `${annotations} is no longer imported, so its ${labels === 'original' ? 'original' : 'corrected'} labels are unknown. Import it again in the Dataset workspace (or with "mlw ingest").`,
+      );
+    }
+    const { matrix } = loaded;
+    const relabelled = labelsOfImages(this.options.db, fileId, matrix.classes, loaded.imageIds, { originalLabels: labels === 'original' });
+    return { ...loaded, matrix: { ...matrix, labels: relabelled } };
   }
 
   /** The scores of another annotated set, as the last `evaluate --annotations` of it stored them. */

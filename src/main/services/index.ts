@@ -17,6 +17,7 @@ import { pruneFolder } from '../files/prune-folder';
 import { OutputsStore } from '../db/outputs-store';
 import { defaultRoots, fullAccess, guardPaths, rootedAccess } from './path-access';
 import { JobRegistry, JobsService, type JobContext } from './job-registry';
+import { LabelsService } from './labels-service';
 import { contract, type MethodSpec } from '../../shared/contract';
 import { parseInput } from '../../shared/rpc/server';
 import type { EngineSpawner } from '../engine';
@@ -74,6 +75,7 @@ export function createServices(options: {
           outputs,
           roots: options.roots === 'default' ? defaultRoots(options.dataDir, db) : () => [options.dataDir, ...(options.roots as string[])],
         });
+  const prediction = new PredictionService({ db, runs, dataDir: options.dataDir, evaluation, settings, ...spawn });
   const handlers: ApiHandlers = guardPaths(
     {
       app: new AppService(options.host, options.dataDir, settings, options.pickPath),
@@ -86,7 +88,7 @@ export function createServices(options: {
         ...(options.spawnEngine ? { spawnEngine: options.spawnEngine } : {}),
       }),
       evaluation,
-      prediction: new PredictionService({ db, runs, dataDir: options.dataDir, evaluation, settings, ...spawn }),
+      prediction,
       reports: new ReportService({
         db,
         runs,
@@ -98,6 +100,8 @@ export function createServices(options: {
       }),
       runs: new RunsService({ runs, evaluation }),
       coco: new CocoService({ db, dataset }),
+      // Grad-CAM of a validation image whose path the service found itself, so not checked against --root.
+      labels: new LabelsService({ db, runs, evaluation, gradcam: (input, context) => prediction.gradcam(input, context) }),
       jobs: new JobsService(jobs, (method, input) => {
         const [service, name] = method.split('.') as [keyof ApiHandlers, string];
         const spec = contract[service][name as keyof (typeof contract)[typeof service]] as MethodSpec;

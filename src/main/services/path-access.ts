@@ -52,6 +52,20 @@ export const pathUses: { [K in keyof Contract]?: UsesOf<Contract[K]> } = {
       ...(input.outDir === undefined ? [] : [{ access: 'write-folder' as const, path: input.outDir, what: 'The Grad-CAM folder' }]),
     ],
   },
+  labels: {
+    export: (input) =>
+      input.outPath === undefined
+        ? []
+        : [
+            {
+              access: 'write-file',
+              path: input.outPath,
+              what: 'The label export',
+              extensions: { coco: ['.json'], csv: ['.csv'], jsonl: ['.jsonl'] }[input.format],
+              overwrite: input.overwrite,
+            },
+          ],
+  },
   reports: {
     report: (input) => {
       if (input.outPath === undefined) return [];

@@ -111,9 +111,11 @@ export class TrainingService implements TrainingHandlers {
     const runDir = join(this.options.dataDir, 'runs', runId);
     await mkdir(runDir, { recursive: true });
     const { train, val, spec, settings, weightsDir } = prepared;
+    // Which label edits the run trained and was validated on (a resumed run builds its subsets again
+    // and may see newer ones: the record keeps those of its start).
     const dataset = {
-      train: { annotations: train.annotations, images: request.trainImages, count: train.paths.length },
-      val: { annotations: val.annotations, images: request.valImages, count: val.paths.length },
+      train: { annotations: train.annotations, images: request.trainImages, count: train.paths.length, labelEdits: train.labelEdits },
+      val: { annotations: val.annotations, images: request.valImages, count: val.paths.length, labelEdits: val.labelEdits },
       categories: train.classes,
     };
     this.options.runs.insert({
@@ -178,13 +180,25 @@ export class TrainingService implements TrainingHandlers {
     const train = await subsetImages(
       db,
       dataset,
-      { annotations: request.trainAnnotations, imagesDir: request.trainImages, categories: request.categories, role: 'training' },
+      {
+        annotations: request.trainAnnotations,
+        imagesDir: request.trainImages,
+        categories: request.categories,
+        role: 'training',
+        originalLabels: request.originalLabels,
+      },
       context,
     );
     const val = await subsetImages(
       db,
       dataset,
-      { annotations: request.valAnnotations, imagesDir: request.valImages, categories: request.categories, role: 'validation' },
+      {
+        annotations: request.valAnnotations,
+        imagesDir: request.valImages,
+        categories: request.categories,
+        role: 'validation',
+        originalLabels: request.originalLabels,
+      },
       context,
     );
     const settings: TrainingSettings = { ...(request.mode === 'frozen' ? frozenTraining : exampleTraining), ...request.settings };

@@ -22,6 +22,17 @@ export type ImportedFile = z.infer<typeof importedFile>;
 export const ingestResult = importedFile.extend({
   /** True when the file was unchanged since its last import and nothing was read. */
   cached: z.boolean(),
+  /**
+   * A changed file imported again under a new id, whose previous import had label edits: how many
+   * followed it, and those that did not because the new file lacks their image or category (kept,
+   * listed by labels.list, never applied). Absent when there were none.
+   */
+  labelEdits: z
+    .object({
+      carried: z.number().int(),
+      notCarried: z.array(z.object({ imageId: z.number().int(), fileName: z.string(), category: z.string(), present: z.boolean() })),
+    })
+    .optional(),
 });
 export type IngestResult = z.infer<typeof ingestResult>;
 
@@ -50,8 +61,12 @@ export const imageSummary = z.object({
   fileName: z.string(),
   width: z.number().int(),
   height: z.number().int(),
-  /** Names of the selected categories present in the image, in selection order. */
+  /** Names of the selected categories present in the image, in selection order (effective labels: label edits applied). */
   labels: z.array(z.string()),
+  /** A label edit changes one of the image's labels (of any category) from the imported ones. */
+  edited: z.boolean().optional(),
+  /** The image was marked reviewed. */
+  reviewed: z.boolean().optional(),
 });
 export type ImageSummary = z.infer<typeof imageSummary>;
 
@@ -61,6 +76,8 @@ export const imageDetail = imageSummary.extend({
   boxes: z.array(z.object({ annotationId: z.number(), category: z.string(), bbox, area: z.number(), iscrowd: z.boolean() })),
   /** Absolute path of the image file, or null when the file is not in the images folder. */
   present: z.boolean(),
+  /** The image's labels (of any category) that label edits changed from the imported ones. */
+  edits: z.array(z.object({ category: z.string(), present: z.boolean() })),
 });
 export type ImageDetail = z.infer<typeof imageDetail>;
 
@@ -94,8 +111,11 @@ export const imageFilesCheck = z.object({
 });
 export type ImageFilesCheck = z.infer<typeof imageFilesCheck>;
 
+/** Ignore label edits: the labels as the file was imported (absent: the effective labels, edits applied). */
+const originalLabels = z.boolean().optional();
+
 /** A subset is at least one category; an empty one would answer every question with zero. */
-const subsetQuery = z.object({ fileId, categories: categoryNames.min(1, 'Choose at least one category') });
+const subsetQuery = z.object({ fileId, categories: categoryNames.min(1, 'Choose at least one category'), originalLabels });
 
 export const datasetContract = {
   ingest: method({
@@ -121,8 +141,8 @@ export const datasetContract = {
     output: z.object({ ok: z.boolean(), resolved: z.string(), message: z.string() }),
   }),
   categories: method({
-    summary: 'Categories of a file with supercategory and number of images that contain each.',
-    input: z.object({ fileId }),
+    summary: 'Categories of a file with supercategory and number of images labelled with each (effective labels unless originalLabels).',
+    input: z.object({ fileId, originalLabels }),
     output: z.array(categoryInfo),
   }),
   stats: method({
@@ -144,14 +164,18 @@ export const datasetContract = {
     summary: 'A page of the subset images, optionally only those with one category.',
     input: subsetQuery.extend({
       filterCategory: z.string().optional(),
+      /** Only the images marked reviewed, or only those not. */
+      reviewed: z.enum(['reviewed', 'unreviewed']).optional(),
+      /** Only the images whose labels were changed by label edits. */
+      edited: z.boolean().optional(),
       offset: z.number().int().min(0),
       limit: z.number().int().min(1).max(1000),
     }),
     output: z.object({ total: z.number().int(), items: z.array(imageSummary) }),
   }),
   image: method({
-    summary: 'One image with its labels and COCO boxes.',
-    input: z.object({ fileId, imageId: z.number().int(), categories: categoryNames }),
+    summary: 'One image with its labels (effective unless originalLabels), its COCO boxes and its label edits.',
+    input: z.object({ fileId, imageId: z.number().int(), categories: categoryNames, originalLabels }),
     output: imageDetail,
   }),
   thumbnail: method({

@@ -87,6 +87,14 @@ export const runScores = z.object({
 });
 export type RunScores = z.infer<typeof runScores>;
 
+/**
+ * Which labels a run's scores are judged against: those stored with the scores when they were
+ * computed ('run'), the annotation file's labels as imported ('original'), or its effective labels
+ * now, label edits applied ('corrected').
+ */
+export const judgedLabels = z.enum(['run', 'original', 'corrected']);
+export type JudgedLabels = z.infer<typeof judgedLabels>;
+
 export const evaluateRequest = z.object({
   runId: z.string().min(1),
   threshold: unit.default(0.5),
@@ -100,6 +108,8 @@ export const evaluateRequest = z.object({
    * figure, the tuned thresholds included; refused for a run without one.
    */
   calibrated: z.boolean().default(false),
+  /** Absent: 'run'. */
+  labels: judgedLabels.optional(),
 });
 export type EvaluateRequest = z.input<typeof evaluateRequest>;
 
@@ -107,6 +117,8 @@ export const evaluateResult = z.object({
   runId: z.string(),
   images: z.number().int(),
   source: scoreSource,
+  /** The labels the scores were judged against. */
+  labels: judgedLabels,
   metrics: metricsSchema,
   /**
    * The threshold that maximises each class's F1 on the run's validation images. When the evaluated
@@ -126,7 +138,7 @@ export type EvaluateResult = z.infer<typeof evaluateResult>;
 export const evaluationContract = {
   scores: method({
     summary: "A run's score matrix on its validation images (or the annotated set it was last evaluated on), with labels.",
-    input: z.object({ runId: z.string().min(1), annotations: z.string().min(1).optional() }),
+    input: z.object({ runId: z.string().min(1), annotations: z.string().min(1).optional(), labels: judgedLabels.optional() }),
     output: runScores,
   }),
   evaluate: method({

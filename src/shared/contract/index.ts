@@ -2,6 +2,7 @@ import { appContract } from './app';
 import { cocoContract } from './coco';
 import { datasetContract } from './dataset';
 import { jobsContract } from './jobs';
+import { labelsContract } from './labels';
 import { evaluationContract } from './evaluation';
 import { predictionContract } from './prediction';
 import { reportsContract } from './reports';
@@ -18,6 +19,7 @@ export const contract = {
   prediction: predictionContract,
   reports: reportsContract,
   runs: runsContract,
+  labels: labelsContract,
   jobs: jobsContract,
   coco: cocoContract,
 } as const;
@@ -36,6 +38,7 @@ export * from './prediction';
 export * from './reports';
 export * from './runs';
 export * from './jobs';
+export * from './labels';
 export * from './skipped';
 export * from './calibration';
 export * from './coco';

@@ -18,6 +18,7 @@ export const jobMethods = {
   'reports.report': { title: 'Writing a report', exclusive: false },
   'reports.exportModel': { title: 'Exporting a model', exclusive: false },
   'coco.download': { title: 'Downloading COCO 2017', exclusive: false },
+  'labels.export': { title: 'Exporting labels', exclusive: false },
 } as const;
 export const jobKinds = Object.keys(jobMethods) as [keyof typeof jobMethods, ...(keyof typeof jobMethods)[]];
 export type JobKind = keyof typeof jobMethods;

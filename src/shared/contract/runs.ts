@@ -11,6 +11,8 @@ export const runImageSet = z.object({
   annotations: z.string(),
   images: z.string(),
   count: z.number().int(),
+  /** The label edits its labels included: how many labels they changed, and a SHA-256 of them (null: none). Absent for runs before labelling. */
+  labelEdits: z.object({ count: z.number().int(), digest: z.string().nullable() }).optional(),
 });
 
 /** A run's headline figures on its validation images, from its stored scores. */

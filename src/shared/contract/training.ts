@@ -80,6 +80,8 @@ export const trainRequest = z.object({
   choose: z.object({ learnRate: z.boolean(), l2Regularization: z.boolean(), maxEpochs: z.boolean() }).nullable().optional(),
   augmentedViews: z.number().int().min(0).max(16).default(2),
   name: z.string().optional(),
+  /** Train and validate on the labels as the files were imported, ignoring label edits (absent: the effective labels). */
+  originalLabels: z.boolean().optional(),
 });
 export type TrainRequest = z.input<typeof trainRequest>;
 

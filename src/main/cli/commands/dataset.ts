@@ -64,10 +64,11 @@ export function register(program: Command, context: CliContext): void {
 
   program
     .command('stats')
-    .description('images per class and labels per image of a category subset')
+    .description('images per class and labels per image of a category subset (with the label edits of "mlw labels")')
     .requiredOption('--annotations <file>', 'annotation file (imported first if the cache lacks it)')
     .requiredOption('--categories <names>', 'comma-separated category names, such as "dog,cat,potted plant"')
-    .action(async (options: { annotations: string; categories: string }, command: Command) => {
+    .option('--original-labels', 'count the labels as the file was imported, ignoring label edits ("mlw labels")')
+    .action(async (options: { annotations: string; categories: string; originalLabels?: boolean }, command: Command) => {
       const categories = parseList(options.categories);
       if (categories.length === 0) throw new AppError('INVALID_INPUT', 'Name at least one category with --categories, such as "dog,cat".');
       const global = command.optsWithGlobals<GlobalOptions>();
@@ -75,7 +76,7 @@ export function register(program: Command, context: CliContext): void {
         global,
         async (api, call) => {
           const { fileId } = await api.dataset.ingest({ path: servicePath(global, options.annotations) }, call);
-          return api.dataset.stats({ fileId, categories }, call);
+          return api.dataset.stats({ fileId, categories, ...(options.originalLabels === true ? { originalLabels: true } : {}) }, call);
         },
         (s) =>
           [

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import { AppError } from '../../../shared/contract/errors';
 import { writeFileAtomic } from '../../files/atomic-file';
 import { formatCalibration, formatMetrics, parseUnit, type CliContext, type GlobalOptions } from '../context';
 
@@ -17,7 +18,16 @@ export function register(program: Command, context: CliContext): void {
     .option('--annotations <file>', 'another COCO instances file to score with the run (with --images)')
     .option('--images <dir>', 'the folder of its images')
     .option('--scores-out <file>', 'also write the scores as {"classes", "imageIds", "labels", "scores"} JSON')
+    .option(
+      '--labels <which>',
+      'judge against the labels stored with the scores (run), the file as imported (original), or its labels now with label edits (corrected)',
+      'run',
+    )
     .action(async (options: EvaluateOptions, command: Command) => {
+      if (options.labels !== 'run' && options.labels !== 'original' && options.labels !== 'corrected') {
+        throw new AppError('INVALID_INPUT', `--labels is run, original or corrected, not "${options.labels}".`);
+      }
+      const labels = options.labels;
       await withApi(
         command.optsWithGlobals<GlobalOptions>(),
         async (api, call) => {
@@ -28,13 +38,14 @@ export function register(program: Command, context: CliContext): void {
               threshold: options.threshold,
               perClassThresholds: options.perClassThresholds === true,
               calibrated: options.calibrated === true,
+              labels,
               ...other,
               ...(options.images === undefined ? {} : { images: resolve(options.images) }),
             },
             call,
           );
           if (options.scoresOut !== undefined) {
-            const scores = await api.evaluation.scores({ runId: options.run, ...other }, call);
+            const scores = await api.evaluation.scores({ runId: options.run, labels, ...other }, call);
             await writeFileAtomic(
               resolve(options.scoresOut),
               `${JSON.stringify({ classes: scores.classes, imageIds: scores.imageIds, labels: scores.labels, scores: scores.scores })}\n`,
@@ -45,7 +56,7 @@ export function register(program: Command, context: CliContext): void {
         },
         (r) =>
           [
-            `Run ${r.runId} on ${r.images} ${r.source.validation ? 'validation ' : ''}images (${r.source.annotations}):`,
+            `Run ${r.runId} on ${r.images} ${r.source.validation ? 'validation ' : ''}images (${r.source.annotations})${r.labels === 'run' ? '' : `, judged on the ${r.labels} labels`}:`,
             formatMetrics(r),
             formatCalibration(r),
             ...r.skipped.map((s) => `  skipped (${s.kind}) ${s.path}: ${s.reason}`),
@@ -67,4 +78,5 @@ interface EvaluateOptions {
   annotations?: string;
   images?: string;
   scoresOut?: string;
+  labels: string;
 }

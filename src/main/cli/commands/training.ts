@@ -57,6 +57,7 @@ export function register(program: Command, context: CliContext): void {
     )
     .option('--views <n>', 'augmented views per training image in the frozen mode (default 2)', parseCount)
     .option('--name <name>', 'a name for the run')
+    .option('--original-labels', 'train and validate on the labels as the files were imported, ignoring label edits ("mlw labels")')
     .option('--detach', 'with --server: start the training as a job of that server, print its id and return at once')
     .action(async (options: TrainOptions, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
@@ -88,6 +89,7 @@ export function register(program: Command, context: CliContext): void {
           ...(options.l2 !== undefined ? { l2Regularization: options.l2 } : {}),
         },
         ...(options.choose === false ? { chooseSettings: false } : {}),
+        ...(options.originalLabels === true ? { originalLabels: true } : {}),
       };
       if (options.detach === true) {
         await withApi(
@@ -176,4 +178,5 @@ interface TrainOptions {
   choose?: boolean;
   views?: number;
   name?: string;
+  originalLabels?: boolean;
 }

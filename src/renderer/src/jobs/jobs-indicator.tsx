@@ -23,6 +23,7 @@ const workspaceOf: Record<JobKind, string> = {
   'reports.report': 'evaluate',
   'reports.exportModel': 'evaluate',
   'coco.download': 'dataset',
+  'labels.export': 'dataset',
 };
 
 const isActive = (job: JobInfo): boolean => job.status === 'queued' || job.status === 'running' || job.status === 'cancelling';

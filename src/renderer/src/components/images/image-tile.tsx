@@ -3,7 +3,7 @@ import ButtonBase from '@mui/material/ButtonBase';
 import Chip from '@mui/material/Chip';
 import Skeleton from '@mui/material/Skeleton';
 import Typography from '@mui/material/Typography';
-import { memo, type ReactNode } from 'react';
+import { memo, type MouseEvent, type ReactNode } from 'react';
 import type { ImageSummary } from '../../../../shared/contract/dataset';
 import { categoryColor } from '../category-colors';
 import type { ThumbnailState } from './thumbnail-cache';
@@ -50,7 +50,11 @@ export function ThumbnailImage({ state, alt, height }: { state: ThumbnailState; 
   );
 }
 
-/** One image of the grid: thumbnail, file name and its labels among the selected classes. */
+/**
+ * One image of the grid: thumbnail, file name and its labels among the selected classes, with an
+ * "edited" badge when label edits changed its labels and a mark when it was reviewed. With
+ * `onSelect`, a check box in its corner selects it (shift: a range).
+ */
 export const ImageTile = memo(function ImageTile({
   fileId,
   imagesDir,
@@ -59,6 +63,8 @@ export const ImageTile = memo(function ImageTile({
   classes,
   imageHeight,
   onOpen,
+  selected,
+  onSelect,
 }: {
   fileId: number;
   imagesDir: string | null;
@@ -68,9 +74,12 @@ export const ImageTile = memo(function ImageTile({
   classes: readonly string[];
   imageHeight: number;
   onOpen: (image: ImageSummary) => void;
+  selected?: boolean;
+  /** Toggles the image in a selection; `range`: from the last one toggled (shift-click). */
+  onSelect?: (image: ImageSummary, range: boolean) => void;
 }): ReactNode {
   const thumbnail = useThumbnail({ fileId, imageId: image.id, size: thumbnailSize, imagesDir, folderVersion });
-  return (
+  const tile = (
     <ButtonBase
       onClick={() => onOpen(image)}
       focusRipple
@@ -79,6 +88,9 @@ export const ImageTile = memo(function ImageTile({
       data-image-id={image.id}
       data-file-name={image.fileName}
       data-thumbnail={thumbnail.status}
+      data-edited={image.edited === true ? 'true' : 'false'}
+      data-reviewed={image.reviewed === true ? 'true' : 'false'}
+      data-selected={selected === true ? 'true' : 'false'}
       sx={{
         display: 'flex',
         flexDirection: 'column',
@@ -87,8 +99,8 @@ export const ImageTile = memo(function ImageTile({
         width: '100%',
         height: '100%',
         textAlign: 'left',
-        border: 1,
-        borderColor: 'divider',
+        border: selected === true ? 2 : 1,
+        borderColor: selected === true ? 'primary.main' : 'divider',
         borderRadius: 1,
         overflow: 'hidden',
         bgcolor: 'background.paper',
@@ -112,5 +124,38 @@ export const ImageTile = memo(function ImageTile({
         </Box>
       </Box>
     </ButtonBase>
+  );
+  const badges = image.edited === true || image.reviewed === true;
+  if (onSelect === undefined && !badges) return tile;
+  return (
+    <Box sx={{ position: 'relative', width: '100%', height: '100%', '&:hover .tile-select, & .tile-select.on': { opacity: 1 } }}>
+      {tile}
+      {badges && (
+        <Box sx={{ position: 'absolute', top: 4, right: 4, display: 'flex', gap: 0.5, pointerEvents: 'none' }}>
+          {image.edited === true && (
+            <Chip label="edited" size="small" color="warning" data-testid="tile-edited" sx={{ height: 18, fontSize: 11 }} />
+          )}
+          {image.reviewed === true && (
+            <Chip label="reviewed" size="small" color="success" data-testid="tile-reviewed" sx={{ height: 18, fontSize: 11 }} />
+          )}
+        </Box>
+      )}
+      {onSelect !== undefined && (
+        <Box
+          component="input"
+          type="checkbox"
+          className={selected === true ? 'tile-select on' : 'tile-select'}
+          checked={selected === true}
+          aria-label={`Select ${image.fileName}`}
+          data-testid="tile-select"
+          onChange={() => undefined}
+          onClick={(event: MouseEvent<HTMLInputElement>) => {
+            event.stopPropagation();
+            onSelect(image, event.shiftKey);
+          }}
+          sx={{ position: 'absolute', top: 6, left: 6, width: 18, height: 18, m: 0, cursor: 'pointer', opacity: 0.35 }}
+        />
+      )}
+    </Box>
   );
 });

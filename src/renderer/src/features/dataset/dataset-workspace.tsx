@@ -16,8 +16,9 @@ import { ImageBrowser } from './image-browser';
 import { ImagesDirDialog } from './images-dir-dialog';
 import { ImportPanel } from './import-panel';
 import { ImportedFileSelector } from './imported-file-selector';
+import { LabelsPanel } from './labels-panel';
 import { MissingImagesPanel } from './missing-images-panel';
-import { prefetchSubsetStats, SubsetStatsPanel } from './subset-stats-panel';
+import { forgetPrefetchedStats, prefetchSubsetStats, SubsetStatsPanel } from './subset-stats-panel';
 import { useDatasetSelection } from './use-dataset-selection';
 
 /**
@@ -109,6 +110,7 @@ export function DatasetWorkspace(): ReactNode {
         <FileSubset
           key={`${file.fileId}:${downloads}`}
           file={file}
+          files={list ?? []}
           selected={selection.categories}
           onChange={onPickCategories}
           onSetImagesDir={() => setImagesDirOpen(true)}
@@ -131,11 +133,13 @@ export function DatasetWorkspace(): ReactNode {
 /** Everything that depends on one file's categories: the picker, and the views of the chosen subset. */
 function FileSubset({
   file,
+  files,
   selected,
   onChange,
   onSetImagesDir,
 }: {
   file: ImportedFile;
+  files: readonly ImportedFile[];
   selected: readonly string[];
   onChange: (categories: string[]) => void;
   onSetImagesDir: () => void;
@@ -144,8 +148,19 @@ function FileSubset({
   const { fileId } = file;
   const [folderVersion, setFolderVersion] = useState(0);
   const onFolderChanged = useCallback(() => setFolderVersion((v) => v + 1), []);
-  const categories = useRequest(`dataset.categories:${fileId}`, (signal) => api.dataset.categories({ fileId }, { signal }));
-  const known = useMemo(() => (categories.data === undefined ? undefined : new Set(categories.data.map((c) => c.name))), [categories.data]);
+  // Bumped by every label edit made here: the counts, statistics and images are asked for again.
+  const [labelsVersion, setLabelsVersion] = useState(0);
+  const onLabelsChanged = useCallback(() => {
+    forgetPrefetchedStats();
+    setLabelsVersion((v) => v + 1);
+  }, []);
+  const categories = useRequest(`dataset.categories:${fileId}:${labelsVersion}`, (signal) =>
+    api.dataset.categories({ fileId }, { signal }),
+  );
+  // Keyed by the names, not the answer: counts that change with a label edit keep the subset (and the
+  // image browser's place) as they are.
+  const names = categories.data === undefined ? undefined : JSON.stringify(categories.data.map((c) => c.name));
+  const known = useMemo(() => (names === undefined ? undefined : new Set(JSON.parse(names) as string[])), [names]);
   // A saved selection may name categories another file has and this one lacks: they are left out
   // here (and kept in the saved selection until the next change).
   const inFile = useMemo(() => (known === undefined ? undefined : selected.filter((name) => known.has(name))), [known, selected]);
@@ -185,8 +200,16 @@ function FileSubset({
         )}
       </Paper>
       <MissingImagesPanel file={file} categories={inFile} onSetImagesDir={onSetImagesDir} onFolderChanged={onFolderChanged} />
-      <SubsetStatsPanel fileId={fileId} categories={inFile} />
-      <ImageBrowser fileId={fileId} imagesDir={file.imagesDir} folderVersion={folderVersion} categories={inFile} />
+      <SubsetStatsPanel fileId={fileId} categories={inFile} labelsVersion={labelsVersion} />
+      <LabelsPanel file={file} files={files} labelsVersion={labelsVersion} onLabelsChanged={onLabelsChanged} />
+      <ImageBrowser
+        fileId={fileId}
+        imagesDir={file.imagesDir}
+        folderVersion={folderVersion}
+        categories={inFile}
+        labelsVersion={labelsVersion}
+        onLabelsChanged={onLabelsChanged}
+      />
     </>
   );
 }

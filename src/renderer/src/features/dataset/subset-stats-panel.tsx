@@ -41,15 +41,29 @@ export function prefetchSubsetStats(api: Api, fileId: number, categories: readon
   prefetched.set(statsKey(fileId, categories), request);
 }
 
+/** Forgets statistics asked for ahead: after a label edit, none asked for before it is right any more. */
+export function forgetPrefetchedStats(): void {
+  prefetched.clear();
+}
+
 /**
  * Class balance and labels per image of the selected subset, recomputed (stale requests cancelled)
  * as the selection changes. The numbers are in the DOM as well as in the charts.
  */
-export function SubsetStatsPanel({ fileId, categories }: { fileId: number; categories: readonly string[] }): ReactNode {
+export function SubsetStatsPanel({
+  fileId,
+  categories,
+  labelsVersion = 0,
+}: {
+  fileId: number;
+  categories: readonly string[];
+  /** Changes after every label edit: the statistics are asked for again. */
+  labelsVersion?: number;
+}): ReactNode {
   const api = useApi();
   const key = statsKey(fileId, categories);
   const request = useRequest<StatsForSelection>(
-    key,
+    `${key}:${labelsVersion}`,
     // No debounce: the service answers in milliseconds even at 80 classes, and a newer selection cancels an older request.
     async (signal) => {
       const early = prefetched.get(key);

@@ -3,10 +3,14 @@ import type { ImageSummary } from '../../../../shared/contract/dataset';
 import { AppError } from '../../../../shared/contract/errors';
 import { useApi } from '../../rpc/api-context';
 
+/** Which images beyond the subset and class: those marked reviewed, those not, or those whose labels were edited. */
+export type ReviewFilter = 'all' | 'reviewed' | 'unreviewed' | 'edited';
+
 export interface ImagesQuery {
   fileId: number;
   categories: readonly string[];
   filterCategory: string | undefined;
+  review: ReviewFilter;
 }
 
 export interface ImagePages {
@@ -35,13 +39,19 @@ interface Loaded {
 
 /**
  * Pages of `dataset.images`, fetched as the visible range [first, last] needs them. A new query
- * (or retry) drops every page and cancels requests still running for the old one; the old pages
- * stay on screen (`stale`) until the new query's first page arrives.
+ * (or retry, or a new `labelsVersion` after a label edit) drops every page and cancels requests
+ * still running for the old one; the old pages stay on screen (`stale`) until the new query's first
+ * page arrives.
  */
-export function useImagePages(query: ImagesQuery, visible: { first: number; last: number }, pageSize: number): ImagePages {
+export function useImagePages(
+  query: ImagesQuery,
+  visible: { first: number; last: number },
+  pageSize: number,
+  labelsVersion = 0,
+): ImagePages {
   const api = useApi();
   const [generation, setGeneration] = useState(0);
-  const key = JSON.stringify({ ...query, generation, pageSize });
+  const key = JSON.stringify({ ...query, generation, pageSize, labelsVersion });
   const [loaded, setLoaded] = useState<Loaded>({ key, categories: query.categories, total: null, pages: new Map(), error: undefined });
   const current: Loaded =
     loaded.key === key ? loaded : { key, categories: query.categories, total: null, pages: new Map(), error: undefined };
@@ -56,7 +66,7 @@ export function useImagePages(query: ImagesQuery, visible: { first: number; last
     };
   }, [key]);
 
-  const { fileId, categories, filterCategory } = query;
+  const { fileId, categories, filterCategory, review } = query;
   const { total } = current;
   const firstPage = Math.floor(Math.max(0, visible.first) / pageSize);
   const lastIndex = total === null ? 0 : Math.min(visible.last, total - 1);
@@ -72,7 +82,7 @@ export function useImagePages(query: ImagesQuery, visible: { first: number; last
       own.requested.add(page);
       api.dataset
         .images(
-          { fileId, categories: [...categories], filterCategory, offset: page * pageSize, limit: pageSize },
+          { fileId, categories: [...categories], filterCategory, ...imagesFilter(review), offset: page * pageSize, limit: pageSize },
           { signal: own.controller.signal },
         )
         .then(
@@ -96,7 +106,7 @@ export function useImagePages(query: ImagesQuery, visible: { first: number; last
           },
         );
     }
-  }, [api, key, fileId, categories, filterCategory, pageSize, firstPage, lastPage, total]);
+  }, [api, key, fileId, categories, filterCategory, review, pageSize, firstPage, lastPage, total]);
 
   const stale = current.total === null && current.error === undefined && loaded.key !== key && loaded.total !== null;
   const shown = stale ? loaded : current;
@@ -108,4 +118,10 @@ export function useImagePages(query: ImagesQuery, visible: { first: number; last
     error: current.error,
     retry: () => setGeneration((g) => g + 1),
   };
+}
+
+/** The `dataset.images` fields of a review filter. */
+export function imagesFilter(review: ReviewFilter): { reviewed?: 'reviewed' | 'unreviewed'; edited?: boolean } {
+  if (review === 'reviewed' || review === 'unreviewed') return { reviewed: review };
+  return review === 'edited' ? { edited: true } : {};
 }

@@ -93,7 +93,7 @@ export function ClassTable({
           </TableHead>
           <TableBody>
             {rows.map(({ m, index }) => (
-              <TableRow key={m.class} data-testid="class-row" data-class={m.class} hover>
+              <TableRow key={m.class} data-testid="class-row" data-class={m.class} data-positives={m.positives} hover>
                 <TableCell component="th" scope="row">
                   <span
                     aria-hidden

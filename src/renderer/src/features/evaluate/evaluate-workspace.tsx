@@ -1,12 +1,14 @@
 import Alert from '@mui/material/Alert';
 import LinearProgress from '@mui/material/LinearProgress';
+import MenuItem from '@mui/material/MenuItem';
+import TextField from '@mui/material/TextField';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
-import { useDeferredValue, useMemo, type ReactNode } from 'react';
+import { useDeferredValue, useMemo, useState, type ReactNode } from 'react';
 import { z } from 'zod';
 import { usePersistentState } from '../../components/use-persistent-state';
-import type { RunScores } from '../../../../shared/contract/evaluation';
+import type { JudgedLabels, RunScores } from '../../../../shared/contract/evaluation';
 import { evaluate, type Thresholds } from '../../../../shared/domain/metrics';
 import { ErrorAlert } from '../../components/error-alert';
 import { useApi } from '../../rpc/api-context';
@@ -37,11 +39,12 @@ export function EvaluateWorkspace(): ReactNode {
   const runs = useCompletedRuns();
   const { completed, choose: remember } = runs;
   const runId = runs.run?.runId ?? null;
-  const scores = useRequest(runId === null ? null : `evaluation.scores:${runId}`, (signal) =>
-    api.evaluation.scores({ runId: runId ?? '' }, { signal }),
-  );
+  // Which labels the scores are judged against: those stored with them, the file's as imported, or its labels now with edits.
+  const [labels, setLabels] = useState<JudgedLabels>('run');
+  const key = `evaluation.scores:${runId}:${labels}`;
+  const scores = useRequest(runId === null ? null : key, (signal) => api.evaluation.scores({ runId: runId ?? '', labels }, { signal }));
   // A run's matrix only once its own request has answered, never the previous run's.
-  const current = scores.dataKey === `evaluation.scores:${runId}` ? scores.data : undefined;
+  const current = scores.dataKey === key ? scores.data : undefined;
 
   return (
     <Stack spacing={2} data-run-id={runId ?? ''}>
@@ -55,6 +58,22 @@ export function EvaluateWorkspace(): ReactNode {
           whenNone="No completed runs yet. Train one in the Train workspace; when it finishes, its validation scores are judged here."
         />
         {runId !== null && <RunPicker runs={completed} runId={runId} onChange={remember} scores={current} />}
+        {runId !== null && (
+          <TextField
+            select
+            size="small"
+            label="Judged on"
+            value={labels}
+            onChange={(event) => setLabels(event.target.value as JudgedLabels)}
+            sx={{ mt: 2, minWidth: 360 }}
+            slotProps={{ htmlInput: { 'data-testid': 'evaluate-labels' } }}
+            helperText="Labels corrected in the Dataset workspace change what counts as right."
+          >
+            <MenuItem value="run">The labels the run was validated on</MenuItem>
+            <MenuItem value="original">The annotation file as imported</MenuItem>
+            <MenuItem value="corrected">The corrected labels (label edits now)</MenuItem>
+          </TextField>
+        )}
         {runId !== null && scores.loading && <LinearProgress aria-label="Loading the run's scores" sx={{ mt: 2 }} />}
         {scores.error !== undefined && <ErrorAlert error={scores.error} sx={{ mt: 2 }} data-testid="evaluate-scores-error" />}
         {current !== undefined && current.imageIds.length === 0 && (
