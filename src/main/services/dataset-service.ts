@@ -24,6 +24,7 @@ import {
   type SelectedSubset,
 } from '../coco/queries';
 import { ImageFolderIndex, type FolderListing } from './image-folder-index';
+import { describeAnnotationStart, readFileStart } from './annotation-peek';
 import { imagePath } from './image-path';
 import { matchImages, missingOf, type ImagePresence } from './image-presence';
 import { writeFileAtomic } from '../files/atomic-file';
@@ -144,8 +145,10 @@ export class DatasetService implements DatasetHandlers {
       if (kind === 'file') {
         if (info.isDirectory()) return { ok: false, resolved, message: 'This is a folder; choose the annotation JSON file inside it.' };
         await access(resolved, constants.R_OK);
-        const kind = /\.json$/i.test(resolved) ? 'JSON file' : 'File (not named .json)';
-        return { ok: true, resolved, message: `${kind}, ${formatBytes(info.size)}.` };
+        // The name says little (any .json, or a renamed file): the first bytes say whether it can be COCO.
+        const peek = describeAnnotationStart(await readFileStart(resolved));
+        const named = /\.json$/i.test(resolved) ? '' : ' (not named .json)';
+        return { ok: peek.ok, resolved, message: `${peek.verdict}${named}, ${formatBytes(info.size)}.` };
       }
       if (!info.isDirectory()) return { ok: false, resolved, message: 'This is a file; choose the folder that holds the images.' };
       const entries = await readdir(resolved);
