@@ -187,8 +187,8 @@ function FileSubset({
       {inFile.length === 0 ? (
         // Nothing to count, check or show: one sentence instead of the panels' refusals (and their last figures).
         <Alert severity="info" data-testid="no-categories">
-          No category is selected. Pick categories above, or click “Reference example (12)”, to see the subset’s class balance, image
-          files and images.
+          No category is selected. Pick categories above, or click “Reference example (12)”, to see the subset’s class balance, image files
+          and images.
         </Alert>
       ) : (
         <>

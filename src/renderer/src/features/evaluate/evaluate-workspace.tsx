@@ -49,11 +49,7 @@ export function EvaluateWorkspace(): ReactNode {
         <Typography variant="h6" id="evaluate-heading" gutterBottom>
           Evaluate a run
         </Typography>
-        <CompletedRunsStatus
-          {...runs}
-          testId="evaluate-no-runs"
-          whenNone="No completed runs yet. Train one in the Train workspace; when it finishes, its validation scores are judged here."
-        />
+        <CompletedRunsStatus {...runs} testId="evaluate-no-runs" whenNone="When it finishes, its validation scores are judged here." />
         {runId !== null && <RunPicker runs={completed} runId={runId} onChange={remember} scores={current} />}
         {runId !== null && scores.loading && <LinearProgress aria-label="Loading the run's scores" sx={{ mt: 2 }} />}
         {scores.error !== undefined && <ErrorAlert error={scores.error} sx={{ mt: 2 }} data-testid="evaluate-scores-error" />}
