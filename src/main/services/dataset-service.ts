@@ -142,9 +142,17 @@ export class DatasetService implements DatasetHandlers {
           return { ok: true, resolved, message: 'TensorFlow.js Layers model (model.json and weight shards).' };
         return { ok: true, resolved, message: `Keras .h5 weights, ${formatBytes((await stat(weights.path)).size)}.` };
       }
-      if (kind === 'file') {
-        if (info.isDirectory()) return { ok: false, resolved, message: 'This is a folder; choose the annotation JSON file inside it.' };
+      if (kind === 'file' || kind === 'annotations') {
+        if (info.isDirectory()) {
+          return {
+            ok: false,
+            resolved,
+            message:
+              kind === 'annotations' ? 'This is a folder; choose the annotation JSON file inside it.' : 'This is a folder; choose a file.',
+          };
+        }
         await access(resolved, constants.R_OK);
+        if (kind === 'file') return { ok: true, resolved, message: `File, ${formatBytes(info.size)}.` };
         // The name says little (any .json, or a renamed file): the first bytes say whether it can be COCO.
         const peek = describeAnnotationStart(await readFileStart(resolved));
         const named = /\.json$/i.test(resolved) ? '' : ' (not named .json)';
