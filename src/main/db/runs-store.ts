@@ -23,7 +23,16 @@ const storedImageSet = z
 
 /** The `dataset` column: the annotation files, image folders and counts, and the classes in score order. */
 export const runDataset = z
-  .object({ train: storedImageSet, val: storedImageSet, categories: z.array(z.string()).catch([]) })
+  .object({
+    train: storedImageSet,
+    val: storedImageSet,
+    categories: z.array(z.string()).catch([]),
+    /** Classes with no or very few training images when the run was started (absent: none, or recorded before this was kept). */
+    sparseClasses: z
+      .array(z.object({ name: z.string(), images: z.number().int() }))
+      .optional()
+      .catch(undefined),
+  })
   .catch({ train: { annotations: '', images: '', count: 0 }, val: { annotations: '', images: '', count: 0 }, categories: [] });
 export type RunDataset = z.infer<typeof runDataset>;
 

@@ -9,7 +9,7 @@ export { downloadLayersModel, downloadWeightsFile } from './models/download';
 export { checkExportTarget, exportManifestFile } from './models/export-model';
 export { onnxModelFile, readOnnxModelFacts } from './models/onnx-model-file';
 export { readLayersFolder } from './models/layers-folder';
-export { backbones, backboneSpec, h5WeightsFile, locateWeights, type BackboneSpec } from './models/zoo';
+export { backbones, backboneSpec, finetuneFits, h5WeightsFile, locateWeights, type BackboneSpec } from './models/zoo';
 export type { RunNetwork } from './inference/run-network';
 export { readCheckpoint, readStateFile } from './training/checkpoint-file';
 export { exampleTraining, frozenTraining } from './training/train-head';

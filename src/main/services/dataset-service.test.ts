@@ -128,25 +128,71 @@ describe('DatasetService.checkPath', () => {
 
   it('says a folder is not the annotation file', async () => {
     const { service } = openService(dataDir);
-    expect(await service.checkPath({ path: fixture.imagesDir, kind: 'file' }, context())).toEqual({
+    expect(await service.checkPath({ path: fixture.imagesDir, kind: 'annotations' }, context())).toEqual({
       ok: false,
       resolved: fixture.imagesDir,
       message: 'This is a folder; choose the annotation JSON file inside it.',
     });
   });
 
-  it('accepts a file with its size, and trims the path', async () => {
+  it('accepts a file that starts like COCO instances, with its size, and trims the path', async () => {
     const { service } = openService(dataDir);
     const small = join(dataDir, 'small.json');
-    writeFileSync(small, 'x'.repeat(500));
-    expect(await service.checkPath({ path: ` ${small} `, kind: 'file' }, context())).toEqual({
+    const instances =
+      '{"info": {"year": 2017}, "licenses": [], "images": [{"id": 1, "file_name": "a.jpg"}], "annotations": [], "categories": []}';
+    writeFileSync(small, instances.padEnd(500, ' '));
+    expect(await service.checkPath({ path: ` ${small} `, kind: 'annotations' }, context())).toEqual({
       ok: true,
       resolved: small,
-      message: 'JSON file, 500 bytes.',
+      message: 'Looks like a COCO instances file, 500 bytes.',
     });
-    const bigger = join(dataDir, 'bigger.json');
-    writeFileSync(bigger, 'x'.repeat(1234));
-    expect((await service.checkPath({ path: bigger, kind: 'file' }, context())).message).toBe('JSON file, 1.2 KB.');
+    const renamed = join(dataDir, 'instances.txt');
+    writeFileSync(renamed, instances.padEnd(1234, ' '));
+    expect((await service.checkPath({ path: renamed, kind: 'annotations' }, context())).message).toBe(
+      'Looks like a COCO instances file (not named .json), 1.2 KB.',
+    );
+  });
+
+  it('looks at the first bytes of a .json file: not JSON, an array or empty is refused; other JSON is named for what it is', async () => {
+    const { service } = openService(dataDir);
+    const write = (name: string, text: string): string => {
+      const path = join(dataDir, name);
+      writeFileSync(path, text);
+      return path;
+    };
+    expect(await service.checkPath({ path: write('notes.json', 'xxxxxxxxxxxxxxxxxxxx'), kind: 'annotations' }, context())).toMatchObject({
+      ok: false,
+      message: 'Not JSON: it starts with “xxxxxxxxxxxx”, where a COCO instances file starts with “{”, 20 bytes.',
+    });
+    expect(await service.checkPath({ path: write('list.json', ' [1, 2, 3]'), kind: 'annotations' }, context())).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('A JSON array, not a COCO instances file'),
+    });
+    expect(await service.checkPath({ path: write('empty.json', ''), kind: 'annotations' }, context())).toMatchObject({ ok: false });
+    expect(
+      await service.checkPath(
+        { path: write('captions.json', '{"images": [], "annotations": [{"image_id": 1, "caption": "A dog."}]}'), kind: 'annotations' },
+        context(),
+      ),
+    ).toMatchObject({ ok: true, message: expect.stringContaining('Looks like a COCO captions file, not an instances file') });
+    expect(
+      await service.checkPath({ path: write('package.json', '{"name": "x", "version": "1.0.0"}'), kind: 'annotations' }, context()),
+    ).toMatchObject({
+      ok: true,
+      message: expect.stringContaining('JSON, but its first 64 KB have none of a COCO instances file’s keys'),
+    });
+  });
+
+  it('accepts any readable file where a file is asked for (an image to predict), without judging it as annotations', async () => {
+    const { service } = openService(dataDir);
+    const image = join(dataDir, 'photo.jpg');
+    writeFileSync(image, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]));
+    expect(await service.checkPath({ path: image, kind: 'file' }, context())).toEqual({
+      ok: true,
+      resolved: image,
+      message: 'File, 6 bytes.',
+    });
+    expect((await service.checkPath({ path: image, kind: 'annotations' }, context())).ok).toBe(false);
   });
 
   it('says a file is not an images folder, and counts the image files of a folder', async () => {

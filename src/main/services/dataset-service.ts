@@ -26,6 +26,7 @@ import {
 } from '../coco/queries';
 import { LabelsStore } from '../db/labels-store';
 import { ImageFolderIndex, type FolderListing } from './image-folder-index';
+import { describeAnnotationStart, readFileStart } from './annotation-peek';
 import { imagePath } from './image-path';
 import { matchImages, missingOf, type ImagePresence } from './image-presence';
 import { writeFileAtomic } from '../files/atomic-file';
@@ -143,11 +144,21 @@ export class DatasetService implements DatasetHandlers {
           return { ok: true, resolved, message: 'TensorFlow.js Layers model (model.json and weight shards).' };
         return { ok: true, resolved, message: `Keras .h5 weights, ${formatBytes((await stat(weights.path)).size)}.` };
       }
-      if (kind === 'file') {
-        if (info.isDirectory()) return { ok: false, resolved, message: 'This is a folder; choose the annotation JSON file inside it.' };
+      if (kind === 'file' || kind === 'annotations') {
+        if (info.isDirectory()) {
+          return {
+            ok: false,
+            resolved,
+            message:
+              kind === 'annotations' ? 'This is a folder; choose the annotation JSON file inside it.' : 'This is a folder; choose a file.',
+          };
+        }
         await access(resolved, constants.R_OK);
-        const kind = /\.json$/i.test(resolved) ? 'JSON file' : 'File (not named .json)';
-        return { ok: true, resolved, message: `${kind}, ${formatBytes(info.size)}.` };
+        if (kind === 'file') return { ok: true, resolved, message: `File, ${formatBytes(info.size)}.` };
+        // The name says little (any .json, or a renamed file): the first bytes say whether it can be COCO.
+        const peek = describeAnnotationStart(await readFileStart(resolved));
+        const named = /\.json$/i.test(resolved) ? '' : ' (not named .json)';
+        return { ok: peek.ok, resolved, message: `${peek.verdict}${named}, ${formatBytes(info.size)}.` };
       }
       if (!info.isDirectory()) return { ok: false, resolved, message: 'This is a file; choose the folder that holds the images.' };
       const entries = await readdir(resolved);

@@ -539,7 +539,8 @@ function reportRun(row: StoredRun, metrics: ReportRun['metrics']): ReportRun {
     train: { annotations: dataset.train.annotations, images: dataset.train.images },
     val: { annotations: dataset.val.annotations, images: dataset.val.images },
     settings,
-    augmentedViews: typeof config.augmentedViews === 'number' ? config.augmentedViews : null,
+    // A frozen-mode setting: fine-tune runs recorded before that was known carry it, unused.
+    augmentedViews: row.mode === 'frozen' && typeof config.augmentedViews === 'number' ? config.augmentedViews : null,
     weights,
     metrics,
   };

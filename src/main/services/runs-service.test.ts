@@ -134,6 +134,30 @@ describe('RunsService', () => {
     expect(ha!.training.map((p) => p.smoothedLoss)).toEqual(smooth(base.history!.map((p) => p.trainLoss)));
   });
 
+  it('does not list augmented views (a frozen-mode setting) as a difference between fine-tune runs recorded with it', async () => {
+    const own = createServices({ dataDir: join(dir, 'finetune-data'), host: 'test' });
+    try {
+      const finetune = (runId: string, views: number): FixtureRun => ({
+        ...base,
+        runId,
+        mode: 'finetune',
+        config: fixtureRunConfig(classes, { mode: 'finetune', augmentedViews: views }),
+      });
+      insertRunWithScores(own.db, finetune('run-ft-1', 2));
+      insertRunWithScores(own.db, finetune('run-ft-2', 0));
+      const result = await own.handlers.runs.compare({ runIds: ['run-ft-1', 'run-ft-2'], thresholds: 0.5 }, context);
+      expect(result.diff).toEqual([]);
+      expect(result.configs[0]).not.toHaveProperty('augmentedViews');
+      // Between frozen runs it is a setting like any other.
+      insertRunWithScores(own.db, { ...base, runId: 'run-fr-1', config: fixtureRunConfig(classes, { augmentedViews: 2 }) });
+      insertRunWithScores(own.db, { ...base, runId: 'run-fr-2', config: fixtureRunConfig(classes, { augmentedViews: 0 }) });
+      const frozen = await own.handlers.runs.compare({ runIds: ['run-fr-1', 'run-fr-2'], thresholds: 0.5 }, context);
+      expect(frozen.diff.map((row) => row.key)).toEqual(['augmentedViews']);
+    } finally {
+      own.close();
+    }
+  });
+
   it('compares identical settings as an empty diff, and a run without scores with null metrics', async () => {
     const result = await services.handlers.runs.compare({ runIds: ['run-a', 'run-failed'], thresholds: 0.5 }, context);
     expect(result.diff).toEqual([]);

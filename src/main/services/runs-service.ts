@@ -92,7 +92,8 @@ export class RunsService implements RunsHandlers {
     }
     const rows = runIds.map((id) => this.options.runs.get(id));
     const scored = this.options.runs.scoredRunIds();
-    const configs = rows.map((row) => row.config);
+    // Augmented views are a frozen-mode setting: fine-tune runs recorded before this was known carry it, unused.
+    const configs = rows.map((row) => (row.mode === 'finetune' ? withoutAugmentedViews(row.config) : row.config));
     const settings = new Set<string>();
     for (const config of configs) for (const key of flattenConfig(config).keys()) if (!notSettings.includes(key)) settings.add(key);
     return {
@@ -196,4 +197,10 @@ async function sizeOf(dir: string): Promise<{ files: number; bytes: number }> {
 
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A configuration without `augmentedViews`, which only the frozen mode uses. */
+function withoutAugmentedViews<T extends Record<string, unknown>>(config: T): Omit<T, 'augmentedViews'> {
+  const { augmentedViews: _unused, ...rest } = config;
+  return rest;
 }

@@ -64,6 +64,8 @@ describe('TrainingService', () => {
       const backbone = join(dir, 'data', 'runs', result.runId, 'backbone');
       expect(existsSync(join(backbone, 'model.json'))).toBe(true);
       expect(existsSync(join(backbone, 'weights.bin'))).toBe(true);
+      // Augmented views (given here) are the frozen mode's: a fine-tune run does not record them.
+      expect(services.runs.get(result.runId).config).not.toHaveProperty('augmentedViews');
       await expect(services.handlers.training.resume({ runId: result.runId }, context())).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     },
   );
@@ -84,7 +86,19 @@ describe('TrainingService', () => {
         },
         context(),
       ),
-    ).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining(join(dir, 'data', 'models', 'mobilenet_v1_0.75')) });
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining(join(dir, 'data', 'models', 'mobilenet_v1_0.75')),
+      // What the app words its own advice from (a Download button, a folder to choose), where the CLI reads the message.
+      details: {
+        missingWeights: {
+          backbone: 'mobilenet_v1_0.75',
+          title: 'MobileNet v1 (alpha 0.75, 224)',
+          path: join(dir, 'data', 'models', 'mobilenet_v1_0.75'),
+          given: false,
+        },
+      },
+    });
   });
 
   it.skipIf(!hasModel)(
@@ -150,6 +164,21 @@ describe('TrainingService', () => {
         context(),
       );
       expect(result).toMatchObject({ mode: 'frozen', images: { train: 35, val: 35 }, skipped: [] });
+      // coco128 has no sheep and no cow, and fewer than 5 images of seven more classes (counted from its annotation file).
+      const sparse = [
+        { name: 'cat', images: 4 },
+        { name: 'bird', images: 2 },
+        { name: 'horse', images: 1 },
+        { name: 'sheep', images: 0 },
+        { name: 'cow', images: 0 },
+        { name: 'bear', images: 1 },
+        { name: 'giraffe', images: 4 },
+        { name: 'zebra', images: 2 },
+        { name: 'elephant', images: 4 },
+      ];
+      expect(result.sparseClasses).toEqual(sparse);
+      expect(services.runs.get(result.runId).dataset.sparseClasses).toEqual(sparse);
+      expect(services.runs.get(result.runId).config).toMatchObject({ augmentedViews: 1 });
       const scores = services.db.prepare('SELECT classes, length(scores) AS bytes FROM run_scores WHERE run_id = ?').get(result.runId) as {
         classes: string;
         bytes: number;
@@ -276,6 +305,7 @@ describe('TrainingService backbones from Keras .h5 weights', () => {
   it('refuses to fine-tune ResNet-50 at a mini-batch WebAssembly memory cannot hold, before loading it', async () => {
     const status = await services.handlers.training.status({}, context());
     if (status.backend !== 'wasm') return; // Only WebAssembly has the 4 GB ceiling.
+    const runsBefore = (await services.handlers.runs.list({}, context())).map((r) => r.runId);
     const weights = join(dir, 'resnet50_notop.h5');
     writeFileSync(weights, 'never read: the check comes first');
     await expect(
@@ -298,6 +328,8 @@ describe('TrainingService backbones from Keras .h5 weights', () => {
       code: 'OUT_OF_MEMORY',
       message: expect.stringContaining('Fine-tuning ResNet-50 (224) at a mini-batch of 8 needs about 7.1 GB'),
     });
+    // A refusal is not a run: nothing was recorded (not even a failed run "with no backend yet").
+    expect((await services.handlers.runs.list({}, context())).map((r) => r.runId)).toEqual(runsBefore);
   });
 });
 

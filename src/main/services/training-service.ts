@@ -15,6 +15,7 @@ import {
   heldOutFraction,
   searchGrid,
   exampleTraining,
+  finetuneFits,
   backbones,
   backboneSpec,
   h5WeightsFile,
@@ -29,6 +30,7 @@ import {
 } from '../engine';
 import { writeFileAtomic } from '../files/atomic-file';
 import type { DatasetService } from './dataset-service';
+import { imagesPerClass, sparseClasses } from '../../shared/domain/class-coverage';
 import { subsetImages, type SubsetImages } from './subset-images';
 
 type TrainingHandlers = ServiceHandlers<typeof trainingContract>;
@@ -107,30 +109,52 @@ export class TrainingService implements TrainingHandlers {
   /** Records a new run and trains it; `context.setRun` learns its id as soon as it has one. */
   private async newRun(request: ParsedTrainRequest, context: HandlerContext & { setRun?: (runId: string) => void }) {
     const prepared = await this.prepare(request, context);
-    const runId = `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
-    const runDir = join(this.options.dataDir, 'runs', runId);
-    await mkdir(runDir, { recursive: true });
-    const { train, val, spec, settings, weightsDir } = prepared;
-    // Which label edits the run trained and was validated on (a resumed run builds its subsets again
-    // and may see newer ones: the record keeps those of its start).
-    const dataset = {
-      train: { annotations: train.annotations, images: request.trainImages, count: train.paths.length, labelEdits: train.labelEdits },
-      val: { annotations: val.annotations, images: request.valImages, count: val.paths.length, labelEdits: val.labelEdits },
-      categories: train.classes,
-    };
-    this.options.runs.insert({
-      id: runId,
-      name: request.name ?? `${spec.title}, ${request.mode}`,
-      status: 'running',
-      createdAt: new Date().toISOString(),
-      mode: request.mode,
-      backbone: spec.id,
-      config: { ...request, weights: weightsDir, settings, choose: prepared.choose },
-      dataset,
-      runDir,
-    });
-    context.setRun?.(runId);
-    return this.execute(runId, runDir, request, prepared, false, context);
+    const engine = startEngine(this.options.spawnEngine);
+    // Until execute takes the engine (and closes it when done), it is closed here.
+    let handedOver = false;
+    try {
+      // A refusal is not a run: what the engine would refuse before training is refused before the run is recorded.
+      if (request.mode === 'finetune') {
+        const { backend } = await engine.api.engine.status({});
+        const fit = finetuneFits(prepared.spec.id, backend, prepared.settings.batchSize);
+        if (!fit.fits)
+          throw new AppError('OUT_OF_MEMORY', fit.message, { largestBatch: fit.largestBatch, estimateBytes: fit.estimateBytes });
+      }
+      const runId = `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
+      const runDir = join(this.options.dataDir, 'runs', runId);
+      await mkdir(runDir, { recursive: true });
+      const { train, val, spec, settings, weightsDir } = prepared;
+      const perClass = imagesPerClass(train.labels, train.classes.length);
+      const sparse = sparseClasses(train.classes, (name) => perClass[train.classes.indexOf(name)] ?? 0);
+      // Which label edits the run trained and was validated on (a resumed run builds its subsets again
+      // and may see newer ones: the record keeps those of its start).
+      const dataset = {
+        train: { annotations: train.annotations, images: request.trainImages, count: train.paths.length, labelEdits: train.labelEdits },
+        val: { annotations: val.annotations, images: request.valImages, count: val.paths.length, labelEdits: val.labelEdits },
+        categories: train.classes,
+        // The run's record keeps its warning: classes with no or very few training images.
+        ...(sparse.length > 0 ? { sparseClasses: sparse } : {}),
+      };
+      // Augmented views are the frozen mode's (cached features of augmented copies); fine-tuning augments every batch instead.
+      const { augmentedViews, ...rest } = request;
+      const recorded = request.mode === 'frozen' ? { ...rest, augmentedViews } : rest;
+      this.options.runs.insert({
+        id: runId,
+        name: request.name ?? `${spec.title}, ${request.mode}`,
+        status: 'running',
+        createdAt: new Date().toISOString(),
+        mode: request.mode,
+        backbone: spec.id,
+        config: { ...recorded, weights: weightsDir, settings, choose: prepared.choose },
+        dataset,
+        runDir,
+      });
+      context.setRun?.(runId);
+      handedOver = true;
+      return { ...(await this.execute(runId, runDir, request, prepared, false, context, engine)), sparseClasses: sparse };
+    } finally {
+      if (!handedOver) engine.close();
+    }
   }
 
   resume: TrainingHandlers['resume'] = async ({ runId }, context: HandlerContext & { setRun?: (runId: string) => void }) => {
@@ -168,6 +192,8 @@ export class TrainingService implements TrainingHandlers {
       throw new AppError(
         'NOT_FOUND',
         `No ${spec.title} weights at ${weightsDir} (neither model.json nor ${h5WeightsFile}). With internet, run "mlw models download ${spec.id}" (or Download in the Train workspace); otherwise point --weights at ${expected}.`,
+        // The message speaks to the command line; the app words its own from these (Download, or a folder to choose).
+        { missingWeights: { backbone: spec.id, title: spec.title, path: weightsDir, given: request.weights !== undefined } },
       );
     }
     if (weights.format === 'keras-h5' && spec.build === undefined) {
@@ -213,11 +239,12 @@ export class TrainingService implements TrainingHandlers {
     { spec, weightsDir, train, val, settings, choose }: Prepared,
     resume: boolean,
     context: HandlerContext,
+    engineStarted?: ReturnType<typeof startEngine>,
   ): Promise<z.input<typeof trainResult>> {
     const runs = this.options.runs;
     const recordMetric = runs.metricWriter(runId);
     const started = performance.now();
-    const engine = startEngine(this.options.spawnEngine);
+    const engine = engineStarted ?? startEngine(this.options.spawnEngine);
     this.active.add(runId);
     try {
       const call = {

@@ -137,7 +137,7 @@ export const datasetContract = {
   checkPath: method({
     summary: 'Say whether a path on the server is a readable file or folder (the browser form has no file dialog).',
     /** `weights`: a backbone's weights, a TensorFlow.js Layers folder or a Keras .h5 file (or a folder holding weights.h5). */
-    input: z.object({ path: z.string(), kind: z.enum(['file', 'directory', 'weights']) }),
+    input: z.object({ path: z.string(), kind: z.enum(['file', 'annotations', 'directory', 'weights']) }),
     output: z.object({ ok: z.boolean(), resolved: z.string(), message: z.string() }),
   }),
   categories: method({

@@ -95,6 +95,8 @@ export const trainResult = z.object({
   seconds: z.number(),
   /** How a frozen run chose its settings on held-out training images; null where it chose none. */
   search: headSearch.nullable().default(null),
+  /** Classes with no or very few training images (fewer than 5), as the run's record keeps them. */
+  sparseClasses: z.array(z.object({ name: z.string(), images: z.number().int() })).default([]),
 });
 export type TrainResult = z.infer<typeof trainResult>;
 

@@ -5,6 +5,7 @@ import type { TrainRequest } from '../../../shared/contract/training';
 import { formatBytes } from '../../../shared/domain/format';
 import { defaultDataDir } from '../../paths';
 import { parseCount, parseFloatOption, parseList, table, type CliContext, type GlobalOptions } from '../context';
+import { sparseClassesSentence } from '../../../shared/domain/class-coverage';
 
 /** `mlw doctor`, `train`, `models list|download` and `resume`. */
 export function register(program: Command, context: CliContext): void {
@@ -116,6 +117,7 @@ export function register(program: Command, context: CliContext): void {
                   `  chosen on ${r.search.heldOutImages} held-out training images: learn rate ${r.search.chosen.learnRate}, L2 ${r.search.chosen.l2Regularization}, ${r.search.chosen.epochs} epochs (${r.search.tried.length} tried)`,
                 ]),
             ...r.skipped.map((s) => `  skipped (${s.kind}) ${s.path}: ${s.reason}`),
+            ...(r.sparseClasses.length > 0 ? [`  warning: ${sparseClassesSentence(r.sparseClasses, 'training images')}`] : []),
           ].join('\n'),
       );
     });

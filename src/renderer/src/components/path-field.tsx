@@ -34,7 +34,7 @@ export function PathField({ input, label, hint, canPick, pickTitle, filters, dis
     setPicking(true);
     setPickError(undefined);
     api.app
-      .pickPath({ kind: input.kind === 'file' ? 'file' : 'directory', title: pickTitle, filters })
+      .pickPath({ kind: input.kind === 'file' || input.kind === 'annotations' ? 'file' : 'directory', title: pickTitle, filters })
       .then(
         (picked) => {
           if (picked === null) return;
@@ -76,7 +76,7 @@ export function PathField({ input, label, hint, canPick, pickTitle, filters, dis
           input: {
             startAdornment: (
               <InputAdornment position="start">
-                {input.kind === 'file' ? <FileIcon fontSize="small" /> : <FolderIcon fontSize="small" />}
+                {input.kind === 'file' || input.kind === 'annotations' ? <FileIcon fontSize="small" /> : <FolderIcon fontSize="small" />}
               </InputAdornment>
             ),
           },

@@ -2,8 +2,11 @@ import { useCallback, useRef, useState } from 'react';
 import { AppError } from '../../../shared/contract/errors';
 import { useApi } from '../rpc/api-context';
 
-/** `weights`: a folder or an .h5 file holding a backbone's weights (picked as a folder; an .h5 path can be typed). */
-export type PathKind = 'file' | 'directory' | 'weights';
+/**
+ * `annotations`: a file checked as COCO annotations (its first bytes looked at); `weights`: a folder or
+ * an .h5 file holding a backbone's weights (picked as a folder; an .h5 path can be typed).
+ */
+export type PathKind = 'file' | 'annotations' | 'directory' | 'weights';
 
 export interface PathCheck {
   /** The text that was checked; a check of other text is stale and not shown. */

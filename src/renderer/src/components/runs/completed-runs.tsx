@@ -1,9 +1,9 @@
-import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import LinearProgress from '@mui/material/LinearProgress';
 import { useCallback, useMemo, useState, type ReactNode } from 'react';
 import type { RunEntry } from '../../../../shared/contract/runs';
 import { ErrorAlert } from '../error-alert';
+import { FirstRunHint } from './first-run-hint';
 import { useApi } from '../../rpc/api-context';
 import { useRequest, type RequestResult } from '../../rpc/use-request';
 
@@ -55,7 +55,7 @@ export function useCompletedRuns(): CompletedRuns {
 
 /**
  * What stands in for the run picker while there is none: the runs' error with Retry, a progress bar
- * while they load, or, with no completed run, `whenNone` and a way to the Train workspace.
+ * while they load, or, with no completed run, "Train your first run" (the defaults explained) and `whenNone`.
  */
 export function CompletedRunsStatus({
   runs,
@@ -66,17 +66,5 @@ export function CompletedRunsStatus({
   if (runs.error !== undefined) return <ErrorAlert error={runs.error} action={<Button onClick={runs.reload}>Retry</Button>} />;
   if (runs.data === undefined) return <LinearProgress aria-label="Loading runs" />;
   if (completed.length > 0) return null;
-  return (
-    <Alert
-      severity="info"
-      data-testid={testId}
-      action={
-        <Button color="inherit" href="#train">
-          Train
-        </Button>
-      }
-    >
-      {whenNone}
-    </Alert>
-  );
+  return <FirstRunHint then={whenNone} testId={testId} />;
 }

@@ -199,17 +199,27 @@ function FileSubset({
           </Alert>
         )}
       </Paper>
-      <MissingImagesPanel file={file} categories={inFile} onSetImagesDir={onSetImagesDir} onFolderChanged={onFolderChanged} />
-      <SubsetStatsPanel fileId={fileId} categories={inFile} labelsVersion={labelsVersion} />
-      <LabelsPanel file={file} files={files} labelsVersion={labelsVersion} onLabelsChanged={onLabelsChanged} />
-      <ImageBrowser
-        fileId={fileId}
-        imagesDir={file.imagesDir}
-        folderVersion={folderVersion}
-        categories={inFile}
-        labelsVersion={labelsVersion}
-        onLabelsChanged={onLabelsChanged}
-      />
+      {inFile.length === 0 ? (
+        // Nothing to count, check or show: one sentence instead of the panels' refusals (and their last figures).
+        <Alert severity="info" data-testid="no-categories">
+          No category is selected. Pick categories above, or click “Reference example (12)”, to see the subset’s class balance, image files
+          and images.
+        </Alert>
+      ) : (
+        <>
+          <MissingImagesPanel file={file} categories={inFile} onSetImagesDir={onSetImagesDir} onFolderChanged={onFolderChanged} />
+          <SubsetStatsPanel fileId={fileId} categories={inFile} labelsVersion={labelsVersion} />
+          <LabelsPanel file={file} files={files} labelsVersion={labelsVersion} onLabelsChanged={onLabelsChanged} />
+          <ImageBrowser
+            fileId={fileId}
+            imagesDir={file.imagesDir}
+            folderVersion={folderVersion}
+            categories={inFile}
+            labelsVersion={labelsVersion}
+            onLabelsChanged={onLabelsChanged}
+          />
+        </>
+      )}
     </>
   );
 }

@@ -24,16 +24,23 @@ const jsonFilters = [
 export function ImportPanel({ onImported }: { onImported: (result: IngestResult) => void }): ReactNode {
   const api = useApi();
   const { canPickPaths } = useAppInfo();
-  const annotations = usePathInput('file');
+  const annotations = usePathInput('annotations');
   const images = usePathInput('directory');
   const [jobId, setJobId] = useState<string | null>(null);
   const [startError, setStartError] = useState<AppError | null>(null);
   const watched = useWatchedJob(jobId);
   const run = jobViewOf<IngestResult>(watched.state, startError);
   const running = run.status === 'running' ? run : null;
+  /** The annotation path as it was when the import shown was started (or followed again): its outcome is about that path. */
+  const [outcomeFor, setOutcomeFor] = useState<string | null>(null);
+  // A failure is about the path it was started with: once another path is typed, it is old news.
+  const outcomeCurrent = outcomeFor === null || outcomeFor === annotations.value;
 
   // An import is a job of the service: one started before this page (or this visit) is followed again.
-  useActiveJob(['dataset.ingest'], (job) => setJobId(job.jobId));
+  useActiveJob(['dataset.ingest'], (job) => {
+    setOutcomeFor(null);
+    setJobId(job.jobId);
+  });
 
   // Tell the workspace once the import it follows has completed.
   const completed = watched.state.status === 'completed' ? (watched.state.job.result as IngestResult) : null;
@@ -49,6 +56,7 @@ export function ImportPanel({ onImported }: { onImported: (result: IngestResult)
     const imagesDir = images.value.trim();
     setStartError(null);
     setJobId(null);
+    setOutcomeFor(annotations.value);
     api.jobs
       .start({
         method: 'dataset.ingest',
@@ -118,7 +126,7 @@ export function ImportPanel({ onImported }: { onImported: (result: IngestResult)
             Import cancelled; the cache is unchanged.
           </Alert>
         )}
-        {run.status === 'failed' && <ErrorAlert error={run.error} data-testid="import-error" />}
+        {run.status === 'failed' && outcomeCurrent && <ErrorAlert error={run.error} data-testid="import-error" />}
       </Stack>
     </Paper>
   );

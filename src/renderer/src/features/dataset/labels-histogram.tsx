@@ -37,7 +37,8 @@ export const LabelsHistogram = memo(function LabelsHistogram({
   const layout = useMemo<Partial<Layout>>(() => {
     const hasData = bins.length > 0;
     return {
-      margin: { t: 32, r: 16, b: 56, l: 64 },
+      // The top margin holds Plotly's toolbar (about 30 px, shown on hover) and, below it, the mean's label.
+      margin: { t: 64, r: 16, b: 56, l: 64 },
       xaxis: { title: { text: 'Labels per image' }, dtick: 1, tick0: 0, rangemode: 'tozero', automargin: true, ticklabeloverflow: 'allow' },
       // Headroom over the tallest bar for its count, below the mean's label above the plot.
       yaxis: {
@@ -84,7 +85,7 @@ export const LabelsHistogram = memo(function LabelsHistogram({
     <Plot
       data={data}
       layout={layout}
-      height={340}
+      height={360}
       data-testid="labels-histogram"
       data-values={JSON.stringify(histogram)}
       data-mean={mean}

@@ -1,3 +1,4 @@
+import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import LinearProgress from '@mui/material/LinearProgress';
@@ -7,6 +8,7 @@ import Typography from '@mui/material/Typography';
 import { useMemo, type ReactNode } from 'react';
 import type { Api } from '../../../../shared/contract';
 import type { SubsetStats } from '../../../../shared/contract/dataset';
+import { sparseClasses, sparseClassesSentence } from '../../../../shared/domain/class-coverage';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatCount } from '../../components/format';
 import { useApi } from '../../rpc/api-context';
@@ -73,6 +75,11 @@ export function SubsetStatsPanel({
   );
   const shown = request.data;
   const counts = useMemo(() => (shown === undefined ? [] : shown.categories.map((name) => shown.stats.perClass[name] ?? 0)), [shown]);
+  // Classes a network trained on this file would never (or hardly ever) see.
+  const sparse = useMemo(
+    () => (shown === undefined ? [] : sparseClasses(shown.categories, (name) => shown.stats.perClass[name] ?? 0)),
+    [shown],
+  );
   const state = request.error !== undefined ? 'error' : request.loading ? 'loading' : 'ready';
 
   return (
@@ -111,6 +118,11 @@ export function SubsetStatsPanel({
         <Typography color="text.secondary" sx={{ py: 4 }}>
           Computing statistics…
         </Typography>
+      )}
+      {sparse.length > 0 && (
+        <Alert severity="warning" sx={{ mb: 2 }} data-testid="sparse-classes">
+          {sparseClassesSentence(sparse, 'images in this file')}
+        </Alert>
       )}
       {shown !== undefined && (
         <Box sx={{ opacity: request.loading ? 0.6 : 1, transition: 'opacity 150ms' }}>

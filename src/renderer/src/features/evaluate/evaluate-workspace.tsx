@@ -52,11 +52,7 @@ export function EvaluateWorkspace(): ReactNode {
         <Typography variant="h6" id="evaluate-heading" gutterBottom>
           Evaluate a run
         </Typography>
-        <CompletedRunsStatus
-          {...runs}
-          testId="evaluate-no-runs"
-          whenNone="No completed runs yet. Train one in the Train workspace; when it finishes, its validation scores are judged here."
-        />
+        <CompletedRunsStatus {...runs} testId="evaluate-no-runs" whenNone="When it finishes, its validation scores are judged here." />
         {runId !== null && <RunPicker runs={completed} runId={runId} onChange={remember} scores={current} />}
         {runId !== null && (
           <TextField

@@ -41,11 +41,7 @@ export function PredictWorkspace(): ReactNode {
         <Typography variant="h6" id="predict-heading" gutterBottom>
           Predict new images
         </Typography>
-        <CompletedRunsStatus
-          {...runs}
-          testId="predict-no-runs"
-          whenNone="No completed runs yet. Train one in the Train workspace; when it finishes, its network scores new images here."
-        />
+        <CompletedRunsStatus {...runs} testId="predict-no-runs" whenNone="When it finishes, its network scores new images here." />
         {run !== undefined && <RunPicker runs={completed} runId={run.runId} onChange={remember} scores={undefined} testId="predict-run" />}
       </Paper>
       {run !== undefined && <Predictor key={run.runId} run={run} />}

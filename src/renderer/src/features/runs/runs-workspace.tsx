@@ -13,6 +13,7 @@ import { AppError } from '../../../../shared/contract/errors';
 import type { RunEntry } from '../../../../shared/contract/runs';
 import { formatBytes } from '../../../../shared/domain/format';
 import { ErrorAlert } from '../../components/error-alert';
+import { FirstRunHint } from '../../components/runs/first-run-hint';
 import { CloseIcon, CompareIcon } from '../../components/icons';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';
@@ -132,17 +133,7 @@ export function RunsWorkspace(): ReactNode {
         )}
         {runs.data === undefined && runs.error === undefined && <LinearProgress aria-label="Loading runs" />}
         {runs.data !== undefined && all.length === 0 && (
-          <Alert
-            severity="info"
-            data-testid="runs-empty"
-            action={
-              <Button color="inherit" href="#train">
-                Train
-              </Button>
-            }
-          >
-            No runs yet. Train one in the Train workspace (or with “mlw train”); every run is recorded here.
-          </Alert>
+          <FirstRunHint testId="runs-empty" then="Every run is recorded here (those of “mlw train” too); tick two to compare them." />
         )}
         {all.length > 0 && shown.length === 0 && (
           <Alert severity="info" data-testid="runs-no-match">

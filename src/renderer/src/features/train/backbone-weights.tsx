@@ -1,7 +1,7 @@
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import Stack from '@mui/material/Stack';
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { AppError } from '../../../../shared/contract/errors';
 import { ErrorAlert } from '../../components/error-alert';
 import { useActiveJob, useWatchedJob } from '../../jobs/use-watched-job';
@@ -13,7 +13,16 @@ import { useRequest } from '../../rpc/use-request';
  * Whether the chosen backbone's weights are in the models folder, with a Download (from the
  * official source, resumable, cancellable) when they are not and no folder was given.
  */
-export function BackboneWeights({ backbone, hasWeightsFolder }: { backbone: string; hasWeightsFolder: boolean }): ReactNode {
+export function BackboneWeights({
+  backbone,
+  hasWeightsFolder,
+  onInstalled,
+}: {
+  backbone: string;
+  hasWeightsFolder: boolean;
+  /** Whether the models folder holds the backbone's weights (undefined until known), as it changes. */
+  onInstalled?: (installed: boolean | undefined) => void;
+}): ReactNode {
   const api = useApi();
   const [version, setVersion] = useState(0);
   const models = useRequest(`training.models:${version}`, (signal) => api.training.models({}, { signal }));
@@ -34,6 +43,8 @@ export function BackboneWeights({ backbone, hasWeightsFolder }: { backbone: stri
   useActiveJob(['training.downloadModel'], (job) => setJobId(job.jobId));
 
   const model = models.data?.find((m) => m.id === backbone);
+  const installed = model?.installed;
+  useEffect(() => onInstalled?.(installed), [onInstalled, installed]);
   if (model === undefined || hasWeightsFolder) return null;
   if (model.installed) {
     return (

@@ -1,4 +1,5 @@
 import { skippedCounts } from '../../../../shared/contract/skipped';
+import { sparseClasses, sparseClassesSentence } from '../../../../shared/domain/class-coverage';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -97,6 +98,7 @@ export function TrainWorkspace(): ReactNode {
   // The last weights path, whatever the dataset.
   const weights = usePathInput('weights', readPersistent(weightsKey, z.string(), ''));
   useEffect(() => writePersistent(weightsKey, weights.value), [weights.value]);
+  const [weightsInstalled, setWeightsInstalled] = useState<boolean | undefined>(undefined);
   const [jobId, setJobId] = useState<string | null>(null);
   const [startError, setStartError] = useState<AppError | null>(null);
   const [points, setPoints] = useState<TrainingPoint[]>([]);
@@ -161,13 +163,26 @@ export function TrainWorkspace(): ReactNode {
   const trainFile = list.find((f) => f.fileId === trainFileId);
   const valFile = list.find((f) => f.fileId === valFileId);
   const modeDefaults = defaults.data?.modes[mode];
+  const backboneTitle = defaults.data?.backbones.find((b) => b.id === backbone)?.title ?? backbone;
   const running = run.status === 'running' ? run : null;
   const problems = [
     trainFile === undefined ? 'Import a training annotation file in the Dataset workspace.' : null,
     trainFile !== undefined && trainFile.imagesDir === null ? 'Set the images folder of the training file in the Dataset workspace.' : null,
     valFile !== undefined && valFile.imagesDir === null ? 'Set the images folder of the validation file in the Dataset workspace.' : null,
     categories.length === 0 ? 'Choose categories in the Dataset workspace.' : null,
+    weights.value.trim() === '' && weightsInstalled === false
+      ? `The ${backboneTitle} weights are not installed: Download them (above), or choose a folder that holds them under “Backbone weights”.`
+      : null,
+    weights.value.trim() !== '' && weights.check !== null && !weights.check.ok
+      ? 'The backbone weights path holds no weights: choose another, or clear it to use the app’s models folder.'
+      : null,
   ].filter((p): p is string => p !== null);
+  // Classes the network would never (or hardly ever) see: the same rule the run's record keeps.
+  const trainStats = useRequest(
+    trainFile === undefined || categories.length === 0 ? null : `dataset.stats:train:${trainFile.fileId}:${categories.join('|')}`,
+    (signal) => api.dataset.stats({ fileId: trainFile!.fileId, categories: [...categories] }, { signal }),
+  );
+  const sparse = trainStats.data === undefined ? [] : sparseClasses(categories, (name) => trainStats.data?.perClass[name] ?? 0);
   const sameFile = trainFile !== undefined && valFile !== undefined && trainFile.fileId === valFile.fileId;
 
   const start = (): void => {
@@ -267,6 +282,14 @@ export function TrainWorkspace(): ReactNode {
                 <Chip key={c} label={c} size="small" />
               ))}
             </Stack>
+            {sparse.length > 0 && (
+              <Alert severity="warning" sx={{ mt: 1 }} data-testid="train-sparse-classes">
+                {sparseClassesSentence(
+                  sparse,
+                  `training images in ${trainFile === undefined ? 'the training file' : baseName(trainFile.path)}`,
+                )}
+              </Alert>
+            )}
           </Box>
           <TextField
             label="Run name"
@@ -305,7 +328,7 @@ export function TrainWorkspace(): ReactNode {
               />
             </Box>
           </Stack>
-          <BackboneWeights backbone={backbone} hasWeightsFolder={weights.value.trim() !== ''} />
+          <BackboneWeights backbone={backbone} hasWeightsFolder={weights.value.trim() !== ''} onInstalled={setWeightsInstalled} />
           <RadioGroup row value={mode} onChange={(e) => setMode(e.target.value as Mode)} aria-label="Training mode">
             <FormControlLabel value="frozen" control={<Radio />} label="Frozen backbone" disabled={running !== null} />
             <FormControlLabel value="finetune" control={<Radio />} label="Fine-tune" disabled={running !== null} />
@@ -413,7 +436,7 @@ export function TrainWorkspace(): ReactNode {
               Training cancelled; the run is recorded as cancelled.
             </Alert>
           )}
-          {run.status === 'failed' && <ErrorAlert error={run.error} data-testid="train-error" />}
+          {run.status === 'failed' && <TrainError error={run.error} />}
         </Stack>
       </Paper>
       {(points.length > 0 || running !== null) && (
@@ -447,15 +470,35 @@ function defaultsSentence(mode: Mode, settings: TrainingSettingsValues, search: 
   );
 }
 
+const missingWeights = z.object({ missingWeights: z.object({ title: z.string(), path: z.string(), given: z.boolean() }) });
+
+/**
+ * Why the start failed. Missing weights get the app's own advice (the Download button, a folder to
+ * choose), where the service's message speaks to the command line.
+ */
+function TrainError({ error }: { error: AppError }): ReactNode {
+  const missing = missingWeights.safeParse(error.details);
+  if (!missing.success) return <ErrorAlert error={error} data-testid="train-error" />;
+  const { title, path, given } = missing.data.missingWeights;
+  return (
+    <Alert severity="error" data-testid="train-error" data-code={error.code}>
+      {given
+        ? `No ${title} weights at ${path}. Choose a folder that holds them (model.json and shards, or weights.h5) under “Backbone weights”, or clear that field and use Download.`
+        : `No ${title} weights in the app’s models folder (${path}). Click Download above to fetch them, or choose a folder that holds them under “Backbone weights”.`}
+    </Alert>
+  );
+}
+
 function TrainSummary({ result }: { result: TrainResult }): ReactNode {
   return (
-    <Alert severity="success" data-testid="train-result" data-run-id={result.runId}>
+    <Alert severity={result.sparseClasses.length > 0 ? 'warning' : 'success'} data-testid="train-result" data-run-id={result.runId}>
       Run <strong>{result.runId}</strong> finished on {result.backend}: best validation loss {result.bestValidationLoss.toFixed(4)},{' '}
       {result.images.train} training and {result.images.val} validation images, {formatDuration(result.seconds)}.
       {result.search !== null &&
         ` Chosen on ${result.search.heldOutImages} held-out training images: learn rate ${result.search.chosen.learnRate}, L2 ${result.search.chosen.l2Regularization}, ${result.search.chosen.epochs} epochs.`}
       {result.skipped.length > 0 &&
         ` ${result.skipped.length} image(s) were left out (${skippedCounts(result.skipped)}): ${result.skipped.map((s) => `${baseName(s.path)} (${s.kind})`).join(', ')}.`}
+      {result.sparseClasses.length > 0 && ` ${sparseClassesSentence(result.sparseClasses, 'training images')}`}
     </Alert>
   );
 }
