@@ -203,3 +203,68 @@ test('a suspect accepted with the keyboard changes the class balance, and the ex
   await page.getByRole('option', { name: 'The corrected labels (label edits now)' }).click();
   await expect(row).toHaveAttribute('data-positives', String(validatedOn + (kind === 'missing' ? 1 : -1)));
 });
+
+test('a box dragged over the grid selects the tiles it touches, and a label is removed from all of them', async ({ page }) => {
+  test.setTimeout(120_000);
+  const fixture = await writeCocoFixture(scratch, { images: true });
+  await page.goto(app.url);
+  await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
+  await importFile(page, fixture.annotationPath, fixture.imagesDir);
+  await expect(page.getByTestId('import-result')).toBeVisible();
+  await page.getByTestId('reference-example-button').click();
+  await expect(page.getByTestId('subset-stats')).toHaveAttribute('data-state', 'ready');
+  const tiles = page.getByTestId('image-tile');
+  await expect(tiles.nth(2)).toBeVisible();
+  await expect(page.getByTestId('image-browser')).toHaveAttribute('data-stale', 'false');
+
+  // From inside the first tile to inside the third of the first row: the three tiles are selected.
+  await expect(page.getByTestId('class-balance-chart')).toBeVisible();
+  await page.getByTestId('image-browser').scrollIntoViewIfNeeded();
+  // The charts above the grid settle first, so the tiles stay where they were measured.
+  await page.waitForTimeout(500);
+  const first = (await tiles.nth(0).boundingBox())!;
+  const third = (await tiles.nth(2).boundingBox())!;
+  expect(Math.abs(third.y - first.y)).toBeLessThan(1);
+  await page.mouse.move(first.x + 30, first.y + 40);
+  await page.mouse.down();
+  await page.mouse.move(first.x + 80, first.y + 60, { steps: 4 });
+  await page.mouse.move(third.x + 30, third.y + 80, { steps: 8 });
+  await expect(page.getByTestId('selection-box')).toBeVisible();
+  await page.screenshot({ path: join(screenshots, 'labels-box-select.png') });
+  await page.mouse.up();
+  await expect(page.getByTestId('selection-box')).toHaveCount(0);
+  // The release selects: it opens no image.
+  await expect(page.getByTestId('image-dialog')).toHaveCount(0);
+  const bar = page.getByTestId('selection-bar');
+  await expect(bar).toHaveAttribute('data-selected', '3');
+  await expect(page.locator('[data-testid="image-tile"][data-selected="true"]')).toHaveCount(3);
+  for (const k of [0, 1, 2]) await expect(tiles.nth(k)).toHaveAttribute('data-selected', 'true');
+
+  // With Ctrl, a box inside the second tile toggles it off again.
+  const second = (await tiles.nth(1).boundingBox())!;
+  await page.keyboard.down('Control');
+  await page.mouse.move(second.x + 20, second.y + 30);
+  await page.mouse.down();
+  await page.mouse.move(second.x + 60, second.y + 70, { steps: 6 });
+  await page.mouse.up();
+  await page.keyboard.up('Control');
+  await expect(bar).toHaveAttribute('data-selected', '2');
+  await expect(tiles.nth(1)).toHaveAttribute('data-selected', 'false');
+
+  // Remove the first selected tile's first label from both.
+  const labelsOf = async (k: number): Promise<string[]> =>
+    ((await tiles.nth(k).getAttribute('aria-label')) ?? '')
+      .replace(/^Open [^:]*: /, '')
+      .split(', ')
+      .filter((l) => l !== '');
+  const [labels0, labels2] = [await labelsOf(0), await labelsOf(2)];
+  const cls = labels0[0]!;
+  const changed = [labels0, labels2].filter((labels) => labels.includes(cls)).length;
+  const before = await chartValues(page);
+  await page.getByTestId('selection-label').locator('..').getByRole('combobox').click();
+  await page.getByRole('option', { name: cls, exact: true }).click();
+  await page.getByTestId('selection-remove').click();
+  await expect(page.getByTestId('selection-done')).toContainText(`Removed ${cls} from 2 images (${changed} changed).`);
+  await expect.poll(() => chartValues(page)).toEqual({ ...before, [cls]: before[cls]! - changed });
+  await expect(page.getByTestId('labels-summary')).toHaveAttribute('data-changes', String(changed));
+});

@@ -6,6 +6,7 @@ import Skeleton from '@mui/material/Skeleton';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
+import { alpha } from '@mui/material/styles';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { ImageSummary } from '../../../../shared/contract/dataset';
@@ -17,6 +18,7 @@ import { useApi } from '../../rpc/api-context';
 import { ImageDialog } from './image-dialog';
 import { ImageTile } from '../../components/images/image-tile';
 import { imagesFilter, useImagePages, type ReviewFilter } from './use-image-pages';
+import { useBoxSelection } from './use-box-selection';
 
 const minTileWidth = 180;
 const gap = 8;
@@ -44,8 +46,8 @@ function useElementWidth(element: HTMLElement | null): number {
 /**
  * The subset's images as a virtualised grid: as many columns as fit, pages fetched as rows scroll
  * into view, a filter to one class and one to reviewed or edited images, a viewer with boxes and
- * label toggles on click, and a selection (check boxes, shift for a range) whose labels can be
- * changed together.
+ * label toggles on click, and a selection (check boxes, shift for a range, or a box dragged over the
+ * tiles) whose labels can be changed together.
  */
 export function ImageBrowser({
   fileId,
@@ -140,6 +142,49 @@ export function ImageBrowser({
   }, [query]);
 
   const tileWidth = (width - gap * (columns - 1)) / columns;
+
+  // Box selection: the selection when the drag started, and the touched tiles added to it (or, with
+  // Ctrl/Cmd, toggled in it). While dragging only the images at hand count; the release asks for the rest.
+  const [content, setContent] = useState<HTMLDivElement | null>(null);
+  const boxBase = useRef<ReadonlySet<number>>(new Set());
+  const boxRun = useRef(0);
+  const geometry = useMemo(
+    () => ({ columns, tileWidth, tileHeight: rowHeight - gap, columnGap: gap, rowPitch: rowHeight, total }),
+    [columns, tileWidth, total],
+  );
+  const combine = (images: readonly (ImageSummary | undefined)[], toggle: boolean): ReadonlySet<number> => {
+    const ids = new Set(boxBase.current);
+    for (const image of images) {
+      if (image === undefined) continue;
+      if (toggle && boxBase.current.has(image.id)) ids.delete(image.id);
+      else ids.add(image.id);
+    }
+    return ids;
+  };
+  const boxSelection = useBoxSelection({
+    scroller,
+    content,
+    geometry,
+    onStart: () => {
+      boxBase.current = selection.ids;
+      boxRun.current += 1;
+    },
+    onBox: (indices, toggle, final) => {
+      if (!final) {
+        selection.replace(
+          combine(
+            indices.map((index) => pages.at(index)),
+            toggle,
+          ),
+        );
+        return;
+      }
+      const run = boxRun.current;
+      void Promise.all(indices.map((index) => imageAt(index).catch(() => undefined))).then((images) => {
+        if (run === boxRun.current) selection.replace(combine(images, toggle));
+      });
+    },
+  });
 
   return (
     <Paper
@@ -238,8 +283,10 @@ export function ImageBrowser({
         role="list"
         aria-label="Images of the subset"
         tabIndex={0}
+        onPointerDown={boxSelection.onPointerDown}
+        onClickCapture={boxSelection.onClickCapture}
       >
-        <Box sx={{ height: virtualizer.getTotalSize(), position: 'relative', width: '100%' }}>
+        <Box ref={setContent} sx={{ height: virtualizer.getTotalSize(), position: 'relative', width: '100%' }}>
           {width > 0 &&
             rows.map((row) => (
               <Box
@@ -283,6 +330,24 @@ export function ImageBrowser({
                 })}
               </Box>
             ))}
+          {boxSelection.box !== null && (
+            <Box
+              data-testid="selection-box"
+              aria-hidden
+              sx={{
+                position: 'absolute',
+                left: boxSelection.box.left,
+                top: boxSelection.box.top,
+                width: boxSelection.box.right - boxSelection.box.left,
+                height: boxSelection.box.bottom - boxSelection.box.top,
+                border: 1,
+                borderColor: 'primary.main',
+                bgcolor: (theme) => alpha(theme.palette.primary.main, 0.15),
+                pointerEvents: 'none',
+                zIndex: 2,
+              }}
+            />
+          )}
         </Box>
       </Box>
       {open !== null && (
@@ -323,6 +388,8 @@ function useSelection(query: unknown): {
   ids: ReadonlySet<number>;
   toggle: (image: ImageSummary, index: number, range: boolean, imageAt: (index: number) => Promise<ImageSummary | undefined>) => void;
   clear: () => void;
+  /** Makes `ids` the selection (a box drawn over the grid); the shift-click anchor stays. */
+  replace: (ids: ReadonlySet<number>) => void;
 } {
   const [state, setState] = useState<{ key: string; ids: ReadonlySet<number>; anchor: number | null }>({
     key: '',
@@ -357,7 +424,12 @@ function useSelection(query: unknown): {
       });
     });
   };
-  return { ids: current.ids, toggle, clear: () => setState({ key, ids: new Set(), anchor: null }) };
+  return {
+    ids: current.ids,
+    toggle,
+    clear: () => setState({ key, ids: new Set(), anchor: null }),
+    replace: (ids) => setState((previous) => ({ key, ids, anchor: previous.key === key ? previous.anchor : null })),
+  };
 }
 
 /** What can be done to the selected images together: add or remove one label, mark them reviewed. */
@@ -382,7 +454,7 @@ function SelectionBar({
   if (selected.size === 0) {
     return (
       <Typography variant="caption" color="text.secondary" component="p" sx={{ mb: 1 }}>
-        Tick images (shift-click for a range) to change a label of all of them at once.
+        Tick images (shift-click for a range) or drag a box over them (Ctrl/Cmd toggles) to change a label of all of them at once.
       </Typography>
     );
   }
