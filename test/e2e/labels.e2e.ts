@@ -220,8 +220,17 @@ test('a box dragged over the grid selects the tiles it touches, and a label is r
   // From inside the first tile to inside the third of the first row: the three tiles are selected.
   await expect(page.getByTestId('class-balance-chart')).toBeVisible();
   await page.getByTestId('image-browser').scrollIntoViewIfNeeded();
-  // The charts above the grid settle first, so the tiles stay where they were measured.
-  await page.waitForTimeout(500);
+  // The charts above the grid settle first, so the tiles stay where they were measured: wait until
+  // the first tile is where it was a moment before.
+  let previous = '';
+  await expect
+    .poll(async () => {
+      const box = JSON.stringify(await tiles.nth(0).boundingBox());
+      const still = box === previous;
+      previous = box;
+      return still;
+    })
+    .toBe(true);
   const first = (await tiles.nth(0).boundingBox())!;
   const third = (await tiles.nth(2).boundingBox())!;
   expect(Math.abs(third.y - first.y)).toBeLessThan(1);
