@@ -7,6 +7,7 @@ import {
   confusion,
   evaluate,
   tunedThresholds,
+  appliedThresholds,
   type Metrics,
   type ScoreMatrix,
   type ThresholdMetrics,
@@ -140,7 +141,7 @@ test('judges a run as mlw evaluate and mlw metrics do, follows the slider, tunes
     labels: matrixFile.labels.flat(),
     scores: matrixFile.scores.flat(),
   };
-  const tuned = tunedThresholds(matrix).map((t) => t.threshold);
+  const tuned = appliedThresholds(tunedThresholds(matrix, 0.3), 0.3);
   const perClass = evaluate(matrix, 0.3, { perClassThresholds: tuned });
   expect(
     figures.some((id) => perClass[id] !== computed[id]),
