@@ -31,6 +31,7 @@ import { PathField } from '../../components/path-field';
 import { usePathInput } from '../../components/use-path-input';
 import { BackboneWeights } from './backbone-weights';
 import { EngineStatusLine } from './engine-status-line';
+import { imagesPerSecondWords } from './engine-status-words';
 import { RunsList } from './runs-list';
 import { TrainingChart, type TrainingPoint } from './training-chart';
 
@@ -425,7 +426,7 @@ export function TrainWorkspace(): ReactNode {
               <ProgressLine estimate={running.estimate} label="Training" testId="train-progress" />
               {imagesPerSecond !== undefined && (
                 <Typography variant="body2" color="text.secondary" data-testid="images-per-second">
-                  {imagesPerSecond.toFixed(0)} images per second
+                  {imagesPerSecondWords(imagesPerSecond)}
                 </Typography>
               )}
             </>
