@@ -17,7 +17,7 @@ import { ClassTable } from './class-table';
 import { ConfusionGrid } from './confusion-grid';
 import { ErrorGalleries } from './error-galleries';
 import { ExportModelButton } from './export-model-button';
-import { ExportReportButton } from './export-report-button';
+import { ExportReportButton } from '../../components/export-report-button';
 import { PrCurves } from './pr-curves';
 import { RunPicker } from '../../components/runs/run-picker';
 import { SweepPlots } from './sweep-plots';
