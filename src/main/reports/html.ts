@@ -112,7 +112,7 @@ export function renderReport(data: ReportData): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="Multilabel Workbench ${e(data.appVersion)}">
 <title>${e(`Report: ${r.name} (${r.runId})`)}</title>
-<style>${styles}</style>
+<style>${reportStyles}</style>
 </head>
 <body>
 <header>
@@ -454,7 +454,8 @@ function gradcam(data: ReportData): string {
   return `<p>The most confident true positives of some classes on the validation images: the image, then where the network looked for the class (jet colour map at 50% over the image).</p><div class="cams">${tiles}</div>`;
 }
 
-const styles = `
+/** The report's stylesheet (exported for its test). */
+export const reportStyles = `
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; background: #f6f7f9; }
@@ -474,8 +475,8 @@ table.config th[scope=row] { background: #fafafa; white-space: nowrap; font-weig
 table.numbers td { text-align: right; font-variant-numeric: tabular-nums; }
 table.numbers thead th { background: #fafafa; }
 .sweep { margin-top: 12px; }
-.charts { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
-svg.chart { max-width: 100%; height: auto; border: 1px solid #eee; border-radius: 4px; break-inside: avoid; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 12px; align-items: start; }
+svg.chart { width: 100%; height: auto; border: 1px solid #eee; border-radius: 4px; break-inside: avoid; }
 .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: 10px; }
 .figure { border: 1px solid #e3e3e3; border-radius: 6px; padding: 10px; }
 .figure .value { font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
