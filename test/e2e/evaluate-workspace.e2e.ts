@@ -150,6 +150,9 @@ test('judges a run as mlw evaluate and mlw metrics do, follows the slider, tunes
   const fromService = app.mlwJson<ThresholdMetrics>('evaluate', '--run', runId, '--threshold', '0.3', '--per-class-thresholds');
   await page.getByTestId('per-class-toggle').click();
   await expect(page.getByTestId('tuned-warning')).toContainText('tuned on the same');
+  // The slider and the figures say which thresholds apply.
+  await expect(page.getByTestId('applied-thresholds')).toContainText('per-class tuned thresholds');
+  await expect(page.getByTestId('slider-applies')).toContainText('for classes that are not tuned');
   for (const id of figures) {
     expect(fromService[id]).toBeCloseTo(perClass[id], 12);
     await expectFigure(page, id, perClass[id]);
