@@ -7,6 +7,7 @@ import {
   confusion,
   evaluate,
   tunedThresholds,
+  appliedThresholds,
   type Metrics,
   type ScoreMatrix,
   type ThresholdMetrics,
@@ -140,7 +141,7 @@ test('judges a run as mlw evaluate and mlw metrics do, follows the slider, tunes
     labels: matrixFile.labels.flat(),
     scores: matrixFile.scores.flat(),
   };
-  const tuned = tunedThresholds(matrix).map((t) => t.threshold);
+  const tuned = appliedThresholds(tunedThresholds(matrix, 0.3), 0.3);
   const perClass = evaluate(matrix, 0.3, { perClassThresholds: tuned });
   expect(
     figures.some((id) => perClass[id] !== computed[id]),
@@ -149,6 +150,9 @@ test('judges a run as mlw evaluate and mlw metrics do, follows the slider, tunes
   const fromService = app.mlwJson<ThresholdMetrics>('evaluate', '--run', runId, '--threshold', '0.3', '--per-class-thresholds');
   await page.getByTestId('per-class-toggle').click();
   await expect(page.getByTestId('tuned-warning')).toContainText('tuned on the same');
+  // The slider and the figures say which thresholds apply.
+  await expect(page.getByTestId('applied-thresholds')).toContainText('per-class tuned thresholds');
+  await expect(page.getByTestId('slider-applies')).toContainText('for classes that are not tuned');
   for (const id of figures) {
     expect(fromService[id]).toBeCloseTo(perClass[id], 12);
     await expectFigure(page, id, perClass[id]);

@@ -249,6 +249,50 @@ test('lists the runs, compares two as mlw compare does, copies and saves the tab
   console.log(`Runs workspace end-to-end test took ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 });
 
+test('at 1440 px the runs table fits with mAP, the rename box shows a long name, and a comparison exports its report', async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const { a, b } = recordRuns();
+  await openRuns(page);
+  const container = page.getByTestId('runs-table-container');
+  await expect(page.getByTestId('runs-row')).toHaveCount(2);
+  const { scrollWidth, clientWidth } = await container.evaluate((el) => ({ scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
+  expect(scrollWidth, 'the runs table needs no horizontal scrolling at 1440 px').toBeLessThanOrEqual(clientWidth);
+  const box = (await container.boundingBox())!;
+  const mAP = (await row(page, a.runId).getByTestId('runs-mAP').boundingBox())!;
+  expect(mAP.x + mAP.width).toBeLessThanOrEqual(box.x + box.width + 0.5);
+  await expect(row(page, a.runId).getByTestId('runs-dataset')).toContainText('train train.json · val val.json');
+
+  // The rename box is wide enough for a name of about thirty characters.
+  await row(page, b.runId).getByTestId('runs-rename').click();
+  const input = page.getByTestId('runs-name-input');
+  const fieldWidth = await input.evaluate((el) => el.getBoundingClientRect().width);
+  const textWidth = await input.evaluate((el) => {
+    const context = document.createElement('canvas').getContext('2d')!;
+    context.font = getComputedStyle(el).font;
+    return context.measureText('MobileNet v1, lr 0.01, 100 ep.').width;
+  });
+  expect(fieldWidth).toBeGreaterThanOrEqual(textWidth);
+  const editingWidths = await container.evaluate((el) => ({ scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
+  expect(editingWidths.scrollWidth, 'nor while a name is edited').toBeLessThanOrEqual(editingWidths.clientWidth);
+  await page.screenshot({ path: join(screenshots, 'runs-table-1440.png'), fullPage: true });
+  await input.press('Escape');
+
+  // Export the comparison's report: the first run with the other beside it; in the browser form it downloads.
+  await row(page, a.runId).getByTestId('runs-pick').check();
+  await row(page, b.runId).getByTestId('runs-pick').check();
+  await page.getByTestId('runs-compare').click();
+  const comparison = page.getByTestId('run-comparison');
+  const download = page.waitForEvent('download');
+  await comparison.getByTestId('export-report').click();
+  await expect(comparison.getByTestId('export-report-done')).toContainText('The report downloaded', { timeout: 120_000 });
+  const file = await download;
+  expect(file.suggestedFilename()).toBe(`report-${a.runId}-vs-1-t0.50.html`);
+  const html = readFileSync((await file.path())!, 'utf8');
+  expect(html).toContain(b.runId);
+  await page.screenshot({ path: join(screenshots, 'runs-compare-report.png'), fullPage: true });
+});
+
 test('says when compared runs have identical settings, and a running run cannot be deleted', async ({ page }) => {
   const a = { ...fixtureRun('run-e2e-same-1', 3, 0.3), config: fixtureRunConfig(referenceExampleCategories, { name: 'one' }) };
   const b = { ...fixtureRun('run-e2e-same-2', 4, 0.3), config: fixtureRunConfig(referenceExampleCategories, { name: 'two' }) };

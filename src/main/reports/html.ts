@@ -1,6 +1,6 @@
 import type { RunCalibration } from '../../shared/contract/calibration';
 import type { CalibrationFigures } from '../../shared/domain/calibration';
-import type { Metrics, ThresholdMetrics, TunedThreshold } from '../../shared/domain/metrics';
+import { tunedThresholdFloor, type Metrics, type ThresholdMetrics, type TunedThreshold } from '../../shared/domain/metrics';
 import { smooth } from '../../shared/domain/smoothing';
 import type { HistoryPoint } from '../db/runs-store';
 import { escapeText as e, safeImageUrl } from './escape';
@@ -90,7 +90,11 @@ export function renderReport(data: ReportData): string {
     ['configuration', data.compare.length > 0 ? 'Configuration, side by side' : 'Configuration', configuration(data)],
     ['dataset', 'Dataset', dataset(data)],
     ['training', 'Training curves', training(data)],
-    ['metrics', `Metrics at threshold ${data.threshold}`, headline(data)],
+    [
+      'metrics',
+      `Metrics at threshold ${data.threshold} (one threshold for every class; the tuned ones are in “Per class”)`,
+      headline(data),
+    ],
     ['calibration', 'Calibration', calibrationSection(data)],
     ['sweep', 'Threshold study', sweep(data)],
     ['classes', 'Per class', perClassTable(data)],
@@ -108,7 +112,7 @@ export function renderReport(data: ReportData): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="Multilabel Workbench ${e(data.appVersion)}">
 <title>${e(`Report: ${r.name} (${r.runId})`)}</title>
-<style>${styles}</style>
+<style>${reportStyles}</style>
 </head>
 <body>
 <header>
@@ -386,11 +390,11 @@ function perClassTable(data: ReportData): string {
     .map((c, j) => {
       const t = tuned.get(c.class);
       const ece = data.calibration.eceByClass[j] ?? null;
-      return `<tr data-class="${e(c.class)}"><th scope="row">${e(c.class)}</th><td>${c.positives}</td><td>${e(formatFigure(c.ap))}</td><td>${e(formatFigure(c.precision))}</td><td>${e(formatFigure(c.recall))}</td><td>${e(formatFigure(c.f1))}</td><td>${c.tp}</td><td>${c.fp}</td><td>${c.fn}</td><td>${c.tn}</td><td>${t === undefined ? '—' : e(t.threshold.toFixed(3))}</td><td>${t === undefined ? '—' : e(formatFigure(t.f1))}</td><td data-metric="ece">${e(formatFigure(ece))}</td></tr>`;
+      return `<tr data-class="${e(c.class)}"><th scope="row">${e(c.class)}</th><td>${c.positives}</td><td>${e(formatFigure(c.ap))}</td><td>${e(formatFigure(c.precision))}</td><td>${e(formatFigure(c.recall))}</td><td>${e(formatFigure(c.f1))}</td><td>${c.tp}</td><td>${c.fp}</td><td>${c.fn}</td><td>${c.tn}</td><td data-tuned="${t?.tuned ?? false}">${t === undefined ? '—' : t.tuned ? e(t.threshold.toFixed(3)) : `not tuned (global ${e(t.threshold)})`}</td><td>${t === undefined || !t.tuned ? '—' : e(formatFigure(t.f1))}</td><td data-metric="ece">${e(formatFigure(ece))}</td></tr>`;
     })
     .join('');
   return `<table class="numbers"><thead><tr><th>class</th><th>positives</th><th>AP</th><th>precision</th><th>recall</th><th>F1</th><th>TP</th><th>FP</th><th>FN</th><th>TN</th><th>tuned threshold</th><th>F1 there</th><th>ECE</th></tr></thead><tbody>${rows}</tbody></table>
-<p class="caption">The tuned threshold maximises the class’s F1 on these same images, so the F1 there is optimistic. ECE: the class’s expected calibration error over its own scores (15 bins).</p>`;
+<p class="caption">The tuned threshold maximises the class’s F1 on these same images, so the F1 there is optimistic. It is never below ${tunedThresholdFloor} (lower ones predict the class on nearly every image); a class without positives is not tuned and keeps the global threshold ${e(data.threshold)}. ECE: the class’s expected calibration error over its own scores (15 bins).</p>`;
 }
 
 function calibrationSection(data: ReportData): string {
@@ -450,7 +454,8 @@ function gradcam(data: ReportData): string {
   return `<p>The most confident true positives of some classes on the validation images: the image, then where the network looked for the class (jet colour map at 50% over the image).</p><div class="cams">${tiles}</div>`;
 }
 
-const styles = `
+/** The report's stylesheet (exported for its test). */
+export const reportStyles = `
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; background: #f6f7f9; }
@@ -470,8 +475,8 @@ table.config th[scope=row] { background: #fafafa; white-space: nowrap; font-weig
 table.numbers td { text-align: right; font-variant-numeric: tabular-nums; }
 table.numbers thead th { background: #fafafa; }
 .sweep { margin-top: 12px; }
-.charts { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
-svg.chart { max-width: 100%; height: auto; border: 1px solid #eee; border-radius: 4px; break-inside: avoid; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 12px; align-items: start; }
+svg.chart { width: 100%; height: auto; border: 1px solid #eee; border-radius: 4px; break-inside: avoid; }
 .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: 10px; }
 .figure { border: 1px solid #e3e3e3; border-radius: 6px; padding: 10px; }
 .figure .value { font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }

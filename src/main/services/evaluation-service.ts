@@ -3,7 +3,7 @@ import type { HandlerContext, ServiceHandlers } from '../../shared/contract/defi
 import { AppError } from '../../shared/contract/errors';
 import type { evaluationContract, JudgedLabels, RunScores } from '../../shared/contract/evaluation';
 import { calibrationFigures, withTemperature } from '../../shared/domain/calibration';
-import { evaluate, tunedThresholds, type ScoreMatrix } from '../../shared/domain/metrics';
+import { appliedThresholds, evaluate, tunedThresholds, type ScoreMatrix } from '../../shared/domain/metrics';
 import { labelsOfImages } from '../coco/queries';
 import type { Db } from '../db/connection';
 import type { RunsStore, StoredScores } from '../db/runs-store';
@@ -73,11 +73,14 @@ export class EvaluationService implements EvaluationHandlers {
     const tuned =
       validation === null
         ? []
-        : tunedThresholds(request.annotations === undefined ? judged : scaled(this.judgedOn(validation, request.labels).matrix));
+        : tunedThresholds(
+            request.annotations === undefined ? judged : scaled(this.judgedOn(validation, request.labels).matrix),
+            request.threshold,
+          );
     const metrics = evaluate(
       judged,
       request.threshold,
-      request.perClassThresholds ? { perClassThresholds: tuned.map((t) => t.threshold) } : {},
+      request.perClassThresholds ? { perClassThresholds: appliedThresholds(tuned, request.threshold) } : {},
     );
     const { ece, validationLoss, eceByClass, reliability } = calibrationFigures(judged);
     return {

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import type { ServiceHandlers } from '../../shared/contract/define';
 import { AppError, cancelled } from '../../shared/contract/errors';
 import { galleryResult, type GalleryResult, type ImageInput, type predictionContract } from '../../shared/contract/prediction';
-import { tunedThresholds } from '../../shared/domain/metrics';
+import { appliedThresholds, tunedThresholds } from '../../shared/domain/metrics';
 import type { Db } from '../db/connection';
 import type { RunsStore } from '../db/runs-store';
 import { startEngine, type EngineSpawner } from '../engine';
@@ -49,7 +49,7 @@ export class PredictionService implements PredictionHandlers {
     const run = this.options.runs.get(request.runId);
     const network = await readRunNetwork(run);
     const thresholds = request.perClassThresholds
-      ? tunedThresholds(this.options.evaluation.load(request.runId, false).matrix).map((t) => t.threshold)
+      ? appliedThresholds(tunedThresholds(this.options.evaluation.load(request.runId, false).matrix, request.threshold), request.threshold)
       : network.classes.map(() => request.threshold);
     const images = await Promise.all(request.images.map((image) => this.materialise(image)));
     const acceptDamaged = (request.damagedImages ?? (await this.options.settings.read()).preferences.damagedImages) === 'warn';

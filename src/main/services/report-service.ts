@@ -137,7 +137,7 @@ export class ReportService implements ReportsHandlers {
       temperature,
       scaled: temperature === null ? null : calibrationFigures(withTemperature(matrix, temperature.temperature)),
       fineSweep: fineSweep.map((t) => thresholdMetrics(matrix, t)),
-      tuned: tunedThresholds(matrix),
+      tuned: tunedThresholds(matrix, request.threshold),
       gradcam,
       notes,
     };

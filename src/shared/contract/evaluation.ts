@@ -62,7 +62,7 @@ export const calibrationMetrics = z.object({
   reliability: z.array(reliabilityBin),
 });
 
-export const tunedThreshold = z.object({ class: z.string(), threshold: z.number(), f1: unit });
+export const tunedThreshold = z.object({ class: z.string(), threshold: z.number(), f1: unit, tuned: z.boolean() });
 
 /** Where a score matrix's images come from. */
 export const scoreSource = z.object({

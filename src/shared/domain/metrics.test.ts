@@ -10,6 +10,10 @@ import {
   sampleJaccard,
   thresholdMetrics,
   tunedThresholds,
+  appliedThresholds,
+  thresholdsInWords,
+  tunedThresholdFloor,
+  type TunedThreshold,
   type ScoreMatrix,
 } from './metrics';
 
@@ -207,16 +211,41 @@ describe('per-class thresholds', () => {
   it('pick the score that maximises each class’s F1 and never do worse than the global threshold', () => {
     const m = matrix([[1], [1], [0], [0]], [[0.3], [0.25], [0.2], [0.1]]);
     const [tuned] = tunedThresholds(m);
-    expect(tuned).toEqual({ class: 'c0', threshold: 0.25, f1: 1 });
+    expect(tuned).toEqual({ class: 'c0', threshold: 0.25, f1: 1, tuned: true });
     expect(evaluate(m, 0.5, { perClassThresholds: [tuned!.threshold] }).microF1).toBe(1);
     expect(evaluate(m, 0.5).microF1).toBe(0);
   });
 
-  it('predict nothing for a class with no positives', () => {
+  it('leave a class with no positives untuned, at the global threshold', () => {
+    // sheep in coco128: no positives, scores everywhere; tuning would pick anything.
     const m = matrix([[0], [0]], [[0.7], [0.2]]);
+    const [tuned] = tunedThresholds(m, 0.2);
+    expect(tuned).toEqual({ class: 'c0', threshold: 0.2, f1: 0, tuned: false });
+    expect(appliedThresholds(tunedThresholds(m, 0.2), 0.35)).toEqual([0.35]);
+  });
+
+  it('never go below the floor of 0.05, even where the best F1 is at a lower score', () => {
+    // Both positives score 0.01 and 0.0; the negatives 0.03. Best F1 unfloored is at 0.0 (predict all: F1 2/3).
+    const m = matrix([[1], [1], [0]], [[0.01], [0], [0.03]]);
     const [tuned] = tunedThresholds(m);
-    expect(tuned!.threshold).toBeGreaterThan(0.7);
-    expect(confusion(m, [tuned!.threshold])[0]).toEqual({ tp: 0, fp: 0, fn: 0, tn: 2 });
+    expect(tunedThresholdFloor).toBe(0.05);
+    expect(tuned!.threshold).toBeGreaterThanOrEqual(0.05);
+    expect(tuned!.tuned).toBe(true);
+    expect(confusion(m, [tuned!.threshold])[0]).toEqual({ tp: 0, fp: 0, fn: 2, tn: 1 });
+    // A positive at the floor itself may be taken.
+    const [atFloor] = tunedThresholds(matrix([[1], [0]], [[0.05], [0.01]]));
+    expect(atFloor).toEqual({ class: 'c0', threshold: 0.05, f1: 1, tuned: true });
+  });
+
+  it('say which thresholds apply', () => {
+    const t = (tuned: boolean): TunedThreshold => ({ class: 'c', threshold: 0.4, f1: 0, tuned });
+    expect(thresholdsInWords(0.2, null)).toBe('threshold 0.20');
+    expect(thresholdsInWords(0.2, [t(true), t(true)])).toBe('per-class tuned thresholds');
+    expect(thresholdsInWords(0.2, [t(true), t(false)])).toBe('per-class tuned thresholds (global 0.20 for the class without positives)');
+    expect(thresholdsInWords(0.2, [t(true), t(false), t(false)])).toBe(
+      'per-class tuned thresholds (global 0.20 for the 2 classes without positives)',
+    );
+    expect(thresholdsInWords(0.2, [t(false)])).toBe('threshold 0.20 (no class has positives to tune on)');
   });
 });
 
@@ -275,8 +304,8 @@ describe('against a straightforward reimplementation', () => {
       fc.property(cases, ({ labels, scores }) => {
         const m = matrix(labels, scores);
         const tuned = tunedThresholds(m);
-        const atTuned = evaluate(m, 0.5, { perClassThresholds: tuned.map((t) => t.threshold) }).perClass;
-        for (const t of fineSweep) {
+        const atTuned = evaluate(m, 0.5, { perClassThresholds: appliedThresholds(tuned, 0.5) }).perClass;
+        for (const t of fineSweep.filter((s) => s >= tunedThresholdFloor)) {
           evaluate(m, t, { sweep: [] }).perClass.forEach((p, j) => expect(atTuned[j]!.f1).toBeGreaterThanOrEqual(p.f1 - 1e-12));
         }
         atTuned.forEach((p, j) => expect(p.f1).toBeCloseTo(tuned[j]!.f1, 12));

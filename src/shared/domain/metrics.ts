@@ -221,26 +221,53 @@ export interface TunedThreshold {
   class: string;
   threshold: number;
   f1: number;
+  /** False where the class has no positives: it was not tuned and keeps the global threshold. */
+  tuned: boolean;
 }
 
+/** No tuned threshold is below this: a lower one predicts a class on nearly every image. */
+export const tunedThresholdFloor = 0.05;
+
 /**
- * For each class, the threshold that maximises its F1 on these images: one of its own scores (the
- * highest-scoring one on ties, so the fewest images are predicted). A class without positives gets a
- * threshold just above its highest score, predicting nothing (F1 0 either way). Tuned on the same data
- * it is judged on, the gain is optimistic unless the thresholds come from a held-out split.
+ * For each class, the threshold at or above `tunedThresholdFloor` that maximises its F1 on these images:
+ * one of its own scores (the highest-scoring one on ties, so the fewest images are predicted), or just
+ * above its highest score (predicting nothing) where no score at or above the floor gives a true positive.
+ * A class without positives is not tuned: it keeps the global threshold (F1 0 at any threshold, and a
+ * tuned one would be arbitrary). Tuned on the same data it is judged on, the gain is optimistic unless
+ * the thresholds come from a held-out split.
  */
-export function tunedThresholds(m: ScoreMatrix): TunedThreshold[] {
+export function tunedThresholds(m: ScoreMatrix, global = 0.5): TunedThreshold[] {
   return m.classes.map((name, j) => {
     const curve = prCurve(m, j);
+    if (curve.length === 0) return { class: name, threshold: global, f1: 0, tuned: false };
     let highest = -Infinity;
     for (let i = 0; i < m.rows; i++) highest = Math.max(highest, m.scores[i * m.classes.length + j]!);
-    let best = { threshold: m.rows === 0 ? 0.5 : highest + Math.max(1e-9, Math.abs(highest) * 1e-9), f1: 0 };
+    let best = { threshold: Math.max(tunedThresholdFloor, highest + Math.max(1e-9, Math.abs(highest) * 1e-9)), f1: 0 };
     for (const point of curve) {
+      // The curve runs from the highest threshold down: past the floor, no point may be taken.
+      if (point.threshold < tunedThresholdFloor) break;
       const f1 = ratio(2 * point.precision * point.recall, point.precision + point.recall);
       if (f1 > best.f1) best = { threshold: point.threshold, f1 };
     }
-    return { class: name, ...best };
+    return { class: name, ...best, tuned: true };
   });
+}
+
+/** The threshold each class is judged at with per-class thresholds on: its tuned one, or the global one where it was not tuned. */
+export function appliedThresholds(tuned: readonly TunedThreshold[], global: number): number[] {
+  return tuned.map((t) => (t.tuned ? t.threshold : global));
+}
+
+/**
+ * What "at the threshold" means in words: the global threshold, or with per-class thresholds on, which
+ * thresholds apply (for example "per-class tuned thresholds (global 0.20 for classes without positives)").
+ */
+export function thresholdsInWords(global: number, tuned: readonly TunedThreshold[] | null): string {
+  if (tuned === null) return `threshold ${global.toFixed(2)}`;
+  const untuned = tuned.filter((t) => !t.tuned).length;
+  if (untuned === 0) return 'per-class tuned thresholds';
+  if (untuned === tuned.length) return `threshold ${global.toFixed(2)} (no class has positives to tune on)`;
+  return `per-class tuned thresholds (global ${global.toFixed(2)} for ${untuned === 1 ? 'the class' : `the ${untuned} classes`} without positives)`;
 }
 
 export interface EvaluateOptions {

@@ -6,6 +6,7 @@ import { formatBytes } from '../../../shared/domain/format';
 import { defaultDataDir } from '../../paths';
 import { parseCount, parseFloatOption, parseList, table, type CliContext, type GlobalOptions } from '../context';
 import { sparseClassesSentence } from '../../../shared/domain/class-coverage';
+import { settingsFromOverrides } from '../../../shared/domain/training-overrides';
 
 /** `mlw doctor`, `train`, `models list|download` and `resume`. */
 export function register(program: Command, context: CliContext): void {
@@ -52,6 +53,9 @@ export function register(program: Command, context: CliContext): void {
     .option('--batch <n>', 'mini-batch size (default 32)', parseCount)
     .option('--learn-rate <x>', 'learn rate (frozen: chosen unless given; finetune default 0.0005)', parseFloatOption)
     .option('--l2 <x>', 'L2 regularisation of the weights (frozen: chosen unless given; finetune default 0.0001)', parseFloatOption)
+    .option('--validation-frequency <n>', 'iterations between validations (early stopping checks)', parseCount)
+    .option('--patience <n>', 'validations without a lower validation loss before training stops', parseCount)
+    .option('--seed <n>', 'random seed of the training, so that a run can be repeated', parseCount)
     .option(
       '--no-choose',
       "frozen mode: use the mode's fixed defaults for what is not given, with the example's early stopping on the validation images, instead of choosing the learn rate, L2 and epochs on a held-out fifth of the training images",
@@ -83,12 +87,15 @@ export function register(program: Command, context: CliContext): void {
         ...(options.weights ? { weights: servicePath(global, options.weights) } : {}),
         ...(options.name ? { name: options.name } : {}),
         ...(options.views !== undefined ? { augmentedViews: options.views } : {}),
-        settings: {
-          ...(options.epochs !== undefined ? { maxEpochs: options.epochs } : {}),
-          ...(options.batch !== undefined ? { batchSize: options.batch } : {}),
-          ...(options.learnRate !== undefined ? { learnRate: options.learnRate } : {}),
-          ...(options.l2 !== undefined ? { l2Regularization: options.l2 } : {}),
-        },
+        settings: settingsFromOverrides({
+          maxEpochs: options.epochs,
+          batchSize: options.batch,
+          learnRate: options.learnRate,
+          l2Regularization: options.l2,
+          validationFrequency: options.validationFrequency,
+          validationPatience: options.patience,
+          seed: options.seed,
+        }),
         ...(options.choose === false ? { chooseSettings: false } : {}),
         ...(options.originalLabels === true ? { originalLabels: true } : {}),
       };
@@ -177,6 +184,9 @@ interface TrainOptions {
   batch?: number;
   learnRate?: number;
   l2?: number;
+  validationFrequency?: number;
+  patience?: number;
+  seed?: number;
   choose?: boolean;
   views?: number;
   name?: string;

@@ -14,6 +14,7 @@ import { decodeResized, normalise } from '../images/preprocess';
 import { scoreImages, type RunNetwork } from '../inference/run-network';
 import { seededRandom } from '../training/seeded-random';
 import { backboneSpec } from './zoo';
+import { onnxMetadata, onnxReadme } from './onnx-model-file';
 
 const root = fileURLToPath(new URL('../../../..', import.meta.url));
 const mobilenet = resolve(root, '../shared/models/mobilenet_v1_0.75_224');
@@ -52,6 +53,17 @@ describe('the README of an export', () => {
     expect(mobile).toContain('0. dog\n1. cat\n2. potted plant');
     expect(mobile).toContain('**0.35**');
     expect(mobile).toContain('tf.loadLayersModel');
+    // What the app does to JPEGs, so that others can reproduce its scores; no longer libvips.
+    expect(mobile).not.toContain('The app resizes with libvips');
+    expect(mobile).toContain('DCT scaling');
+    expect(mobile).toContain('smallest scale in eighths (1/8 to 8/8) that keeps both sides at least 224 pixels');
+    expect(mobile).toContain('antialiased bilinear (triangle) filter');
+    expect(mobile).toContain("resize(224, 224, { fit: 'fill', kernel: 'linear' })");
+    expect(mobile).toContain('within about 0.002');
+    const onnx = onnxReadme(manifest('mobilenet'));
+    expect(onnx).not.toContain('(libvips)');
+    expect(onnx).toContain('antialiased bilinear (triangle) filter');
+    expect(onnxMetadata(manifest('mobilenet')).resize).not.toContain('libvips');
     const caffe = exportReadme(manifest('caffe'));
     expect(caffe).toContain('Channel order **BGR**');
     expect(caffe).toContain('B 103.939, G 116.779, R 123.68');

@@ -7,7 +7,7 @@ import type * as OnnxProto from 'onnx-proto';
 import { AppError } from '../../../shared/contract/errors';
 import type { ExportManifest } from '../../../shared/contract/reports';
 import { loadBackbone } from './architectures/load-backbone';
-import { checkExportTarget, exportManifestFile, type ExportOutcome, type ExportRequest } from './export-model';
+import { checkExportTarget, exportManifestFile, resizeInWords, type ExportOutcome, type ExportRequest } from './export-model';
 import { backboneSpec } from './zoo';
 import { exportOnnx, OnnxUnsupportedError } from './onnx-export';
 import type { Head } from '../inference/gradcam';
@@ -29,7 +29,8 @@ export function onnxMetadata(m: ExportManifest): Record<string, string> {
     input_layout: 'NHWC float32 [batch, size, size, 3]',
     channel_order: m.normalisation === 'mobilenet' ? 'RGB' : 'BGR',
     scaling: m.normalisation === 'mobilenet' ? 'x / 127.5 - 1' : 'x - [103.939, 116.779, 123.68] (BGR means, no scaling)',
-    resize: 'stretched to the square (no crop, no padding), libvips',
+    resize:
+      'stretched to the square (no crop, no padding); JPEGs: libjpeg DCT scaling to the smallest eighth keeping both sides >= the input size, then an antialiased bilinear (triangle) filter; see README.txt',
     'mlw.source': JSON.stringify({ ...m.source, dataset: undefined }),
   };
 }
@@ -130,7 +131,9 @@ export function onnxReadme(m: ExportManifest): string {
     "    scores = session.run(['scores'], {'input': x})[0][0]",
     `    print([name for name, s in zip(labels, scores) if s >= ${m.threshold}])`,
     '',
-    "Pillow's resizing is close to, but not exactly, the app's (libvips), so scores differ a little from the app's.",
+    "Pillow's BILINEAR resize is the app's triangle filter, but on the full-size decode rather than a DCT-scaled one, so scores differ a little from the app's.",
+    '',
+    `How the app resizes: ${resizeInWords(size)}`,
     '',
   ].join('\n');
 }

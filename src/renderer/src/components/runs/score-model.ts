@@ -20,7 +20,6 @@ export interface ScoreModel {
   /** Per class; null where the class has no positive label. Passed to `evaluate` so a slider move is one pass. */
   averagePrecisions: (number | null)[];
   tuned: TunedThreshold[];
-  tunedThresholds: number[];
   /** The example's four figures over the fine sweep (0.01..0.99) and at its own 0.1..0.9. */
   fineSweep: ThresholdMetrics[];
   exampleSweep: ThresholdMetrics[];
@@ -60,7 +59,6 @@ export function buildScoreModel(scores: RunScores): ScoreModel {
     matrix,
     averagePrecisions: averagePrecisions(matrix),
     tuned,
-    tunedThresholds: tuned.map((t) => t.threshold),
     fineSweep: fineSweep.map((t) => thresholdMetrics(matrix, t)),
     exampleSweep: exampleSweep.map((t) => thresholdMetrics(matrix, t)),
     curves: scores.classes.map((_, j) => prCurve(matrix, j)),

@@ -9,7 +9,7 @@ import { useDeferredValue, useMemo, useState, type ReactNode } from 'react';
 import { z } from 'zod';
 import { usePersistentState } from '../../components/use-persistent-state';
 import type { JudgedLabels, RunScores } from '../../../../shared/contract/evaluation';
-import { evaluate, type Thresholds } from '../../../../shared/domain/metrics';
+import { appliedThresholds, evaluate, thresholdsInWords, type Thresholds } from '../../../../shared/domain/metrics';
 import { ErrorAlert } from '../../components/error-alert';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';
@@ -17,7 +17,7 @@ import { ClassTable } from './class-table';
 import { ConfusionGrid } from './confusion-grid';
 import { ErrorGalleries } from './error-galleries';
 import { ExportModelButton } from './export-model-button';
-import { ExportReportButton } from './export-report-button';
+import { ExportReportButton } from '../../components/export-report-button';
 import { PrCurves } from './pr-curves';
 import { RunPicker } from '../../components/runs/run-picker';
 import { SweepPlots } from './sweep-plots';
@@ -122,7 +122,7 @@ function Evaluation({ scores, calibration }: { scores: RunScores; calibration: R
         ? evaluate(model.matrix, threshold, {
             sweep: [],
             averagePrecisions: model.averagePrecisions,
-            perClassThresholds: model.tunedThresholds,
+            perClassThresholds: appliedThresholds(model.tuned, threshold),
           })
         : null,
     [model, threshold, perClass],
@@ -130,7 +130,10 @@ function Evaluation({ scores, calibration }: { scores: RunScores; calibration: R
   // The charts, tables and galleries may lag a frame behind the headline figures while the slider moves.
   const judged = useMemo(() => ({ threshold, tuned, metrics: tuned ?? global }), [threshold, tuned, global]);
   const deferred = useDeferredValue(judged);
-  const thresholds: Thresholds = deferred.tuned !== null ? model.tunedThresholds : deferred.threshold;
+  const thresholds: Thresholds = useMemo(
+    () => (deferred.tuned !== null ? appliedThresholds(model.tuned, deferred.threshold) : deferred.threshold),
+    [deferred, model],
+  );
 
   return (
     <>
@@ -143,6 +146,7 @@ function Evaluation({ scores, calibration }: { scores: RunScores; calibration: R
         tuned={tuned}
         rows={model.matrix.rows}
         validation={scores.source.validation}
+        appliedInWords={thresholdsInWords(threshold, perClass ? model.tuned : null)}
       />
       <CalibrationPanel figures={model.calibration} calibration={calibration} on={temperature !== null} onToggle={setCalibrated} />
       <ExportReportButton runId={scores.runId} threshold={threshold} />

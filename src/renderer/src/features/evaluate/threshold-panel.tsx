@@ -7,7 +7,7 @@ import Stack from '@mui/material/Stack';
 import Switch from '@mui/material/Switch';
 import Typography from '@mui/material/Typography';
 import type { ReactNode } from 'react';
-import type { Metrics } from '../../../../shared/domain/metrics';
+import { tunedThresholdFloor, type Metrics } from '../../../../shared/domain/metrics';
 import { formatCount } from '../../components/format';
 import { MetricFigure } from './metric-figure';
 
@@ -32,6 +32,7 @@ export function ThresholdPanel({
   tuned,
   rows,
   validation,
+  appliedInWords,
 }: {
   threshold: number;
   onThreshold: (threshold: number) => void;
@@ -42,6 +43,8 @@ export function ThresholdPanel({
   tuned: Metrics | null;
   rows: number;
   validation: boolean;
+  /** Which thresholds apply, in words (`thresholdsInWords`). */
+  appliedInWords: string;
 }): ReactNode {
   const shown = tuned ?? global;
   const base = (key: 'microF1' | 'jaccard' | 'precision' | 'recall' | 'macroF1' | 'sampleJaccard'): number | undefined =>
@@ -58,6 +61,12 @@ export function ThresholdPanel({
             <strong data-testid="threshold-value" data-value={threshold}>
               {threshold.toFixed(2)}
             </strong>
+            {perClass && (
+              <span data-testid="slider-applies">
+                {' '}
+                for classes that are not tuned; with per-class thresholds on, the figures are at {appliedInWords}
+              </span>
+            )}
           </Typography>
           <Slider
             value={threshold}
@@ -79,7 +88,8 @@ export function ThresholdPanel({
             label="Per-class thresholds (tuned)"
           />
           <Typography variant="body2" color="text.secondary" sx={{ maxWidth: 460 }}>
-            Each class at the threshold that maximises its own F1 on these images, instead of one threshold for all.
+            Each class at the threshold that maximises its own F1 on these images, instead of one threshold for all; never below{' '}
+            {tunedThresholdFloor.toFixed(2)}. A class without positives is not tuned and keeps the global threshold.
           </Typography>
         </Box>
       </Stack>
@@ -91,7 +101,7 @@ export function ThresholdPanel({
         </Alert>
       )}
       <Typography variant="subtitle2" sx={{ mt: 2, mb: 1 }}>
-        The example’s figures {perClass ? 'at the per-class thresholds' : `at ${threshold.toFixed(2)}`}
+        The example’s figures at <span data-testid="applied-thresholds">{appliedInWords}</span>
       </Typography>
       <Stack direction="row" sx={{ flexWrap: 'wrap', gap: 1.5 }}>
         <MetricFigure

@@ -16,6 +16,7 @@ import type { RunScores } from '../../../../shared/contract/evaluation';
 import type { CompareResult, ComparedHistory, RunEntry } from '../../../../shared/contract/runs';
 import { evaluate } from '../../../../shared/domain/metrics';
 import { ErrorAlert } from '../../components/error-alert';
+import { ExportReportButton } from '../../components/export-report-button';
 import { formatCount, formatDuration } from '../../components/format';
 import { CloseIcon } from '../../components/icons';
 import { useApi } from '../../rpc/api-context';
@@ -198,6 +199,7 @@ function LoadedComparison({ loaded, names, header }: { loaded: Loaded; names: Re
           scores.
         </Alert>
       )}
+      <ExportReportButton runId={runs[0]!.runId} compare={runs.slice(1).map((r) => r.runId)} threshold={thresholds[0] ?? 0.5} />
       <CompareMetrics runs={runs} thresholds={thresholds} onThreshold={onThreshold} metrics={metrics} />
       <TrainingCurves runs={runs} />
       <Box sx={{ display: 'grid', gap: 2, gridTemplateColumns: { xs: '1fr', lg: '1fr 1fr' } }}>

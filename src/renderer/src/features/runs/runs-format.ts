@@ -15,10 +15,16 @@ export function formatRunDate(iso: string): string {
   return Number.isNaN(when.getTime()) ? iso : when.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-/** The dataset in a few words: "instances_val2017.json · 12 classes". */
+/**
+ * The dataset in a few words: both files and the classes, "train instances_train2017.json · val
+ * instances_val2017.json · 12 classes" (one file named once where training and validation share it).
+ */
 export function datasetLabel(run: RunEntry): string {
   const n = run.dataset.categories.length;
-  return `${baseName(run.dataset.val.annotations) || '—'} · ${n} ${n === 1 ? 'class' : 'classes'}`;
+  const train = baseName(run.dataset.train.annotations) || '—';
+  const val = baseName(run.dataset.val.annotations) || '—';
+  const files = run.dataset.train.annotations === run.dataset.val.annotations ? `train and val ${val}` : `train ${train} · val ${val}`;
+  return `${files} · ${n} ${n === 1 ? 'class' : 'classes'}`;
 }
 
 /** Everything the text filter looks through: name, id, backbone, mode, backend, status and the categories. */

@@ -92,7 +92,13 @@ export function RunsTable({
         : { by, direction: ['name', 'dataset', 'model', 'status'].includes(by) ? 'asc' : 'desc' },
     );
   const header = (key: SortKey, label: string, align: 'left' | 'right' = 'left', title?: string): ReactNode => (
-    <TableCell key={key} align={align} sx={headCell} title={title} sortDirection={sort.by === key ? sort.direction : false}>
+    <TableCell
+      key={key}
+      align={align}
+      sx={align === 'right' ? { ...headCell, px: 0.5 } : headCell}
+      title={title}
+      sortDirection={sort.by === key ? sort.direction : false}
+    >
       <TableSortLabel
         active={sort.by === key}
         // The arrow only on the sorted column: fifteen hidden arrows would cost the table 300 px.
@@ -107,7 +113,7 @@ export function RunsTable({
   );
 
   return (
-    <TableContainer sx={{ overflowX: 'auto' }}>
+    <TableContainer sx={{ overflowX: 'auto' }} data-testid="runs-table-container">
       <Table size="small" data-testid="runs-table" data-sort={`${sort.by}:${sort.direction}`} data-rows={rows.length}>
         <TableHead>
           <TableRow>
@@ -118,7 +124,7 @@ export function RunsTable({
             </TableCell>
             {header('name', 'Run')}
             {header('createdAt', 'Date')}
-            {header('dataset', 'Dataset', 'left', 'Validation annotation file and classes; training / validation images')}
+            {header('dataset', 'Dataset', 'left', 'Training and validation annotation files and classes; training / validation images')}
             {header('model', 'Backbone', 'left', 'Backbone; below it the training mode and the compute backend')}
             {header('seconds', 'Duration', 'right')}
             {header('status', 'Status')}
@@ -152,7 +158,7 @@ export function RunsTable({
                     </Typography>
                   </Box>
                 </TableCell>
-                <TableCell sx={{ ...bodyCell, minWidth: 180, maxWidth: 280 }}>
+                <TableCell sx={{ ...bodyCell, minWidth: editing === run.runId ? 230 : 150, maxWidth: 260 }}>
                   {editing === run.runId ? (
                     <NameEditor
                       name={run.name}
@@ -203,7 +209,7 @@ export function RunsTable({
                   </Typography>
                 </TableCell>
                 <TableCell
-                  sx={{ ...bodyCell, minWidth: 140, maxWidth: 190 }}
+                  sx={{ ...bodyCell, minWidth: 140, maxWidth: 200 }}
                   title={`Classes: ${run.dataset.categories.join(', ')}\nTraining: ${run.dataset.train.annotations} (${run.dataset.train.images})\nValidation: ${run.dataset.val.annotations} (${run.dataset.val.images})`}
                   data-testid="runs-dataset"
                 >
@@ -214,8 +220,9 @@ export function RunsTable({
                     {formatCount(run.dataset.train.count)} / {formatCount(run.dataset.val.count)} images
                   </Typography>
                 </TableCell>
-                <TableCell sx={{ ...bodyCell, whiteSpace: 'nowrap' }} data-testid="runs-model">
-                  <Typography variant="body2">{run.backbone}</Typography>
+                <TableCell sx={{ ...bodyCell, minWidth: 96, maxWidth: 150, overflowWrap: 'break-word' }} data-testid="runs-model">
+                  {/* A line may break after an underscore: "mobilenet_v1_0.75" is too wide a column otherwise. */}
+                  <Typography variant="body2">{run.backbone.replace(/_/g, '_\u200b')}</Typography>
                   <Typography variant="caption" color="text.secondary">
                     {run.mode} · {run.backend ?? 'no backend yet'}
                   </Typography>
@@ -231,7 +238,7 @@ export function RunsTable({
                   return (
                     <TableCell
                       key={c.key}
-                      sx={bodyCell}
+                      sx={{ ...bodyCell, px: 0.5 }}
                       align="right"
                       data-testid={`runs-${c.key}`}
                       data-value={value ?? ''}
@@ -265,8 +272,10 @@ function NameEditor({ name, onDone }: { name: string; onDone: (name: string | nu
     void onDone(save && trimmed !== '' ? trimmed : null);
   };
   return (
-    <Box sx={{ display: 'flex', alignItems: 'center', gap: 0.5 }}>
+    // The field takes the cell's whole width, its buttons below it, so that a long name shows.
+    <Box sx={{ display: 'flex', flexDirection: 'column', alignItems: 'stretch' }}>
       <TextField
+        fullWidth
         size="small"
         value={value}
         autoFocus
@@ -278,14 +287,16 @@ function NameEditor({ name, onDone }: { name: string; onDone: (name: string | nu
           if (e.key === 'Escape') finish(false);
         }}
         slotProps={{ htmlInput: { 'aria-label': 'Run name', 'data-testid': 'runs-name-input', maxLength: 200 } }}
-        sx={{ flexGrow: 1, '& input': { py: 0.5, fontSize: 14 } }}
+        sx={{ '& input': { py: 0.5, fontSize: 14 } }}
       />
-      <IconButton size="small" aria-label="Save the name" onMouseDown={(e) => e.preventDefault()} onClick={() => finish(true)}>
-        <CheckIcon sx={{ fontSize: 18 }} />
-      </IconButton>
-      <IconButton size="small" aria-label="Keep the old name" onMouseDown={(e) => e.preventDefault()} onClick={() => finish(false)}>
-        <CloseIcon sx={{ fontSize: 18 }} />
-      </IconButton>
+      <Box sx={{ display: 'flex', justifyContent: 'flex-end' }}>
+        <IconButton size="small" aria-label="Save the name" onMouseDown={(e) => e.preventDefault()} onClick={() => finish(true)}>
+          <CheckIcon sx={{ fontSize: 18 }} />
+        </IconButton>
+        <IconButton size="small" aria-label="Keep the old name" onMouseDown={(e) => e.preventDefault()} onClick={() => finish(false)}>
+          <CloseIcon sx={{ fontSize: 18 }} />
+        </IconButton>
+      </Box>
     </Box>
   );
 }

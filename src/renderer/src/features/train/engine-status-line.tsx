@@ -5,6 +5,7 @@ import type { ReactNode } from 'react';
 import { ErrorAlert } from '../../components/error-alert';
 import { useApi } from '../../rpc/api-context';
 import { useRequest } from '../../rpc/use-request';
+import { notInUseWords } from './engine-status-words';
 
 const names: Record<string, string> = {
   'tensorflow-gpu': 'CUDA (tfjs-node-gpu)',
@@ -20,7 +21,7 @@ export function EngineStatusLine(): ReactNode {
   if (status.error) return <ErrorAlert error={status.error} data-testid="engine-status-error" />;
   if (status.data === undefined) return <Skeleton variant="rounded" height={48} />;
   const s = status.data;
-  const better = s.candidates.filter((c) => c.reason !== null && !c.reason.startsWith('Available, but'));
+  const notInUse = notInUseWords(s.candidates);
   const native = s.backend === 'tensorflow' || s.backend === 'tensorflow-gpu';
   return (
     <Tooltip title={s.candidates.map((c) => `${c.name}: ${c.reason ?? 'in use'}`).join('\n')}>
@@ -35,7 +36,7 @@ export function EngineStatusLine(): ReactNode {
           {s.inference.reason !== null && ` (${s.inference.reason})`}.
         </span>{' '}
         Training: <strong>{names[s.backend] ?? s.backend}</strong>, {s.threads} thread{s.threads === 1 ? '' : 's'}.
-        {better.length > 0 && ` Not in use: ${better.map((c) => c.reason).join(' ')}`}
+        {notInUse !== null && ` ${notInUse}`}
         {!native && ' The frozen-backbone mode suits this backend: features run on the inference runtime, only the new layer trains here.'}
       </Alert>
     </Tooltip>

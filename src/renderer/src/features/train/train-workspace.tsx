@@ -31,6 +31,8 @@ import { PathField } from '../../components/path-field';
 import { usePathInput } from '../../components/use-path-input';
 import { BackboneWeights } from './backbone-weights';
 import { EngineStatusLine } from './engine-status-line';
+import { imagesPerSecondWords } from './engine-status-words';
+import { settingsFromOverrides } from '../../../../shared/domain/training-overrides';
 import { RunsList } from './runs-list';
 import { TrainingChart, type TrainingPoint } from './training-chart';
 
@@ -47,6 +49,9 @@ const trainForm = z.object({
     batchSize: z.number().optional(),
     learnRate: z.number().optional(),
     l2: z.number().optional(),
+    validationFrequency: z.number().optional(),
+    patience: z.number().optional(),
+    seed: z.number().optional(),
     views: z.number().optional(),
     /** Frozen mode: choose what is left empty on held-out training images (absent: yes). */
     choose: z.boolean().optional(),
@@ -203,12 +208,15 @@ export function TrainWorkspace(): ReactNode {
       ...(runName.trim() !== '' ? { name: runName.trim() } : {}),
       ...(weights.value.trim() !== '' ? { weights: weights.value.trim() } : {}),
       ...(overrides.views !== undefined ? { augmentedViews: overrides.views } : {}),
-      settings: {
-        ...(overrides.maxEpochs !== undefined ? { maxEpochs: overrides.maxEpochs } : {}),
-        ...(overrides.batchSize !== undefined ? { batchSize: overrides.batchSize } : {}),
-        ...(overrides.learnRate !== undefined ? { learnRate: overrides.learnRate } : {}),
-        ...(overrides.l2 !== undefined ? { l2Regularization: overrides.l2 } : {}),
-      },
+      settings: settingsFromOverrides({
+        maxEpochs: overrides.maxEpochs,
+        batchSize: overrides.batchSize,
+        learnRate: overrides.learnRate,
+        l2Regularization: overrides.l2,
+        validationFrequency: overrides.validationFrequency,
+        validationPatience: overrides.patience,
+        seed: overrides.seed,
+      }),
       ...(mode === 'frozen' && overrides.choose === false ? { chooseSettings: false } : {}),
     };
     const title = `Training ${runName.trim() || `${defaults.data?.backbones.find((b) => b.id === backbone)?.title ?? backbone}, ${mode}`}`;
@@ -370,6 +378,30 @@ export function TrainWorkspace(): ReactNode {
               disabled={running !== null}
               testId="l2"
             />
+            <NumberField
+              label="Validate every (iterations)"
+              placeholder={modeDefaults?.validationFrequency}
+              value={overrides.validationFrequency}
+              onChange={setNumber('validationFrequency')}
+              disabled={running !== null}
+              testId="validation-frequency"
+            />
+            <NumberField
+              label="Patience (validations)"
+              placeholder={modeDefaults?.validationPatience}
+              value={overrides.patience}
+              onChange={setNumber('patience')}
+              disabled={running !== null}
+              testId="patience"
+            />
+            <NumberField
+              label="Seed"
+              placeholder={modeDefaults?.seed}
+              value={overrides.seed}
+              onChange={setNumber('seed')}
+              disabled={running !== null}
+              testId="seed"
+            />
             {mode === 'frozen' && (
               <NumberField
                 label="Augmented views"
@@ -425,7 +457,7 @@ export function TrainWorkspace(): ReactNode {
               <ProgressLine estimate={running.estimate} label="Training" testId="train-progress" />
               {imagesPerSecond !== undefined && (
                 <Typography variant="body2" color="text.secondary" data-testid="images-per-second">
-                  {imagesPerSecond.toFixed(0)} images per second
+                  {imagesPerSecondWords(imagesPerSecond)}
                 </Typography>
               )}
             </>

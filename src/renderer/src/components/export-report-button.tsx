@@ -12,16 +12,16 @@ import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useState, type ReactNode } from 'react';
-import { AppError } from '../../../../shared/contract/errors';
-import type { ReportResult } from '../../../../shared/contract/reports';
-import { useAppInfo } from '../../app/app-info-context';
-import { downloadText } from '../../components/download';
-import { ErrorAlert } from '../../components/error-alert';
-import { FileIcon, FolderIcon } from '../../components/icons';
-import { useApi } from '../../rpc/api-context';
-import { JobProgress } from '../../jobs/job-progress';
-import { useJob } from '../../jobs/use-job';
-import { runJob } from '../../jobs/run-job';
+import { AppError } from '../../../shared/contract/errors';
+import type { ReportResult } from '../../../shared/contract/reports';
+import { useAppInfo } from '../app/app-info-context';
+import { downloadText } from './download';
+import { ErrorAlert } from './error-alert';
+import { FileIcon, FolderIcon } from './icons';
+import { useApi } from '../rpc/api-context';
+import { JobProgress } from '../jobs/job-progress';
+import { useJob } from '../jobs/use-job';
+import { runJob } from '../jobs/run-job';
 
 /** Joins a folder and a file name with the folder's own separator (the services' machine may be Windows). */
 function joinPath(dir: string, name: string): string {
@@ -29,16 +29,24 @@ function joinPath(dir: string, name: string): string {
   return dir.endsWith(separator) ? `${dir}${name}` : `${dir}${separator}${name}`;
 }
 
-function fileNameOf(runId: string, threshold: number): string {
-  return `report-${runId}-t${threshold.toFixed(2)}.html`;
-}
+import { reportFileName, reportRequestOf } from './export-report';
 
 /**
  * Writes the self-contained HTML report of a run at the workspace's threshold, with its metrics as CSV
  * and JSON. On the desktop it asks where (and can print a PDF beside it); in the browser the service
  * sends the documents back and the report downloads.
  */
-export function ExportReportButton({ runId, threshold }: { runId: string; threshold: number }): ReactNode {
+export function ExportReportButton({
+  runId,
+  threshold,
+  compare = [],
+}: {
+  runId: string;
+  threshold: number;
+  /** Other runs shown beside it (the Runs workspace's comparison). */
+  compare?: readonly string[];
+}): ReactNode {
+  const fileName = reportFileName(runId, threshold, compare);
   const api = useApi();
   const info = useAppInfo();
   const desktop = info.host === 'electron';
@@ -56,13 +64,13 @@ export function ExportReportButton({ runId, threshold }: { runId: string; thresh
       const result = await runJob<ReportResult>(
         api,
         'reports.report',
-        { runId, threshold, ...(outPath === undefined ? {} : { outPath }) },
-        `Report of ${runId}`,
+        reportRequestOf(runId, threshold, compare, outPath),
+        compare.length === 0 ? `Report of ${runId}` : `Report comparing ${[runId, ...compare].join(', ')}`,
         { signal, onProgress },
       );
       let printed: string | null = null;
       if (result.inline !== null) {
-        downloadText(fileNameOf(runId, threshold), result.inline.html, 'text/html');
+        downloadText(fileName, result.inline.html, 'text/html');
       } else if (desktop && pdf && result.files !== null) {
         onProgress({ phase: 'Printing the PDF', done: 0, total: 0 });
         printed = (await api.reports.pdf({ htmlPath: result.files.html }, { signal })).path;
@@ -76,7 +84,7 @@ export function ExportReportButton({ runId, threshold }: { runId: string; thresh
       run(undefined);
       return;
     }
-    setPath((current) => current || joinPath(joinPath(info.dataDir, 'reports'), fileNameOf(runId, threshold)));
+    setPath((current) => current || joinPath(joinPath(info.dataDir, 'reports'), fileName));
     setPickError(undefined);
     setOpen(true);
   };
@@ -84,7 +92,7 @@ export function ExportReportButton({ runId, threshold }: { runId: string; thresh
   const chooseFolder = (): void => {
     api.app.pickPath({ kind: 'directory', title: 'Folder for the report' }).then(
       (picked) => {
-        if (picked !== null) setPath(joinPath(picked, path.split(/[\\/]/).pop() || fileNameOf(runId, threshold)));
+        if (picked !== null) setPath(joinPath(picked, path.split(/[\\/]/).pop() || fileName));
       },
       (caught: unknown) => setPickError(AppError.from(caught)),
     );
@@ -102,22 +110,14 @@ export function ExportReportButton({ runId, threshold }: { runId: string; thresh
               The report downloaded. Its metrics as{' '}
               <Link
                 component="button"
-                onClick={() =>
-                  downloadText(fileNameOf(runId, threshold).replace(/\.html$/, '.metrics.csv'), done.result.inline!.csv, 'text/csv')
-                }
+                onClick={() => downloadText(fileName.replace(/\.html$/, '.metrics.csv'), done.result.inline!.csv, 'text/csv')}
               >
                 CSV
               </Link>{' '}
               and{' '}
               <Link
                 component="button"
-                onClick={() =>
-                  downloadText(
-                    fileNameOf(runId, threshold).replace(/\.html$/, '.metrics.json'),
-                    done.result.inline!.json,
-                    'application/json',
-                  )
-                }
+                onClick={() => downloadText(fileName.replace(/\.html$/, '.metrics.json'), done.result.inline!.json, 'application/json')}
               >
                 JSON
               </Link>
@@ -146,14 +146,17 @@ export function ExportReportButton({ runId, threshold }: { runId: string; thresh
           Export report
         </Button>
         <Typography variant="body2" color="text.secondary" id="export-report-heading">
-          This run&rsquo;s report at threshold {threshold.toFixed(2)}: one self-contained HTML file
+          {compare.length === 0 ? 'This run’s report' : `A report of these ${compare.length + 1} runs, side by side,`} at threshold{' '}
+          {threshold.toFixed(2)}: one self-contained HTML file
           {desktop ? ' (and a PDF)' : ''}, with its metrics as CSV and JSON.
         </Typography>
       </Stack>
       {!desktop && status}
       {desktop && (
         <Dialog open={open} onClose={() => !busy && setOpen(false)} fullWidth maxWidth="sm" aria-labelledby="export-report-title">
-          <DialogTitle id="export-report-title">Export the report of {runId}</DialogTitle>
+          <DialogTitle id="export-report-title">
+            {compare.length === 0 ? `Export the report of ${runId}` : `Export the report comparing ${[runId, ...compare].join(', ')}`}
+          </DialogTitle>
           <DialogContent>
             <Stack spacing={2} sx={{ pt: 1 }}>
               <Typography variant="body2" color="text.secondary">
