@@ -37,8 +37,24 @@ export function migrationHash(migration: Migration): string {
 }
 
 export function migrate(db: Db, migrations: readonly Migration[]): void {
+  // A cache that has every migration needs no write lock: reading that (WAL: readers never wait)
+  // lets `mlw files` or a second window open the cache while an import holds the write lock.
+  if (upToDate(db, migrations)) return;
   // One writer at a time: two processes opening a new cache together must not both apply version 1.
   db.transaction(() => applyMigrations(db, migrations)).immediate();
+}
+
+/** Whether the cache has exactly these migrations, each as written; anything else goes through applyMigrations. */
+function upToDate(db: Db, migrations: readonly Migration[]): boolean {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+  if (table === undefined) return false;
+  const applied = new Map(
+    (db.prepare('SELECT version, sha256 FROM schema_migrations').all() as { version: number; sha256: string }[]).map((row) => [
+      row.version,
+      row.sha256,
+    ]),
+  );
+  return applied.size === migrations.length && migrations.every((m) => applied.get(m.version) === migrationHash(m));
 }
 
 function applyMigrations(db: Db, migrations: readonly Migration[]): void {
