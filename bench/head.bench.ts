@@ -18,6 +18,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { validationLoss } from '../src/shared/domain/calibration';
 import { thresholdMetrics } from '../src/shared/domain/metrics';
 import { referenceExampleCategories } from '../src/shared/domain/presets';
 import { loadEngine } from '../src/main/engine/process/backend';
@@ -47,16 +48,6 @@ interface CocoFile {
   images: { id: number; file_name: string }[];
   annotations: { image_id: number; category_id: number }[];
   categories: { id: number; name: string }[];
-}
-
-/** The example's loss: per image, the clipped binary cross-entropy summed over classes; averaged over images. */
-function exampleLoss(scores: ArrayLike<number>, labels: ArrayLike<number>, c: number): number {
-  let total = 0;
-  for (let i = 0; i < scores.length; i++) {
-    const p = Math.min(1 - 1e-7, Math.max(1e-7, scores[i]!));
-    total -= labels[i]! > 0.5 ? Math.log(p) : Math.log(1 - p);
-  }
-  return total / (scores.length / c);
 }
 
 /**
@@ -180,7 +171,7 @@ async function measureSplit(services: ReturnType<typeof createServices>, dir: st
   backbone.dispose();
   await extractor.onnx?.session.release();
   const judge = (values: ArrayLike<number>): { loss: number; microF1: number } => ({
-    loss: exampleLoss(values, labels, c),
+    loss: validationLoss({ classes, rows: scores.fileNames.length, labels, scores: values })!,
     microF1: thresholdMetrics({ classes, rows: scores.fileNames.length, labels, scores: values }, 0.5).microF1,
   });
   return {

@@ -1,3 +1,5 @@
+import { clipProbability } from '../../../shared/domain/calibration';
+
 /**
  * Temperature scaling (Guo et al., 2017) for a multilabel head: one temperature T for every class,
  * score = sigmoid(logit / T), fitted by minimising the example's loss on images the head did not
@@ -5,13 +7,11 @@
  * (mAP, each class's precision–recall curve) stay as they were.
  */
 
-const clip = 1e-7;
-
 /** The example's loss of sigmoid(logits · s): per image, the binary cross-entropy summed over classes, averaged over images. */
 export function scaledLoss(logits: Float32Array, labels: Float32Array, classes: number, s = 1): number {
   let total = 0;
   for (let i = 0; i < logits.length; i++) {
-    const p = Math.min(1 - clip, Math.max(clip, 1 / (1 + Math.exp(-logits[i]! * s))));
+    const p = clipProbability(1 / (1 + Math.exp(-logits[i]! * s)));
     total -= labels[i]! > 0.5 ? Math.log(p) : Math.log(1 - p);
   }
   return total / (logits.length / classes);
