@@ -85,7 +85,13 @@ test('the 12-category preset shows the same numbers as mlw stats, in the charts 
       .sort((a, b) => expected.perClass[b]! - expected.perClass[a]! || selection.indexOf(a) - selection.indexOf(b))
       .map((name) => String(expected.perClass[name])),
   );
-  await expect(page.getByTestId('labels-histogram').locator('g.point')).toHaveCount(Object.keys(expected.labelsPerImage.histogram).length);
+  const bins = Object.keys(expected.labelsPerImage.histogram).sort((a, b) => Number(a) - Number(b));
+  const histogram = page.getByTestId('labels-histogram');
+  await expect(histogram.locator('[data-bar]')).toHaveCount(bins.length);
+  await expect(histogram.locator('[data-count]')).toHaveText(
+    bins.map((n) => expected.labelsPerImage.histogram[n]!.toLocaleString('en-US')),
+  );
+  await expect(page.getByTestId('labels-histogram-mean')).toHaveText(`mean ${expected.labelsPerImage.mean.toFixed(2)}`);
 
   // Thumbnails of the subset arrive in the image browser.
   await expect(page.getByTestId('image-tile').first()).toBeVisible();

@@ -61,35 +61,7 @@ export const ClassBalanceChart = memo(function ClassBalanceChart({
 
   return (
     <>
-      <Stack direction="row" spacing={2} sx={{ alignItems: 'center', flexWrap: 'wrap', rowGap: 1, my: 1 }}>
-        <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
-          <Typography variant="body2" color="text.secondary" id="class-order-label">
-            Order
-          </Typography>
-          <ToggleButtonGroup
-            size="small"
-            exclusive
-            value={order}
-            onChange={(_event, next: ClassOrder | null) => next !== null && setOrder(next)}
-            aria-labelledby="class-order-label"
-            data-testid="class-order"
-          >
-            <ToggleButton value="count" sx={{ py: 0.25 }}>
-              By count
-            </ToggleButton>
-            <ToggleButton value="name" sx={{ py: 0.25 }}>
-              By name
-            </ToggleButton>
-            <ToggleButton value="selection" sx={{ py: 0.25 }}>
-              As selected
-            </ToggleButton>
-          </ToggleButtonGroup>
-        </Stack>
-        <FormControlLabel
-          control={<Switch size="small" checked={log} onChange={(event) => setLog(event.target.checked)} data-testid="class-log-scale" />}
-          label={<Typography variant="body2">Log scale</Typography>}
-        />
-      </Stack>
+      <ChartControls order={order} onOrder={setOrder} log={log} onLog={setLog} />
       <Box
         data-testid="class-balance-chart"
         data-values={values}
@@ -164,5 +136,53 @@ export const ClassBalanceChart = memo(function ClassBalanceChart({
         </div>
       </Box>
     </>
+  );
+});
+
+/**
+ * The chart's order and scale: memoised apart from the bars, so a selection change (new counts)
+ * does not render its buttons and switch again.
+ */
+const ChartControls = memo(function ChartControls({
+  order,
+  onOrder,
+  log,
+  onLog,
+}: {
+  order: ClassOrder;
+  onOrder: (order: ClassOrder) => void;
+  log: boolean;
+  onLog: (log: boolean) => void;
+}): ReactNode {
+  return (
+    <Stack direction="row" spacing={2} sx={{ alignItems: 'center', flexWrap: 'wrap', rowGap: 1, my: 1 }}>
+      <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
+        <Typography variant="body2" color="text.secondary" id="class-order-label">
+          Order
+        </Typography>
+        <ToggleButtonGroup
+          size="small"
+          exclusive
+          value={order}
+          onChange={(_event, next: ClassOrder | null) => next !== null && onOrder(next)}
+          aria-labelledby="class-order-label"
+          data-testid="class-order"
+        >
+          <ToggleButton value="count" sx={{ py: 0.25 }}>
+            By count
+          </ToggleButton>
+          <ToggleButton value="name" sx={{ py: 0.25 }}>
+            By name
+          </ToggleButton>
+          <ToggleButton value="selection" sx={{ py: 0.25 }}>
+            As selected
+          </ToggleButton>
+        </ToggleButtonGroup>
+      </Stack>
+      <FormControlLabel
+        control={<Switch size="small" checked={log} onChange={(event) => onLog(event.target.checked)} data-testid="class-log-scale" />}
+        label={<Typography variant="body2">Log scale</Typography>}
+      />
+    </Stack>
   );
 });

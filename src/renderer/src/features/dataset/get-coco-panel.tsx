@@ -10,7 +10,7 @@ import RadioGroup from '@mui/material/RadioGroup';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { memo, type ReactNode, useEffect, useRef, useState } from 'react';
 import { z } from 'zod';
 import { cocoSplits, officialCocoBaseUrl, type CocoDownloadRequest, type CocoDownloadResult } from '../../../../shared/contract/coco';
 import { AppError } from '../../../../shared/contract/errors';
@@ -54,7 +54,7 @@ const listedFailures = 20;
  * folder on the service's machine, as a job of the service (it goes on while other workspaces are
  * shown, and is followed again on return), with pause, resume, cancel and "retry failed".
  */
-export function GetCocoPanel({
+export const GetCocoPanel = memo(function GetCocoPanel({
   openAtFirst,
   onDownloaded,
 }: {
@@ -325,7 +325,7 @@ export function GetCocoPanel({
       )}
     </Paper>
   );
-}
+});
 
 function DownloadSummary({ result, onRetry }: { result: CocoDownloadResult; onRetry: () => void }): ReactNode {
   const { images } = result;

@@ -8,7 +8,7 @@ import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { alpha } from '@mui/material/styles';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { memo, type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ImageSummary } from '../../../../shared/contract/dataset';
 import { AppError } from '../../../../shared/contract/errors';
 import { ErrorAlert } from '../../components/error-alert';
@@ -49,7 +49,7 @@ function useElementWidth(element: HTMLElement | null): number {
  * label toggles on click, and a selection (check boxes, shift for a range, or a box dragged over the
  * tiles) whose labels can be changed together.
  */
-export function ImageBrowser({
+export const ImageBrowser = memo(function ImageBrowser({
   fileId,
   imagesDir,
   folderVersion,
@@ -366,7 +366,7 @@ export function ImageBrowser({
       )}
     </Paper>
   );
-}
+});
 
 /** An ImageTile that knows its position in the grid, for opening and range selection. */
 function IndexedTile({

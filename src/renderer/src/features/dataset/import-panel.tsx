@@ -3,7 +3,7 @@ import Button from '@mui/material/Button';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { memo, type ReactNode, useEffect, useRef, useState } from 'react';
 import type { IngestResult } from '../../../../shared/contract/dataset';
 import { AppError } from '../../../../shared/contract/errors';
 import { useAppInfo } from '../../app/app-info-context';
@@ -21,7 +21,7 @@ const jsonFilters = [
 ];
 
 /** Import a COCO instances JSON file (and optionally its images folder) into the cache, with progress and cancel. */
-export function ImportPanel({ onImported }: { onImported: (result: IngestResult) => void }): ReactNode {
+export const ImportPanel = memo(function ImportPanel({ onImported }: { onImported: (result: IngestResult) => void }): ReactNode {
   const api = useApi();
   const { canPickPaths } = useAppInfo();
   const annotations = usePathInput('annotations');
@@ -130,7 +130,7 @@ export function ImportPanel({ onImported }: { onImported: (result: IngestResult)
       </Stack>
     </Paper>
   );
-}
+});
 
 function ImportSummary({ result }: { result: IngestResult }): ReactNode {
   const counts = `${countOf(result.images, 'image', 'images')}, ${countOf(result.annotations, 'annotation', 'annotations')}, ${countOf(result.categories, 'category', 'categories')}`;

@@ -5,13 +5,13 @@ import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
-import type { ReactNode } from 'react';
+import { memo, type ReactNode } from 'react';
 import type { ImportedFile } from '../../../../shared/contract/dataset';
 import { FolderIcon } from '../../components/icons';
 import { baseName, countOf, dirName } from '../../components/format';
 
 /** Which imported annotation file the workspace shows, and its images folder. */
-export function ImportedFileSelector({
+export const ImportedFileSelector = memo(function ImportedFileSelector({
   files,
   file,
   onSelect,
@@ -85,4 +85,4 @@ export function ImportedFileSelector({
       </Stack>
     </Stack>
   );
-}
+});

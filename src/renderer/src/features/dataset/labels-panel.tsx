@@ -3,7 +3,7 @@ import Button from '@mui/material/Button';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
-import { useState, type ReactNode } from 'react';
+import { memo, type ReactNode, useState } from 'react';
 import type { ImportedFile } from '../../../../shared/contract/dataset';
 import { AppError } from '../../../../shared/contract/errors';
 import { ErrorAlert } from '../../components/error-alert';
@@ -18,7 +18,7 @@ import { SuspectsDialog } from './suspects-dialog';
  * The file's label edits at a glance: how many labels differ from the import and how many images
  * were reviewed, this window's undo and redo, the review queue of a run's suspects, and the export.
  */
-export function LabelsPanel({
+export const LabelsPanel = memo(function LabelsPanel({
   file,
   files,
   labelsVersion,
@@ -119,4 +119,4 @@ export function LabelsPanel({
       )}
     </Paper>
   );
-}
+});

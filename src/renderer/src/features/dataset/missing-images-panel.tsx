@@ -5,7 +5,7 @@ import Collapse from '@mui/material/Collapse';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { memo, type ReactNode, useEffect, useRef, useState } from 'react';
 import type { ImportedFile } from '../../../../shared/contract/dataset';
 import { AppError } from '../../../../shared/contract/errors';
 import { describeImageFiles } from '../../../../shared/domain/image-folder';
@@ -31,7 +31,7 @@ function listFileName(annotationPath: string): string {
  * change; "Check again" lists the folder anew. Missing files are a warning, not a stop: statistics
  * work without them.
  */
-export function MissingImagesPanel({
+export const MissingImagesPanel = memo(function MissingImagesPanel({
   file,
   categories,
   onSetImagesDir,
@@ -227,4 +227,4 @@ export function MissingImagesPanel({
       )}
     </Paper>
   );
-}
+});
