@@ -1,6 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { draftShrink, eighthsScale, readJpegHeader } from './decode-jpeg';
+import { draftShrink, eighthsScale, jpegEndsEarly, readJpegHeader } from './decode-jpeg';
 
 function flat(width: number, height: number): Sharp {
   return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 100, b: 50 } } });
@@ -31,6 +31,7 @@ describe('readJpegHeader', () => {
       precision: 8,
       orientation: 1,
       icc: null,
+      scanStart: expect.any(Number),
     });
     expect(readJpegHeader(await flat(30, 70).jpeg({ progressive: true }).toBuffer())).toMatchObject({
       width: 30,
@@ -120,6 +121,44 @@ describe('readJpegHeader', () => {
     dnl[7] = 0;
     dnl[8] = 0;
     expect(readJpegHeader(dnl)).toBeNull();
+  });
+});
+
+describe('jpegEndsEarly', () => {
+  /** A JPEG with an APP1 segment right after SOI that holds a thumbnail's own end marker (FF D9). */
+  function withThumbnailEnd(jpeg: Buffer): Buffer {
+    const payload = Buffer.from([...Buffer.from('Exif\0\0', 'latin1'), 0xff, 0xd8, 1, 2, 3, 0xff, 0xd9]);
+    const length = payload.length + 2;
+    return Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xe1, length >> 8, length & 255]), payload, jpeg.subarray(2)]);
+  }
+
+  it('finds where the scan starts', async () => {
+    const jpeg = await flat(64, 48).jpeg().toBuffer();
+    const { scanStart } = readJpegHeader(jpeg)!;
+    expect([jpeg[scanStart], jpeg[scanStart + 1]]).toEqual([0xff, 0xda]);
+  });
+
+  it('is false for a whole file, with or without bytes after its end', async () => {
+    const jpeg = await flat(64, 48).jpeg().toBuffer();
+    expect(jpegEndsEarly(jpeg, readJpegHeader(jpeg)!)).toBe(false);
+    const padded = Buffer.concat([jpeg, Buffer.alloc(100)]);
+    expect(jpegEndsEarly(padded, readJpegHeader(padded)!)).toBe(false);
+  });
+
+  it('is true for a file cut short, even when an EXIF thumbnail before the scan has its own end marker', async () => {
+    // Texture, so that most of the file is the compressed picture and 60% of it ends inside the scan.
+    const pixels = Buffer.alloc(96 * 64 * 3);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 37 + (i >> 5) * 11) & 255;
+    const jpeg = await sharp(pixels, { raw: { width: 96, height: 64, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    expect(readJpegHeader(jpeg)!.scanStart).toBeLessThan(jpeg.length * 0.5);
+    const cut = jpeg.subarray(0, Math.floor(jpeg.length * 0.6));
+    expect(jpegEndsEarly(cut, readJpegHeader(cut)!)).toBe(true);
+    const thumbnailed = withThumbnailEnd(jpeg);
+    expect(jpegEndsEarly(thumbnailed, readJpegHeader(thumbnailed)!)).toBe(false);
+    const thumbnailedCut = thumbnailed.subarray(0, Math.floor(thumbnailed.length * 0.6));
+    expect(jpegEndsEarly(thumbnailedCut, readJpegHeader(thumbnailedCut)!)).toBe(true);
   });
 });
 

@@ -18,6 +18,8 @@ export interface JpegHeader {
   orientation: number;
   /** The embedded ICC profile, reassembled from its APP2 segments; empty when those are inconsistent. */
   icc: Uint8Array | null;
+  /** Offset of the first start-of-scan marker (where the compressed picture begins); the file's length when there is none. */
+  scanStart: number;
 }
 
 /**
@@ -26,11 +28,12 @@ export interface JpegHeader {
  */
 export function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
-  let frame: Omit<JpegHeader, 'icc' | 'orientation'> | null = null;
+  let frame: Omit<JpegHeader, 'icc' | 'orientation' | 'scanStart'> | null = null;
   let orientation = 1;
   const iccChunks = new Map<number, Uint8Array>();
   let iccCount = 0;
   let iccMalformed = false;
+  let scanStart = bytes.length;
   let i = 2;
   while (i + 4 <= bytes.length) {
     if (bytes[i] !== 0xff) return null;
@@ -38,7 +41,11 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
     const marker = bytes[i + 1]!;
     i += 2;
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue; // markers without a length
-    if (marker === 0xda || marker === 0xd9) break; // start of scan: the header is over
+    if (marker === 0xda || marker === 0xd9) {
+      // Start of scan (or of nothing): the header is over.
+      if (marker === 0xda) scanStart = i - 2;
+      break;
+    }
     if (i + 2 > bytes.length) return null;
     const length = (bytes[i]! << 8) | bytes[i + 1]!;
     if (length < 2 || i + length > bytes.length) return null;
@@ -64,8 +71,8 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
   }
   // A height of 0 means a DNL marker gives it after the first scan; no guessing then.
   if (frame === null || frame.width === 0 || frame.height === 0) return null;
-  if (iccChunks.size === 0) return { ...frame, orientation, icc: null };
-  if (iccMalformed || iccChunks.size !== iccCount) return { ...frame, orientation, icc: new Uint8Array(0) };
+  if (iccChunks.size === 0) return { ...frame, orientation, icc: null, scanStart };
+  if (iccMalformed || iccChunks.size !== iccCount) return { ...frame, orientation, icc: new Uint8Array(0), scanStart };
   const parts = Array.from({ length: iccCount }, (_, k) => iccChunks.get(k + 1)!);
   const icc = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;
@@ -73,7 +80,20 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
     icc.set(part, offset);
     offset += part.length;
   }
-  return { ...frame, orientation, icc };
+  return { ...frame, orientation, icc, scanStart };
+}
+
+/**
+ * Whether a JPEG stops before its end-of-image marker (FF D9) after the compressed picture: the file
+ * was cut short. Inside the compressed data a 0xFF byte is always followed by 0x00 or a restart
+ * marker, so an FF D9 after the scan starts can only be the end itself; an EXIF thumbnail's own
+ * end comes before it. Bytes after the end (some cameras pad files) do not count as damage.
+ */
+export function jpegEndsEarly(bytes: Uint8Array, header: Pick<JpegHeader, 'scanStart'>): boolean {
+  for (let k = bytes.length - 2; k > header.scanStart; k--) {
+    if (bytes[k] === 0xff && bytes[k + 1] === 0xd9) return false;
+  }
+  return true;
 }
 
 /**

@@ -33,14 +33,19 @@ export function damagedImageError(path: string, damage: ImageDamage): AppError {
 
 /**
  * The app's sentence for what libjpeg (through libvips) warned of. A JPEG that ends early shows
- * grey where its data stops; corrupt data shows as smears or shifted colours.
+ * grey where its data stops; corrupt data shows as smears or shifted colours. `endsEarly` is what
+ * the file's own bytes say (see jpegEndsEarly); it decides over the library's words, which say
+ * "Corrupt JPEG data: premature end of data segment" for some cut files and may be missing.
  */
-export function describeDamage(path: string, library: string): ImageDamage {
+export function describeDamage(path: string, library: string, facts: { endsEarly?: boolean } = {}): ImageDamage {
   const name = basename(path);
-  const what = /corrupt|huffman|extraneous|invalid|bad|marker/i.test(library)
-    ? 'part of its compressed data is corrupt, so some of the picture is wrong'
-    : /premature end|truncat/i.test(library)
+  const what =
+    facts.endsEarly === true
       ? 'the file ends early (it was probably cut short while being copied or downloaded), so the bottom of the picture is missing'
-      : 'its decoder found errors in it, so the picture may be wrong';
+      : /corrupt|huffman|extraneous|invalid|bad|marker/i.test(library)
+        ? 'part of its compressed data is corrupt, so some of the picture is wrong'
+        : /premature end|truncat/i.test(library)
+          ? 'the file ends early (it was probably cut short while being copied or downloaded), so the bottom of the picture is missing'
+          : 'its decoder found errors in it, so the picture may be wrong';
   return { message: `${name} is damaged: ${what}. Replace it with a good copy, or leave it out.`, library };
 }

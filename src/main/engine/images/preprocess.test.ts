@@ -444,6 +444,38 @@ describe('damaged images', () => {
     }
   });
 
+  it('names each of many damaged images decoded at once in its own words (libvips keeps one error buffer for the process)', async () => {
+    // Eight different photos cut short and two with corrupt data, decoded together, ten times over:
+    // before the gate, about one in twelve lost its words to another and was called merely "damaged".
+    const textured = (seed: number): Buffer => {
+      const pixels = Buffer.alloc(160 * 120 * 3);
+      for (let i = 0; i < pixels.length; i++) pixels[i] = (i * (31 + seed * 2) + (i >> 7) * (7 + seed)) & 255;
+      return pixels;
+    };
+    const cut: string[] = [];
+    for (let k = 0; k < 8; k++) {
+      const whole = await sharp(textured(k), raw(160, 120)).jpeg({ quality: 92 }).toBuffer();
+      cut.push(join(dir, `cut-${k}.jpg`));
+      writeFileSync(cut[k]!, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    }
+    const { corrupt } = await writeDamagedJpegs(dir);
+    const paths = [...cut, corrupt, corrupt];
+    for (let round = 0; round < 10; round++) {
+      const results = await Promise.all(paths.map((path) => decodeResizedChecked(path, 64)));
+      results.forEach(({ damage }, k) => {
+        if (k < cut.length) {
+          expect(damage?.message, `round ${round}, ${cut[k]}`).toMatch(/^cut-\d\.jpg is damaged: the file ends early/);
+          expect(damage?.library, `round ${round}, ${cut[k]}`).toMatch(/premature end of JPEG/i);
+        } else {
+          expect(damage?.message, `round ${round}, corrupt.jpg`).toMatch(
+            /^corrupt\.jpg is damaged: part of its compressed data is corrupt/,
+          );
+          expect(damage?.library, `round ${round}, corrupt.jpg`).toMatch(/Corrupt JPEG data/);
+        }
+      });
+    }
+  });
+
   it('still calls a file that is no image at all unreadable, not damaged', async () => {
     const path = join(dir, 'text.jpg');
     writeFileSync(path, 'not an image');

@@ -5,10 +5,11 @@ import { damagedImageError, describeDamage, unreadableImageError, type ImageDama
 
 export { damagedImageError, describeDamage, unreadableImageError, type ImageDamage } from './image-errors';
 import { srgbConversion, type ToSrgb } from './decode-icc';
-import { draftShrink, readJpegHeader, type JpegHeader } from './decode-jpeg';
+import { draftShrink, jpegEndsEarly, readJpegHeader, type JpegHeader } from './decode-jpeg';
 import type { DecodePool } from './decode-pool';
 import { decodeJpegSquare } from './decode-wasm';
 import { resizeRgb } from './resize-rgb';
+import { VipsErrorGate } from './vips-error-gate';
 
 /** How a backbone wants its pixels: Keras MobileNet scales to [-1, 1]; Keras ResNet-50 is caffe-style BGR minus the ImageNet mean. */
 export type Normalisation = 'mobilenet' | 'caffe';
@@ -120,15 +121,20 @@ async function decodeToSquare(path: string, size: number): Promise<DecodedSquare
     rgb = jpeg !== null && colour !== null ? decodeJpegSquare(bytes, jpeg, size) : null;
     if (rgb === null) {
       const ignoreIcc = jpeg !== null && colour !== null;
+      const strictly = (): Promise<Uint8Array> => decodeWithLibvips(path, bytes, jpeg, size, ignoreIcc, 'warning');
       try {
         // Strict: any libjpeg warning (corrupt data, a premature end, a bad Huffman code) fails it.
-        rgb = await decodeWithLibvips(path, bytes, jpeg, size, ignoreIcc, 'warning');
+        rgb = await vipsErrors.together(strictly);
       } catch (strict) {
         // What the decoder can still make of it is the damaged image; if nothing, the strict error stands.
-        rgb = await decodeWithLibvips(path, bytes, jpeg, size, ignoreIcc, 'none').catch(() => {
-          throw strict;
-        });
-        damage = describeDamage(path, strict instanceof Error ? strict.message.trim() : String(strict));
+        rgb = await vipsErrors
+          .together(() => decodeWithLibvips(path, bytes, jpeg, size, ignoreIcc, 'none'))
+          .catch(() => {
+            throw strict;
+          });
+        // The strict decode again, alone, for libvips' words about this file and no other.
+        const words = await vipsErrors.alone(() => strictly().then(() => errorWords(strict), errorWords));
+        damage = describeDamage(path, words || errorWords(strict), { endsEarly: jpeg !== null && jpegEndsEarly(bytes, jpeg) });
       }
     }
   } catch (error) {
@@ -141,6 +147,13 @@ async function decodeToSquare(path: string, size: number): Promise<DecodedSquare
   // values either way, so the order changes pixels only along sharp edges, and by a level or two.
   toSrgb?.(rgb);
   return { rgb, damage };
+}
+
+/** Orders this thread's strict libvips decodes so that a failed one can be repeated alone (see VipsErrorGate). */
+const vipsErrors = new VipsErrorGate();
+
+function errorWords(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).trim();
 }
 
 /** One libvips pipeline: autorotated, alpha dropped, in sRGB (lcms for a profile unless `ignoreIcc`), resized. */
