@@ -94,6 +94,25 @@ const enum Mode {
   Done,
 }
 
+/** Where the scanner stands with respect to JSON strings. */
+const enum Text {
+  Outside,
+  Inside,
+  /** Inside, just after a backslash: the next byte (a quote included) is escaped. */
+  Escaped,
+}
+
+/**
+ * Where the scanner stands after byte `c`: a quote opens or closes a string unless a backslash
+ * escapes it. Callers skip the call for the bytes outside strings that are not quotes, most of a
+ * file (numbers, brackets), so that case is asked last.
+ */
+function afterByte(text: Text, c: number): Text {
+  if (text === Text.Inside) return c === 0x5c ? Text.Escaped : c === 0x22 ? Text.Outside : Text.Inside;
+  if (text === Text.Escaped) return Text.Inside;
+  return c === 0x22 ? Text.Inside : Text.Outside;
+}
+
 /**
  * Streams the imported COCO file at `path` to `write` with the file's label edits applied. Every
  * top-level value is copied byte for byte but "annotations", whose elements are each copied byte
@@ -150,8 +169,7 @@ export async function writeCocoWithLabels(
   let mode = Mode.BeforeRoot as Mode;
   /** Nesting inside a top-level value or an annotation: brackets and braces open. */
   let depth = 0;
-  let inString = false;
-  let escaped = false;
+  let text = Text.Outside;
   let key: Buffer[] = [];
   let keyText = '';
   let members = 0;
@@ -221,7 +239,7 @@ export async function writeCocoWithLabels(
               mode = Mode.Key;
               key = [];
               from = i;
-              escaped = false;
+              text = Text.Inside;
             } else if (c === 0x7d) {
               mode = Mode.Done;
               await finishRoot();
@@ -230,9 +248,8 @@ export async function writeCocoWithLabels(
             }
             break;
           case Mode.Key:
-            if (escaped) escaped = false;
-            else if (c === 0x5c) escaped = true;
-            else if (c === 0x22) {
+            text = afterByte(text, c);
+            if (text === Text.Outside) {
               key.push(buf.subarray(from, i + 1));
               const raw = Buffer.concat(key);
               keyText = JSON.parse(raw.toString('utf8')) as string;
@@ -263,19 +280,16 @@ export async function writeCocoWithLabels(
             mode = Mode.Value;
             from = i;
             depth = 0;
-            inString = false;
-            escaped = false;
+            text = Text.Outside;
             i--;
             break;
           case Mode.Value:
-            if (inString) {
-              if (escaped) escaped = false;
-              else if (c === 0x5c) escaped = true;
-              else if (c === 0x22) inString = false;
+            // A string, quotes included, is copied as it is: only brackets outside strings nest.
+            if (text !== Text.Outside || c === 0x22) {
+              text = afterByte(text, c);
               break;
             }
-            if (c === 0x22) inString = true;
-            else if (c === 0x7b || c === 0x5b) depth++;
+            if (c === 0x7b || c === 0x5b) depth++;
             else if (c === 0x7d || c === 0x5d) {
               if (depth === 0) {
                 // A scalar value ends at the root's "}".
@@ -308,8 +322,7 @@ export async function writeCocoWithLabels(
               from = i;
               element = [];
               depth = 1;
-              inString = false;
-              escaped = false;
+              text = Text.Outside;
             } else if (c === 0x5d) {
               emit(']');
               mode = Mode.AfterValue;
@@ -318,14 +331,11 @@ export async function writeCocoWithLabels(
             }
             break;
           case Mode.Annotation:
-            if (inString) {
-              if (escaped) escaped = false;
-              else if (c === 0x5c) escaped = true;
-              else if (c === 0x22) inString = false;
+            if (text !== Text.Outside || c === 0x22) {
+              text = afterByte(text, c);
               break;
             }
-            if (c === 0x22) inString = true;
-            else if (c === 0x7b || c === 0x5b) depth++;
+            if (c === 0x7b || c === 0x5b) depth++;
             else if (c === 0x7d || c === 0x5d) {
               depth--;
               if (depth === 0) {

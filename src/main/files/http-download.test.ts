@@ -19,6 +19,10 @@ let dir: string;
 
 beforeAll(async () => {
   server = createServer((request, response) => {
+    if (request.url !== '/file.bin') {
+      response.writeHead(404, 'Not Found').end();
+      return;
+    }
     ranges.push(request.headers.range ?? null);
     const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
     const start = honourRange && range !== null ? Number(range[1]) : 0;
@@ -101,6 +105,36 @@ describe('downloadResumable', () => {
     ).rejects.toBe(refusal);
     expect(seen).toEqual([[data.length - 1000, data.length]]);
     expect(readFileSync(`${dest}.part`).equals(data.subarray(0, 1000))).toBe(true);
+  });
+
+  it("gives the file its name only once the caller's check accepts it, and deletes one it refuses", async () => {
+    const dest = join(dir, 'file.bin');
+    writeFileSync(`${dest}.part`, data.subarray(0, 1000));
+    const checked: boolean[] = [];
+    const accept = async (path: string): Promise<void> => {
+      checked.push(readFileSync(path).equals(data) && !existsSync(dest));
+    };
+    await expect(downloadResumable(url, dest, { verify: accept })).resolves.toMatchObject({ size: data.length, resumed: true });
+    expect(checked).toEqual([true]);
+    expect(readFileSync(dest).equals(data)).toBe(true);
+
+    const refused = join(dir, 'refused.bin');
+    const refusal = new AppError('INVALID_INPUT', 'Not the pinned digest.');
+    await expect(downloadResumable(url, refused, { verify: () => Promise.reject(refusal) })).rejects.toBe(refusal);
+    expect(existsSync(refused)).toBe(false);
+    expect(existsSync(`${refused}.part`)).toBe(false);
+  });
+
+  it("says what a 404 means in the caller's words", async () => {
+    const missing = url.replace(/file\.bin$/, 'gone.bin');
+    await expect(downloadResumable(missing, join(dir, 'x'))).rejects.toMatchObject({
+      code: 'NETWORK',
+      message: `${missing} answered HTTP 404 Not Found. The server does not have it: check the base URL.`,
+    });
+    await expect(downloadResumable(missing, join(dir, 'x'), { notFoundHint: 'It may have moved.' })).rejects.toMatchObject({
+      message: `${missing} answered HTTP 404 Not Found. It may have moved.`,
+      details: { url: missing, status: 404 },
+    });
   });
 });
 

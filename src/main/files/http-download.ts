@@ -3,9 +3,9 @@ import { dirname } from 'node:path';
 import { AppError, cancelled } from '../../shared/contract/errors';
 import { formatBytes } from '../../shared/domain/format';
 
-// Downloads over fetch for the services (the engine's model downloader has its own, with digests).
-// Both follow the same rules: a file takes its name only when complete, a partial one resumes with
-// an HTTP Range request, and every failure is a sentence with the address.
+// Downloads over fetch, for the COCO files and the backbone weights alike: a file takes its name only
+// when complete (and accepted by its caller's check), a partial one resumes with an HTTP Range
+// request, and every failure is a sentence with the address.
 
 export interface ResumableDownloadOptions {
   signal?: AbortSignal;
@@ -20,6 +20,14 @@ export interface ResumableDownloadOptions {
   attempts?: number;
   /** The pause before a request that follows a dropped one, times the number of drops so far. */
   retryDelayMs?: number;
+  /**
+   * Checks the whole file (at `path`, still under its `.part` name) before it takes its name, such
+   * as against a pinned digest. A refusal deletes the file, since resuming a whole file would only
+   * give the same bytes again, and is thrown as it is.
+   */
+  verify?: (path: string) => Promise<void>;
+  /** What the sentence for an HTTP 404 or 410 advises: the caller knows where the address came from. */
+  notFoundHint?: string;
 }
 
 export interface ResumableDownloadResult {
@@ -61,7 +69,7 @@ export async function downloadResumable(
       // The partial file may already be whole: the server says its size as "bytes */N".
       const size = Number(/\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1] ?? NaN);
       if (size === existing) {
-        await rename(part, dest);
+        await complete(part, dest, options.verify);
         return { size, fetched, resumed: true };
       }
       await rm(part, { force: true });
@@ -82,7 +90,7 @@ export async function downloadResumable(
       total = contentLength(response);
     } else {
       await response.body?.cancel();
-      throw httpError(url, response);
+      throw httpError(url, response, options.notFoundHint);
     }
     if (!checked) {
       checked = true;
@@ -96,7 +104,7 @@ export async function downloadResumable(
     const written = await writeBody(response, part, existing > 0 ? 'a' : 'w', existing, total, options);
     fetched += written.bytes;
     if (written.error === null && (total === 0 || written.done === total)) {
-      await rename(part, dest);
+      await complete(part, dest, options.verify);
       return { size: written.done, fetched, resumed };
     }
     if (written.done > total && total > 0) {
@@ -137,6 +145,17 @@ export async function fetchToFile(url: string, path: string, signal?: AbortSigna
   const announced = response.headers.get('content-length');
   const written = await writeBody(response, path, 'w', 0, 0, signal ? { signal } : {});
   return { bytes: written.done, announcedBytes: announced === null ? null : Number(announced) };
+}
+
+/** Gives the whole file at `part` its name `dest`, once `verify` (if any) accepts it; a refusal deletes it. */
+async function complete(part: string, dest: string, verify: ResumableDownloadOptions['verify']): Promise<void> {
+  try {
+    await verify?.(part);
+  } catch (error) {
+    await rm(part, { force: true });
+    throw error;
+  }
+  await rename(part, dest);
 }
 
 async function request(url: string, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<Response> {
@@ -194,10 +213,10 @@ function contentLength(response: Response): number {
   return Number.isFinite(value) && value > 0 ? value : 0;
 }
 
-function httpError(url: string, response: Response): AppError {
+function httpError(url: string, response: Response, notFoundHint = 'The server does not have it: check the base URL.'): AppError {
   const hint =
     response.status === 404 || response.status === 410
-      ? 'The server does not have it: check the base URL.'
+      ? notFoundHint
       : response.status >= 500
         ? 'The server has a problem; try again later.'
         : 'Check the address.';

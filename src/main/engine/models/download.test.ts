@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,8 @@ beforeAll(async () => {
     if (range) {
       start = Number(range[1]);
       if (start >= body.length) {
-        response.writeHead(416).end();
+        // As RFC 9110 asks, the answer says the file's size.
+        response.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
         return;
       }
       response.writeHead(206, {
@@ -70,9 +71,10 @@ describe('downloadFile', () => {
     files.set('/weights.bin', data);
     cutNext.set('/weights.bin', 1);
     const dest = join(dir, 'weights.bin');
-    await expect(downloadFile(`${base}/weights.bin`, dest, { sha256: sha(data) })).rejects.toMatchObject({
+    // One attempt: the drop ends the call, as a connection lost for good would.
+    await expect(downloadFile(`${base}/weights.bin`, dest, { sha256: sha(data), attempts: 1 })).rejects.toMatchObject({
       code: 'NETWORK',
-      message: expect.stringContaining('Run it again to resume'),
+      message: expect.stringContaining('Start it again to resume where it stopped'),
     });
     expect(existsSync(dest)).toBe(false);
     const partial = statSync(`${dest}.part`).size;
@@ -85,6 +87,48 @@ describe('downloadFile', () => {
     expect(progress[0]).toBeGreaterThan(partial);
     expect(readFileSync(dest).equals(data)).toBe(true);
     expect(existsSync(`${dest}.part`)).toBe(false);
+  });
+
+  it('resumes a dropped connection within the call, and the result matches its digests', async () => {
+    const data = randomBytes(1024 * 1024);
+    files.set('/weights.bin', data);
+    cutNext.set('/weights.bin', 2);
+    const dest = join(dir, 'weights.bin');
+    const result = await downloadFile(`${base}/weights.bin`, dest, { sha256: sha(data), md5: md5(data), retryDelayMs: 0 });
+    expect(result).toEqual({ bytes: data.length, sha256: sha(data), md5: md5(data), resumed: true });
+    expect(readFileSync(dest).equals(data)).toBe(true);
+  });
+
+  it('checks a partial file that is already whole (the server answers 416) before it takes its name', async () => {
+    const data = randomBytes(10_000);
+    files.set('/weights.bin', data);
+    const dest = join(dir, 'weights.bin');
+    writeFileSync(`${dest}.part`, data);
+    await expect(downloadFile(`${base}/weights.bin`, dest, { sha256: 'ab'.repeat(32) })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('does not match its pinned SHA-256'),
+    });
+    expect(existsSync(`${dest}.part`)).toBe(false);
+    expect(existsSync(dest)).toBe(false);
+
+    writeFileSync(`${dest}.part`, data);
+    const result = await downloadFile(`${base}/weights.bin`, dest, { sha256: sha(data) });
+    expect(result).toEqual({ bytes: data.length, sha256: sha(data), md5: md5(data), resumed: true });
+    expect(readFileSync(dest).equals(data)).toBe(true);
+  });
+
+  it('stops with CANCELLED when its signal aborts, keeping the partial file for a later call', async () => {
+    const data = randomBytes(3 * 1024 * 1024);
+    files.set('/weights.bin', data);
+    const dest = join(dir, 'weights.bin');
+    const controller = new AbortController();
+    await expect(
+      downloadFile(`${base}/weights.bin`, dest, { signal: controller.signal, onBytes: () => controller.abort() }),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(existsSync(dest)).toBe(false);
+    expect(statSync(`${dest}.part`).size).toBeGreaterThan(0);
+    await expect(downloadFile(`${base}/weights.bin`, dest, { sha256: sha(data) })).resolves.toMatchObject({ resumed: true });
+    expect(readFileSync(dest).equals(data)).toBe(true);
   });
 
   it('deletes a download that does not match its published SHA-256 and says so', async () => {
@@ -101,7 +145,7 @@ describe('downloadFile', () => {
   it('reports an HTTP error and an unreachable host as NETWORK with the address', async () => {
     await expect(downloadFile(`${base}/missing.bin`, join(dir, 'x'))).rejects.toMatchObject({
       code: 'NETWORK',
-      message: expect.stringContaining('HTTP 404'),
+      message: expect.stringMatching(/\/missing\.bin answered HTTP 404 .*The file may have moved; see the README for where to get it\.$/),
     });
     await expect(downloadFile('http://127.0.0.1:1/x.bin', join(dir, 'y'))).rejects.toMatchObject({
       code: 'NETWORK',
@@ -145,7 +189,7 @@ describe('downloadLayersModel', () => {
     files.set('/m/group2-shard1of1', shard2);
     cutNext.set('/m/group2-shard1of1', 1);
     const dest = join(dir, 'models', 'tiny');
-    await expect(downloadLayersModel(`${base}/m/model.json`, dest)).rejects.toMatchObject({ code: 'NETWORK' });
+    await expect(downloadLayersModel(`${base}/m/model.json`, dest, { attempts: 1 })).rejects.toMatchObject({ code: 'NETWORK' });
     expect(existsSync(dest)).toBe(false);
 
     const result = await downloadLayersModel(`${base}/m/model.json`, dest, { checksums: { 'group1-shard1of1': sha(shard1) } });
@@ -169,7 +213,9 @@ describe('downloadWeightsFile (Keras .h5)', () => {
     cutNext.set('/keras/resnet50_notop.h5', 1);
     const dest = join(dir, 'models', 'resnet50');
     const url = `${base}/keras/resnet50_notop.h5`;
-    await expect(downloadWeightsFile(url, dest, { fileName: 'weights.h5', md5: md5(data) })).rejects.toMatchObject({ code: 'NETWORK' });
+    await expect(downloadWeightsFile(url, dest, { fileName: 'weights.h5', md5: md5(data), attempts: 1 })).rejects.toMatchObject({
+      code: 'NETWORK',
+    });
     expect(existsSync(join(dest, 'weights.h5'))).toBe(false);
     expect(statSync(join(dest, 'weights.h5.part')).size).toBeGreaterThan(0);
 
@@ -193,9 +239,9 @@ describe('downloadWeightsFile (Keras .h5)', () => {
     cutNext.set('/keras/w.h5', 1);
     const dest = join(dir, 'models', 'x');
     const pinned = md5(Buffer.from('another file'));
-    await expect(downloadWeightsFile(`${base}/keras/w.h5`, dest, { fileName: 'weights.h5', md5: pinned })).rejects.toMatchObject({
-      code: 'NETWORK',
-    });
+    await expect(
+      downloadWeightsFile(`${base}/keras/w.h5`, dest, { fileName: 'weights.h5', md5: pinned, attempts: 1 }),
+    ).rejects.toMatchObject({ code: 'NETWORK' });
     await expect(downloadWeightsFile(`${base}/keras/w.h5`, dest, { fileName: 'weights.h5', md5: pinned })).rejects.toMatchObject({
       code: 'INVALID_INPUT',
       message: expect.stringContaining(`does not match its pinned MD5 (expected ${pinned}, got ${md5(data)}); it was deleted`),
