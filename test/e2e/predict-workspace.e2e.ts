@@ -2,6 +2,8 @@ import { expect, test, type Locator, type Page } from '@playwright/test';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openCache } from '../../src/main/db/connection';
+import { insertRunWithScores } from '../fixtures/run-fixture';
 import { coco128, hasCoco128, hasModel, projectRoot, startServedApp, trainCoco128Run, type ServedApp } from './serve-harness';
 
 const screenshots = join(projectRoot, 'test-results');
@@ -37,6 +39,20 @@ async function shownScores(cardLocator: Locator): Promise<Record<string, number>
     .getByTestId('score-row')
     .evaluateAll((cells) => cells.map((c) => [c.getAttribute('data-class') ?? '', Number(c.getAttribute('data-score'))] as const));
   return Object.fromEntries(rows);
+}
+
+/** Every row of the cards named, as shown: class → score. */
+async function shownCards(page: Page, names: readonly string[]): Promise<Record<string, number>[]> {
+  return Promise.all(names.map((name) => shownScores(card(page, name))));
+}
+
+/**
+ * Temperature scaling written out plainly (not the app's function): the score clipped to
+ * [1e-7, 1 − 1e-7], its logit divided by T, the sigmoid of that.
+ */
+function scaledByHand(p: number, temperature: number): number {
+  const q = Math.min(Math.max(p, 1e-7), 1 - 1e-7);
+  return 1 / (1 + Math.exp(-Math.log(q / (1 - q)) / temperature));
 }
 
 /** The whole page from its top (the app bar and navigation are fixed, so a scrolled page would show them midway). */
@@ -172,6 +188,73 @@ test('predicts new images as mlw predict does, explains one with Grad-CAM, shows
   await expect(tiles).toHaveCount(2);
   await fullPageScreenshot(page, 'predict-gradcam.png');
 
+  // Temperature scaling, as in Evaluate: the run left its learn rate and L2 to the search, which fitted T on held-out images.
+  const listed = app.mlwJson<{ runId: string; calibration: { temperature: number } | null }[]>('runs');
+  const temperature = listed.find((r) => r.runId === runId)?.calibration?.temperature;
+  if (temperature === undefined) throw new Error(`run ${runId} has no temperature`);
+  const own = shownAs.map((_, i) => (cli.results[i] as { scores: Record<string, number> }).scores);
+  const byHand = own.map((scores) => Object.fromEntries(Object.entries(scores).map(([c, p]) => [c, scaledByHand(p, temperature)])));
+  const cliScaled = app.mlwJson<CliPrediction & { calibrated: boolean; temperature: number }>(
+    'predict',
+    '--run',
+    runId,
+    ...byPath,
+    sent,
+    '--calibrated',
+  );
+  expect(cliScaled).toMatchObject({ calibrated: true, temperature });
+  const expectScaledCards = async (): Promise<void> => {
+    const shownNow = await shownCards(page, shownAs);
+    for (const [i, name] of shownAs.entries()) {
+      for (const c of cli.classes) expect(shownNow[i]![c], `${name} ${c}`).toBeCloseTo(byHand[i]![c]!, 12);
+      // The window's figures are the service's: the same shared function on the same numbers (the browser's
+      // Math.exp and Math.log may differ from Node's in the last bit).
+      const service = (cliScaled.results[i] as { scores: Record<string, number> }).scores;
+      for (const c of cli.classes) expect(shownNow[i]![c], `${name} ${c} as mlw predict --calibrated`).toBeCloseTo(service[c]!, 14);
+      const labels = cli.classes.filter((c) => byHand[i]![c]! >= 0.5);
+      await expect(card(page, name).getByTestId('prediction-labels')).toHaveAttribute('data-labels', JSON.stringify(labels));
+    }
+  };
+  const toggle = page.getByTestId('predict-temperature-toggle');
+  await expect(page.getByTestId('predict-temperature')).toContainText(`Temperature scaling (T = ${temperature.toFixed(3)})`);
+  await toggle.click();
+  // At once: the network's own scores are scaled in the window.
+  await expect(page.getByTestId('predict-temperature')).toHaveAttribute('data-temperature', String(temperature));
+  await expectScaledCards();
+  // The Grad-CAM tiles' scores follow: the scaled prediction's, to float32 precision (computed unscaled, scaled here).
+  for (const name of target) {
+    const score = Number(await page.locator(`[data-testid="gradcam-tile"][data-class="${name}"]`).getAttribute('data-score'));
+    const expected = scaledByHand(sentScores[name]!, temperature);
+    expect(Math.abs(score - expected), `${name}: ${score} vs ${expected}`).toBeLessThan(1e-5);
+  }
+  await fullPageScreenshot(page, 'predict-temperature.png');
+  // Scored again by the service with the temperature; off, those scaled scores cannot be unscaled here, so they wait for Predict.
+  await page.getByTestId('predict-button').click();
+  await toggle.click();
+  await expect(page.locator('[data-testid="prediction-card"][data-state="rescore"]')).toHaveCount(shownAs.length);
+  await expect(page.getByTestId('predict-rescore')).toContainText('press Predict again for the network’s own scores');
+  await toggle.click();
+  await expect(page.locator('[data-testid="prediction-card"][data-state="ok"]')).toHaveCount(shownAs.length);
+  await expectScaledCards();
+  // Kept across a reload with the temperature they carry, and the choice is the run's: Evaluate opens scaled too.
+  await page.reload();
+  await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
+  await page.getByTestId('nav-predict').click();
+  await expect(page.getByTestId('predict-temperature')).toHaveAttribute('data-temperature', String(temperature));
+  await expect(page.locator('[data-testid="prediction-card"][data-state="ok"]')).toHaveCount(shownAs.length);
+  await expectScaledCards();
+  await page.getByTestId('nav-evaluate').click();
+  await expect(page.getByTestId('calibration-panel')).toHaveAttribute('data-calibrated', 'true');
+  await page.getByTestId('temperature-toggle').click();
+  await expect(page.getByTestId('calibration-panel')).toHaveAttribute('data-calibrated', 'false');
+  // Off in Evaluate is off in Predict: the network's own scores, from the service again.
+  await page.getByTestId('nav-predict').click();
+  await expect(page.getByTestId('predict-temperature')).toHaveAttribute('data-temperature', '');
+  await expect(page.locator('[data-testid="prediction-card"][data-state="rescore"]')).toHaveCount(shownAs.length);
+  await page.getByTestId('predict-button').click();
+  await expect(page.locator('[data-testid="prediction-card"][data-state="ok"]')).toHaveCount(shownAs.length);
+  expect(await shownCards(page, shownAs)).toEqual(own);
+
   // A photo cut short while copying: scored, with a warning that says so; refused once Settings say so.
   const damaged = join(scratch, 'cut-short.jpg');
   const whole = readFileSync(join(coco128.images, '000000000042.jpg'));
@@ -200,4 +283,27 @@ test('says what to do without a completed run', async ({ page }) => {
   await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
   await page.getByTestId('nav-predict').click();
   await expect(page.getByTestId('predict-no-runs')).toContainText('Train one in the Train workspace');
+});
+
+test('the temperature switch is disabled, with the reason, for a run that has no temperature', async ({ page }) => {
+  // A run whose settings were given: it chose none on held-out images, so it fitted no temperature.
+  const db = openCache(app.dataDir);
+  try {
+    insertRunWithScores(db, {
+      runId: 'run-given-settings',
+      classes: ['dog', 'cat'],
+      imageIds: [1],
+      labels: [[1, 0]],
+      scores: [[0.9, 0.2]],
+    });
+  } finally {
+    db.close();
+  }
+  await page.goto(app.url);
+  await expect(page.locator('body[data-app-state="loaded"]')).toBeAttached();
+  await page.getByTestId('nav-predict').click();
+  await expect(page.getByTestId('workspace-predict').locator('[data-run-id="run-given-settings"]')).toBeAttached();
+  await expect(page.getByTestId('predict-temperature-toggle').locator('input')).toBeDisabled();
+  await expect(page.getByTestId('predict-temperature-unavailable')).toContainText('so it has no temperature');
+  await page.getByTestId('predict-temperature').screenshot({ path: join(screenshots, 'predict-temperature-unavailable.png') });
 });

@@ -10,6 +10,7 @@ import type { RunsStore, StoredScores } from '../db/runs-store';
 import { startEngine, type EngineSpawner } from '../engine';
 import type { DatasetService } from './dataset-service';
 import { readRunNetwork } from './run-files';
+import { temperatureAsked } from './run-temperature';
 import { subsetImages } from './subset-images';
 
 type EvaluationHandlers = ServiceHandlers<typeof evaluationContract>;
@@ -57,8 +58,7 @@ export class EvaluationService implements EvaluationHandlers {
       );
     }
     const run = this.options.runs.get(request.runId);
-    if (request.calibrated && run.calibration === null) throw noTemperature(request.runId, run.mode);
-    const temperature = request.calibrated ? run.calibration!.temperature : null;
+    const temperature = temperatureAsked(run, request.calibrated, 'Evaluate it');
     // Every figure, the tuned thresholds included, of the scores scaled by the run's temperature when asked.
     const scaled = (matrix: ScoreMatrix): ScoreMatrix => (temperature === null ? matrix : withTemperature(matrix, temperature));
     // Thresholds are tuned on the run's validation images: for another set they are held out. An
@@ -220,20 +220,6 @@ export class EvaluationService implements EvaluationHandlers {
     const lookup = this.options.db.prepare('SELECT file_name FROM images WHERE file_id = ? AND id = ?');
     return Array.from(imageIds, (id) => (lookup.get(fileId, id) as { file_name: string } | undefined)?.file_name ?? '');
   }
-}
-
-/** The refusal of `calibrated` for a run without a temperature, saying why it has none. */
-function noTemperature(runId: string, mode: string): AppError {
-  const why =
-    mode === 'imported'
-      ? 'it was imported from an exported model'
-      : mode === 'finetune'
-        ? 'it is fine-tuned, and only the frozen mode fits one'
-        : 'it chose no settings on held-out training images (its settings were given)';
-  return new AppError(
-    'INVALID_INPUT',
-    `Run ${runId} has no temperature to scale its scores by: ${why}. Evaluate it without --calibrated, or train a frozen run that leaves its head's settings to the app.`,
-  );
 }
 
 function decode(runId: string, stored: StoredScores) {

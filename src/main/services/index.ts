@@ -101,7 +101,12 @@ export function createServices(options: {
       runs: new RunsService({ runs, evaluation }),
       coco: new CocoService({ db, dataset }),
       // Grad-CAM of a validation image whose path the service found itself, so not checked against --root.
-      labels: new LabelsService({ db, runs, evaluation, gradcam: (input, context) => prediction.gradcam(input, context) }),
+      labels: new LabelsService({
+        db,
+        runs,
+        evaluation,
+        gradcam: (input, context) => prediction.gradcam({ ...input, calibrated: false }, context),
+      }),
       jobs: new JobsService(jobs, (method, input) => {
         const [service, name] = method.split('.') as [keyof ApiHandlers, string];
         const spec = contract[service][name as keyof (typeof contract)[typeof service]] as MethodSpec;

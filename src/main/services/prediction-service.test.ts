@@ -94,7 +94,13 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     const sent = { name: 'sent.jpg', base64: readFileSync(first).toString('base64') };
     const sentBroken = { name: 'holiday.jpg', base64: Buffer.from('not an image either').toString('base64') };
     const result = await services.handlers.prediction.predict(
-      { runId, images: [{ path: first }, { path: broken }, sent, sentBroken], threshold: 0.5, perClassThresholds: false },
+      {
+        runId,
+        images: [{ path: first }, { path: broken }, sent, sentBroken],
+        threshold: 0.5,
+        perClassThresholds: false,
+        calibrated: false,
+      },
       context(),
     );
     // A sent file is named as the user knows it, not by its copy in the uploads folder.
@@ -121,7 +127,7 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     const damagedDir = join(dir, 'damaged');
     mkdirSync(damagedDir, { recursive: true });
     const { truncated } = await writeDamagedJpegs(damagedDir, readFileSync(first));
-    const request = { runId, threshold: 0.5, perClassThresholds: false };
+    const request = { runId, threshold: 0.5, perClassThresholds: false, calibrated: false };
     const sent = { name: 'holiday.jpg', base64: readFileSync(truncated).toString('base64') };
     const warned = await services.handlers.prediction.predict({ ...request, images: [{ path: truncated }, sent] }, context());
     for (const [result, name] of [
@@ -133,7 +139,10 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
       expect(result.damaged?.message).toMatch(new RegExp(`^${name.replace('.', '\\.')} is damaged: the file ends early`));
       expect(result.damaged?.library).toMatch(/premature end of JPEG/i);
     }
-    const cam = await services.handlers.prediction.gradcam({ runId, image: { path: truncated }, classes: [classes[0]!] }, context());
+    const cam = await services.handlers.prediction.gradcam(
+      { runId, image: { path: truncated }, classes: [classes[0]!], calibrated: false },
+      context(),
+    );
     expect(cam.classes).toHaveLength(1);
 
     const refused = await services.handlers.prediction.predict(
@@ -156,7 +165,7 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     const image = join(fixture.imagesDir, validation.fileNames[0]!);
     const out = join(dir, 'cams');
     const result = await services.handlers.prediction.gradcam(
-      { runId, image: { path: image }, classes: ['dog', 'couch'], outDir: out },
+      { runId, image: { path: image }, classes: ['dog', 'couch'], outDir: out, calibrated: false },
       context(),
     );
     const meta = await sharp(image).metadata();
@@ -174,7 +183,7 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     }
     expect(result.classes[0]!.score).toBeCloseTo(validation.scores[0]![0]!, 5);
     await expect(
-      services.handlers.prediction.gradcam({ runId, image: { path: image }, classes: ['zebra'] }, context()),
+      services.handlers.prediction.gradcam({ runId, image: { path: image }, classes: ['zebra'], calibrated: false }, context()),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('has no class "zebra"') });
   });
 
@@ -202,7 +211,8 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
       height: number;
       classes: { class: string; score: number; png: string; peak: [number, number]; map: number[][] }[];
     };
-    expect(Object.keys(cams).sort()).toEqual(['classes', 'height', 'image', 'width']);
+    expect(Object.keys(cams).sort()).toEqual(['classes', 'height', 'image', 'temperature', 'width']);
+    expect(cams).toMatchObject({ temperature: null });
     expect(cams.classes.map((c) => c.class)).toEqual(['dog', 'cat']);
     for (const c of cams.classes) {
       expect(Object.keys(c).sort()).toEqual(['class', 'map', 'peak', 'png', 'score']);
@@ -213,13 +223,19 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
   });
 
   it('builds a Grad-CAM gallery of a class’s most confident true positives once, then serves it from the run’s cache', async () => {
-    const first = await services.handlers.prediction.gallery({ runId, class: 'dog', kind: 'tp', threshold: 0.1, count: 2 }, context());
+    const first = await services.handlers.prediction.gallery(
+      { runId, class: 'dog', kind: 'tp', threshold: 0.1, count: 2, calibrated: false },
+      context(),
+    );
     expect(first.cached).toBe(false);
     expect(first.items.length).toBe(Math.min(2, first.available));
     expect(first.items.every((item) => item.png.startsWith('data:image/png;base64,'))).toBe(true);
     const scores = first.items.map((item) => item.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
-    const again = await services.handlers.prediction.gallery({ runId, class: 'dog', kind: 'tp', threshold: 0.1, count: 2 }, context());
+    const again = await services.handlers.prediction.gallery(
+      { runId, class: 'dog', kind: 'tp', threshold: 0.1, count: 2, calibrated: false },
+      context(),
+    );
     expect(again).toEqual({ ...first, cached: true });
   });
 });

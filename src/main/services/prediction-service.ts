@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import type { ServiceHandlers } from '../../shared/contract/define';
 import { AppError, cancelled } from '../../shared/contract/errors';
 import { galleryResult, type GalleryResult, type ImageInput, type predictionContract } from '../../shared/contract/prediction';
-import { appliedThresholds, tunedThresholds } from '../../shared/domain/metrics';
+import { applyTemperature, scaleScore, withTemperature } from '../../shared/domain/calibration';
+import { appliedThresholds, tunedThresholds, type ScoreMatrix } from '../../shared/domain/metrics';
 import type { Db } from '../db/connection';
 import type { RunsStore } from '../db/runs-store';
 import { startEngine, type EngineSpawner } from '../engine';
@@ -17,6 +18,7 @@ import { imagePath } from './image-path';
 import type { EvaluationService } from './evaluation-service';
 import { overlayBase, renderOverlay } from './gradcam-render';
 import { readRunNetwork } from './run-files';
+import { temperatureAsked } from './run-temperature';
 
 type PredictionHandlers = ServiceHandlers<typeof predictionContract>;
 
@@ -47,9 +49,15 @@ export class PredictionService implements PredictionHandlers {
 
   predict: PredictionHandlers['predict'] = async (request, context) => {
     const run = this.options.runs.get(request.runId);
+    // Refused before any image is scored: a run without a temperature has no scaled scores to give.
+    const temperature = temperatureAsked(run, request.calibrated, 'Predict');
     const network = await readRunNetwork(run);
+    // Tuned on the validation scores the results are of: scaled ones when the scores are scaled.
     const thresholds = request.perClassThresholds
-      ? appliedThresholds(tunedThresholds(this.options.evaluation.load(request.runId, false).matrix, request.threshold), request.threshold)
+      ? appliedThresholds(
+          tunedThresholds(scaledBy(this.options.evaluation.load(request.runId, false).matrix, temperature), request.threshold),
+          request.threshold,
+        )
       : network.classes.map(() => request.threshold);
     const images = await Promise.all(request.images.map((image) => this.materialise(image)));
     const acceptDamaged = (request.damagedImages ?? (await this.options.settings.read()).preferences.damagedImages) === 'warn';
@@ -64,6 +72,8 @@ export class PredictionService implements PredictionHandlers {
       engine.close();
     }
     const c = network.classes.length;
+    // The labels below are judged on these: the network's own scores, or the same scaled by T.
+    const shownScores = temperature === null ? scored.scores : applyTemperature(scored.scores, temperature);
     const rowOf = new Map(scored.kept.map((image, row) => [image, row]));
     const reasons = new Map(scored.skipped.map((s) => [s.path, s.reason]));
     const damage = new Map(scored.damaged.map(({ index, ...damaged }) => [index, damaged]));
@@ -75,7 +85,7 @@ export class PredictionService implements PredictionHandlers {
           const reason = nameAsSent({ message: reasons.get(image.path) ?? 'It could not be read.' }, image).message;
           return { ok: false as const, image: image.name, error: reason };
         }
-        const scores = Array.from(scored.scores.subarray(row * c, (row + 1) * c));
+        const scores = Array.from(shownScores.subarray(row * c, (row + 1) * c));
         const { width, height } = await orientedSize(image.path);
         return {
           ok: true as const,
@@ -89,11 +99,12 @@ export class PredictionService implements PredictionHandlers {
         };
       }),
     );
-    return { runId: request.runId, classes: network.classes, thresholds, results };
+    return { runId: request.runId, classes: network.classes, thresholds, calibrated: temperature !== null, temperature, results };
   };
 
   gradcam: PredictionHandlers['gradcam'] = async (request, context) => {
     const run = this.options.runs.get(request.runId);
+    const temperature = temperatureAsked(run, request.calibrated, 'Explain it');
     const network = await readRunNetwork(run);
     const classIndices = request.classes.map((name) => {
       const index = network.classes.indexOf(name);
@@ -126,15 +137,19 @@ export class PredictionService implements PredictionHandlers {
         } else {
           png = `data:image/png;base64,${rendered.png.toString('base64')}`;
         }
-        return { class: name, score: cam.scores[index]!, png, peak: rendered.peak, map: rendered.grid };
+        // The map is the same under any temperature (it is the logit's gradient, which T only divides, scaled to its
+        // own range); the score is the one predict gives under the same choice.
+        const score = temperature === null ? cam.scores[index]! : scaleScore(cam.scores[index]!, temperature);
+        return { class: name, score, png, peak: rendered.peak, map: rendered.grid };
       }),
     );
     context.progress({ phase: 'Computing Grad-CAM', done: classIndices.length, total: classIndices.length, unit: 'items' });
-    return { image: image.name, width: base.width, height: base.height, classes };
+    return { image: image.name, width: base.width, height: base.height, temperature, classes };
   };
 
   gallery: PredictionHandlers['gallery'] = async (request, context) => {
     const run = this.options.runs.get(request.runId);
+    const temperature = temperatureAsked(run, request.calibrated, 'Show the gallery');
     const network = await readRunNetwork(run);
     const classIndex = network.classes.indexOf(request.class);
     if (classIndex < 0) {
@@ -143,7 +158,13 @@ export class PredictionService implements PredictionHandlers {
         `Run ${request.runId} has no class "${request.class}"; its classes are ${network.classes.join(', ')}.`,
       );
     }
-    const cacheFile = join(run.runDir, 'gradcam', `${classIndex}-${request.kind}-${request.threshold.toFixed(4)}-${request.count}.json`);
+    // The threshold judges scaled scores under a temperature: another gallery, cached apart.
+    const scaling = temperature === null ? '' : `-t${temperature}`;
+    const cacheFile = join(
+      run.runDir,
+      'gradcam',
+      `${classIndex}-${request.kind}-${request.threshold.toFixed(4)}-${request.count}${scaling}.json`,
+    );
     if (existsSync(cacheFile)) {
       try {
         return { ...galleryResult.parse(JSON.parse(await readFile(cacheFile, 'utf8'))), cached: true };
@@ -151,7 +172,9 @@ export class PredictionService implements PredictionHandlers {
         // A damaged cache entry is computed again.
       }
     }
-    const { matrix, imageIds } = this.options.evaluation.load(request.runId);
+    const loaded = this.options.evaluation.load(request.runId);
+    const { imageIds } = loaded;
+    const matrix = scaledBy(loaded.matrix, temperature);
     const c = matrix.classes.length;
     const candidates: { row: number; score: number }[] = [];
     for (let row = 0; row < matrix.rows; row++) {
@@ -212,6 +235,7 @@ export class PredictionService implements PredictionHandlers {
       class: request.class,
       kind: request.kind,
       threshold: request.threshold,
+      temperature,
       available: candidates.length,
       items,
       skipped,
@@ -256,6 +280,11 @@ export class PredictionService implements PredictionHandlers {
     if (!existsSync(path)) await writeFile(path, bytes);
     return { path, name: image.name, sent: true };
   }
+}
+
+/** The matrix as given, or with its scores scaled by the temperature. */
+function scaledBy(matrix: ScoreMatrix, temperature: number | null): ScoreMatrix {
+  return temperature === null ? matrix : withTemperature(matrix, temperature);
 }
 
 async function orientedSize(path: string): Promise<{ width: number; height: number }> {

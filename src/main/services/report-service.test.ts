@@ -354,9 +354,12 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     const runs = await services.handlers.runs.list({}, context());
     expect(runs.find((r) => r.runId === imported.runId)).toMatchObject({ status: 'completed', mode: 'imported' });
     const images = paths.slice(0, 3).map((path) => ({ path }));
-    const original = await services.handlers.prediction.predict({ runId, images, threshold: 0.5, perClassThresholds: false }, context());
+    const original = await services.handlers.prediction.predict(
+      { runId, images, threshold: 0.5, perClassThresholds: false, calibrated: false },
+      context(),
+    );
     const again = await services.handlers.prediction.predict(
-      { runId: imported.runId, images, threshold: 0.5, perClassThresholds: false },
+      { runId: imported.runId, images, threshold: 0.5, perClassThresholds: false, calibrated: false },
       context(),
     );
     again.results.forEach((r, i) => {
@@ -365,7 +368,10 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
       r.scores.forEach((score, j) => expect(Math.abs(score - o.scores[j]!)).toBeLessThan(1e-5));
       expect(r.labels).toEqual(o.labels);
     });
-    const cam = await services.handlers.prediction.gradcam({ runId: imported.runId, image: images[0]!, classes: ['dog'] }, context());
+    const cam = await services.handlers.prediction.gradcam(
+      { runId: imported.runId, image: images[0]!, classes: ['dog'], calibrated: false },
+      context(),
+    );
     expect(cam.classes[0]!.map).toHaveLength(7);
     await expect(
       services.handlers.reports.report(
@@ -433,7 +439,10 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
     expect(metadata).toMatchObject({ threshold: '0.4', input_size: '224', channel_order: 'RGB', 'mlw.backbone': 'mobilenet_v1_0.75' });
 
     const images = paths.slice(0, 3).map((path) => ({ path }));
-    const original = await services.handlers.prediction.predict({ runId, images, threshold: 0.5, perClassThresholds: false }, context());
+    const original = await services.handlers.prediction.predict(
+      { runId, images, threshold: 0.5, perClassThresholds: false, calibrated: false },
+      context(),
+    );
     // The folder (with its manifest), and the lone file (its metadata_props say the same).
     const lone = join(dir, 'lone.onnx');
     await import('node:fs/promises').then((fs) => fs.copyFile(join(outDir, 'model.onnx'), lone));
@@ -441,7 +450,7 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
       const imported = await services.handlers.reports.importModel({ dir: path }, context());
       expect(imported).toMatchObject({ backbone: 'mobilenet_v1_0.75', classes });
       const again = await services.handlers.prediction.predict(
-        { runId: imported.runId, images, threshold: 0.5, perClassThresholds: false },
+        { runId: imported.runId, images, threshold: 0.5, perClassThresholds: false, calibrated: false },
         context(),
       );
       again.results.forEach((r, i) => {
@@ -449,7 +458,10 @@ describe.skipIf(!hasModel)(hasModel ? 'a trained run' : 'a trained run: skipped 
         if (!r.ok || !o.ok) throw new Error('expected every image to be scored');
         r.scores.forEach((score, j) => expect(Math.abs(score - o.scores[j]!)).toBeLessThan(1e-4));
       });
-      const cam = await services.handlers.prediction.gradcam({ runId: imported.runId, image: images[0]!, classes: ['dog'] }, context());
+      const cam = await services.handlers.prediction.gradcam(
+        { runId: imported.runId, image: images[0]!, classes: ['dog'], calibrated: false },
+        context(),
+      );
       expect(cam.classes[0]!.map).toHaveLength(7);
       const judged = await services.handlers.evaluation.evaluate(
         {

@@ -481,7 +481,7 @@ export class ReportService implements ReportsHandlers {
       context.progress({ phase: `Grad-CAM of ${name}`, done: k, total: classes.length, unit: 'items' });
       try {
         const gallery = await this.options.gallery(
-          { runId, class: name, kind: 'tp', threshold, count: Math.min(48, perGallery) },
+          { runId, class: name, kind: 'tp', threshold, count: Math.min(48, perGallery), calibrated: false },
           { signal: context.signal, progress: () => undefined },
         );
         lists.push(

@@ -41,11 +41,17 @@ export const imagePrediction = z.discriminatedUnion('ok', [
 ]);
 export type ImagePrediction = z.infer<typeof imagePrediction>;
 
+/** The temperature a result's scores were scaled by (`calibrated`), or null where they are the network's own. */
+const scaledBy = z.number().positive().nullable();
+
 export const predictResult = z.object({
   runId: z.string(),
   classes: z.array(z.string()),
-  /** The threshold each class was judged at. */
+  /** The threshold each class was judged at (of the scores the results carry). */
   thresholds: z.array(z.number()),
+  /** Whether every score is scaled by the run's temperature; true exactly when `temperature` is a number. */
+  calibrated: z.boolean(),
+  temperature: scaledBy,
   results: z.array(imagePrediction),
 });
 export type PredictResult = z.infer<typeof predictResult>;
@@ -65,6 +71,8 @@ export const gradCamResult = z.object({
   image: z.string(),
   width: z.number().int(),
   height: z.number().int(),
+  /** What the classes' scores are scaled by (the maps are the same either way). */
+  temperature: scaledBy,
   classes: z.array(gradCamClass),
 });
 export type GradCamResult = z.infer<typeof gradCamResult>;
@@ -76,6 +84,8 @@ export const galleryResult = z.object({
   class: z.string(),
   kind: z.enum(galleryKinds),
   threshold: z.number(),
+  /** What the scores (and so the threshold) are of: scaled by this temperature, or the network's own where null. */
+  temperature: scaledBy,
   /** Images of that kind on the run's validation set, before taking the most confident. */
   available: z.number().int(),
   items: z.array(
@@ -108,6 +118,12 @@ export const predictionContract = {
       threshold: z.number().min(0).max(1).default(0.5),
       /** Judge each class at the threshold that maximises its F1 on the run's validation images. */
       perClassThresholds: z.boolean().default(false),
+      /**
+       * Scale every score by the run's temperature (fitted on held-out training images), as `evaluate`
+       * does, before the labels are judged (per-class thresholds are then tuned on the scaled
+       * validation scores); refused for a run without one.
+       */
+      calibrated: z.boolean().default(false),
       /** Score damaged images with a warning, or refuse them; the user's preference when absent. */
       damagedImages: z.enum(['warn', 'refuse']).optional(),
     }),
@@ -122,6 +138,8 @@ export const predictionContract = {
       classes: z.array(z.string().min(1)).min(1),
       /** Write one PNG per class here instead of returning them inline. */
       outDir: z.string().min(1).optional(),
+      /** Give each class's score scaled by the run's temperature, as `predict` with `calibrated`. */
+      calibrated: z.boolean().default(false),
     }),
     output: gradCamResult,
     progress: true,
@@ -134,6 +152,8 @@ export const predictionContract = {
       kind: z.enum(galleryKinds),
       threshold: z.number().min(0).max(1).default(0.5),
       count: z.number().int().min(1).max(48).default(8),
+      /** Judge and show the validation scores scaled by the run's temperature, as `predict` with `calibrated`. */
+      calibrated: z.boolean().default(false),
     }),
     output: galleryResult,
     progress: true,

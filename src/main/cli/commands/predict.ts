@@ -13,7 +13,8 @@ export function register(program: Command, context: CliContext): void {
     .argument('<images...>', 'image files (JPEG, PNG, WebP)')
     .option('--threshold <x>', 'a class is predicted when its score is at least this', parseUnit, 0.5)
     .option('--per-class-thresholds', "each class at the threshold that maximises its F1 on the run's validation images")
-    .action(async (images: string[], options: { run: string; threshold: number; perClassThresholds?: boolean }, command: Command) => {
+    .option('--calibrated', "scale the scores by the run's temperature (fitted on held-out training images) before judging the labels")
+    .action(async (images: string[], options: PredictOptions, command: Command) => {
       await withApi(
         command.optsWithGlobals<GlobalOptions>(),
         async (api, call) => {
@@ -23,6 +24,7 @@ export function register(program: Command, context: CliContext): void {
               images: images.map((path) => ({ path: resolve(path) })),
               threshold: options.threshold,
               perClassThresholds: options.perClassThresholds === true,
+              calibrated: options.calibrated === true,
             },
             call,
           );
@@ -34,8 +36,9 @@ export function register(program: Command, context: CliContext): void {
           };
         },
         (r) =>
-          r.results
-            .map((image) =>
+          [
+            ...(r.temperature === null ? [] : [`Scores scaled by the run's temperature ${r.temperature.toFixed(4)}.`]),
+            ...r.results.map((image) =>
               image.ok
                 ? [
                     `${image.image}: ${image.labels.length === 0 ? '(no class)' : image.labels.join(', ')}`,
@@ -47,8 +50,8 @@ export function register(program: Command, context: CliContext): void {
                     ),
                   ].join('\n')
                 : `${image.image}: cannot be read: ${image.error}`,
-            )
-            .join('\n\n'),
+            ),
+          ].join('\n\n'),
       );
     });
 
@@ -59,21 +62,35 @@ export function register(program: Command, context: CliContext): void {
     .argument('<image>', 'an image file')
     .requiredOption('--classes <names>', 'comma-separated classes of the run')
     .requiredOption('--out <dir>', 'where to write the PNG overlays')
-    .action(async (image: string, options: { run: string; classes: string; out: string }, command: Command) => {
+    .option('--calibrated', "give each class's score scaled by the run's temperature, as mlw predict --calibrated (the maps are the same)")
+    .action(async (image: string, options: { run: string; classes: string; out: string; calibrated?: boolean }, command: Command) => {
       await withApi(
         command.optsWithGlobals<GlobalOptions>(),
         (api, call) =>
           api.prediction.gradcam(
-            { runId: options.run, image: { path: resolve(image) }, classes: parseList(options.classes), outDir: resolve(options.out) },
+            {
+              runId: options.run,
+              image: { path: resolve(image) },
+              classes: parseList(options.classes),
+              outDir: resolve(options.out),
+              calibrated: options.calibrated === true,
+            },
             call,
           ),
         (r) =>
           [
-            `${r.image} (${r.width}×${r.height}):`,
+            `${r.image} (${r.width}×${r.height})${r.temperature === null ? '' : `, scores scaled by temperature ${r.temperature.toFixed(4)}`}:`,
             ...r.classes.map(
               (c) => `  ${c.class}: score ${c.score.toPrecision(4)}, peak at (${c.peak.map((v) => v.toFixed(0)).join(', ')}) → ${c.png}`,
             ),
           ].join('\n'),
       );
     });
+}
+
+interface PredictOptions {
+  run: string;
+  threshold: number;
+  perClassThresholds?: boolean;
+  calibrated?: boolean;
 }

@@ -1,9 +1,7 @@
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
-import FormControlLabel from '@mui/material/FormControlLabel';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
-import Switch from '@mui/material/Switch';
 import Table from '@mui/material/Table';
 import TableBody from '@mui/material/TableBody';
 import TableCell from '@mui/material/TableCell';
@@ -17,10 +15,7 @@ import { formatCount } from '../../components/format';
 import { formatRatio } from '../../components/format-metric';
 import { MetricFigure } from './metric-figure';
 import { ReliabilityDiagram } from './reliability-diagram';
-
-/** Why a run has no temperature to scale by. */
-export const noTemperature =
-  'This run chose no settings on held-out training images (its settings were given, or it is fine-tuned or imported), so it has no temperature.';
+import { TemperatureSwitch } from '../../components/runs/temperature-switch';
 
 /**
  * How well the scores are calibrated: the expected calibration error and the example's loss, the
@@ -67,29 +62,13 @@ export function CalibrationPanel({
               value={figures.validationLoss}
             />
           </Stack>
-          <FormControlLabel
-            control={
-              <Switch
-                checked={on && calibration !== null}
-                disabled={calibration === null}
-                onChange={(e) => onToggle(e.target.checked)}
-                data-testid="temperature-toggle"
-              />
-            }
-            label={calibration === null ? 'Temperature scaling' : `Temperature scaling (T = ${calibration.temperature.toFixed(3)})`}
-          />
-          {calibration === null ? (
-            <Typography variant="body2" color="text.secondary" data-testid="temperature-unavailable" sx={{ maxWidth: 520 }}>
-              {noTemperature}
-            </Typography>
-          ) : (
-            <HeldOut calibration={calibration} />
-          )}
+          <TemperatureSwitch calibration={calibration} on={on} onToggle={onToggle} testId="temperature" />
+          {calibration !== null && <HeldOut calibration={calibration} />}
           {temperature !== null && (
             <Alert severity="info" sx={{ mt: 2 }} data-testid="temperature-on">
               Every figure on this page, the threshold’s included, is of the scores scaled by T = {temperature.toFixed(3)} (score =
               sigmoid(logit / T)). Scaling keeps each class’s ranking, so AP and mAP stay as they are; the threshold now judges the scaled
-              scores.
+              scores. The Predict workspace shows this run’s scores scaled too.
             </Alert>
           )}
         </Box>

@@ -25,6 +25,7 @@ import { ThresholdPanel } from './threshold-panel';
 import { CompletedRunsStatus, useCompletedRuns } from '../../components/runs/completed-runs';
 import { buildScoreModel, withRunTemperature } from '../../components/runs/score-model';
 import { CalibrationPanel } from './calibration-panel';
+import { useTemperaturePreference } from '../../components/runs/temperature-switch';
 import type { RunCalibration } from '../../../../shared/contract/calibration';
 
 /**
@@ -88,8 +89,6 @@ export function EvaluateWorkspace(): ReactNode {
 const evaluationView = z.object({
   threshold: z.number().min(0).max(1),
   perClass: z.boolean(),
-  /** Temperature scaling on (kept from before it existed: off). */
-  calibrated: z.boolean().default(false),
 });
 
 /** The panels of one run's scores; keyed by run, each run with its own threshold and toggles. */
@@ -98,16 +97,16 @@ function Evaluation({ scores, calibration }: { scores: RunScores; calibration: R
   const [view, setView] = usePersistentState(`mlw.evaluate.${scores.runId}`, evaluationView, {
     threshold: 0.5,
     perClass: false,
-    calibrated: false,
   });
   const { threshold, perClass } = view;
+  // One choice per run, shared with the Predict workspace.
+  const [calibrated, setCalibrated] = useTemperaturePreference(scores.runId);
   // With temperature scaling on, every figure below is of the scaled scores.
-  const temperature = view.calibrated && calibration !== null ? calibration.temperature : null;
+  const temperature = calibrated && calibration !== null ? calibration.temperature : null;
   const model = useMemo(
     () => buildScoreModel(temperature === null ? scores : withRunTemperature(scores, temperature)),
     [scores, temperature],
   );
-  const setCalibrated = (on: boolean): void => setView((v) => ({ ...v, calibrated: on }));
   const setThreshold = (value: number): void => setView((v) => ({ ...v, threshold: value }));
   const setPerClass = (value: boolean | ((current: boolean) => boolean)): void =>
     setView((v) => ({ ...v, perClass: typeof value === 'function' ? value(v.perClass) : value }));

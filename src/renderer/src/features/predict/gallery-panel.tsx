@@ -34,11 +34,14 @@ export function GalleryPanel({
   runId,
   classes,
   thresholdOf,
+  temperature,
 }: {
   runId: string;
   classes: readonly string[];
   /** The threshold a class is judged at (the slider's, or its tuned one). */
   thresholdOf: (classIndex: number) => number;
+  /** The temperature the workspace's scores are scaled by (null: the network's own): the threshold judges those. */
+  temperature: number | null;
 }): ReactNode {
   const api = useApi();
   const [className, setClassName] = useState(classes[0] ?? '');
@@ -56,7 +59,7 @@ export function GalleryPanel({
       runJob<GalleryResult>(
         api,
         'prediction.gallery',
-        { runId, class: className, kind, threshold, count },
+        { runId, class: className, kind, threshold, count, calibrated: temperature !== null },
         `Gallery of ${className} (${kind})`,
         {
           signal,
@@ -127,7 +130,7 @@ export function GalleryPanel({
         </Button>
       </Stack>
       <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }}>
-        {className === '' ? '' : `${className} is judged at ${formatThreshold(threshold)}.`}
+        {className === '' ? '' : `${className} is judged at ${formatThreshold(threshold)}${scaledWords(temperature)}.`}
       </Typography>
       <Stack spacing={2}>
         <JobProgress job={job} label="Computing the gallery" testId="gallery" cancelledText="Gallery cancelled; nothing was kept." />
@@ -139,9 +142,15 @@ export function GalleryPanel({
 
 function Gallery({ result }: { result: GalleryResult }): ReactNode {
   const kind = kinds.find((k) => k.value === result.kind)!;
-  const at = formatThreshold(result.threshold);
+  const at = `${formatThreshold(result.threshold)}${scaledWords(result.temperature)}`;
   return (
-    <Box data-testid="gallery-result" data-cached={result.cached} data-available={result.available} data-class={result.class}>
+    <Box
+      data-testid="gallery-result"
+      data-cached={result.cached}
+      data-available={result.available}
+      data-class={result.class}
+      data-temperature={result.temperature ?? ''}
+    >
       {result.available === 0 ? (
         <Alert severity="info" data-testid="gallery-none">
           The run’s validation images have no {kind.plural} of {result.class} at {at}. Try another kind, class or threshold.
@@ -205,4 +214,9 @@ function Gallery({ result }: { result: GalleryResult }): ReactNode {
       </Box>
     </Box>
   );
+}
+
+/** How a threshold's scores are scaled, as words after it. */
+function scaledWords(temperature: number | null): string {
+  return temperature === null ? '' : ` on the scores scaled by T = ${temperature.toFixed(3)}`;
 }

@@ -15,6 +15,7 @@ import { shortName, type NewImage } from './new-images';
 import { OverlayFrame } from './overlay-frame';
 import type { Job } from '../../jobs/use-job';
 import { usePreviewUrl } from './use-preview-url';
+import { scoreAt } from './scaled-results';
 
 const tileHeight = 260;
 
@@ -40,6 +41,7 @@ export function GradCamPanel({
   onToggleClass,
   onCompute,
   job,
+  temperature,
   ref,
 }: {
   /** The images that were scored. */
@@ -50,6 +52,8 @@ export function GradCamPanel({
   onToggleClass: (name: string) => void;
   onCompute: () => void;
   job: Job<CamOutcome>;
+  /** The temperature the cards' scores are scaled by (null: the network's own), for the tiles' scores to match. */
+  temperature: number | null;
   ref?: Ref<HTMLElement>;
 }): ReactNode {
   const outcome = job.state.status === 'done' ? job.state.result : null;
@@ -125,15 +129,21 @@ export function GradCamPanel({
             </Typography>
           )}
           <JobProgress job={job} label="Computing Grad-CAM" testId="gradcam" cancelledText="Grad-CAM cancelled." />
-          {outcome !== null && <GradCamFigure outcome={outcome} />}
+          {outcome !== null && <GradCamFigure outcome={outcome} temperature={temperature} />}
         </Stack>
       )}
     </Paper>
   );
 }
 
-function GradCamFigure({ outcome }: { outcome: CamOutcome }): ReactNode {
+function GradCamFigure({ outcome, temperature }: { outcome: CamOutcome; temperature: number | null }): ReactNode {
   const { image, result } = outcome;
+  // Computed before the choice of scores changed: scaled here when it can be, else named as computed.
+  const scoreOf = (score: number): { score: number; note: string } => {
+    const now = scoreAt(score, result.temperature, temperature);
+    if (now !== null) return { score: now, note: '' };
+    return { score, note: result.temperature === null ? ' (unscaled)' : ` (scaled by T = ${result.temperature.toFixed(3)})` };
+  };
   const previewUrl = usePreviewUrl(image);
   const name = shortName(image);
   return (
@@ -155,14 +165,15 @@ function GradCamFigure({ outcome }: { outcome: CamOutcome }): ReactNode {
           // A map without any variation (no gradient reaches the features) has no peak worth marking.
           const first = c.map[0]?.[0];
           const flat = c.map.every((row) => row.every((v) => v === first));
+          const shown = scoreOf(c.score);
           return (
             <Tile
               key={c.class}
               title={c.class}
-              subtitle={`score ${formatScore(c.score)}`}
+              subtitle={`score ${formatScore(shown.score)}${shown.note}`}
               testId="gradcam-tile"
               dataClass={c.class}
-              score={c.score}
+              score={shown.score}
               note={flat ? 'Flat map: no part of the image moves this score.' : undefined}
             >
               <OverlayFrame

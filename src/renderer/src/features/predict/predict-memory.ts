@@ -2,14 +2,21 @@ import type { ImagePrediction } from '../../../../shared/contract/prediction';
 import { readPersistent, writePersistent } from '../../components/use-persistent-state';
 import type { CamOutcome, CamSelection } from './gradcam-panel';
 import type { NewImage } from './new-images';
+import type { ScoredImage } from './scaled-results';
 import { z } from 'zod';
+
+/** Per-class thresholds from the service, tuned on the validation scores scaled by `temperature` (null: the network's own). */
+export interface TunedThresholds {
+  thresholds: number[];
+  temperature: number | null;
+}
 
 /** What the Predict workspace shows for one run, kept until the user clears it. */
 export interface KeptPrediction {
   images: NewImage[];
   classes: string[];
-  tuned: number[] | null;
-  results: Map<string, ImagePrediction>;
+  tuned: TunedThresholds | null;
+  results: Map<string, ScoredImage>;
   threshold: number;
   perClass: boolean;
   camSelection: CamSelection | null;
@@ -28,7 +35,11 @@ const stored = z.object({
   images: z.array(z.object({ key: z.string(), name: z.string(), path: z.string() })),
   classes: z.array(z.string()),
   tuned: z.array(z.number()).nullable(),
+  /** The temperature the tuned thresholds are of (absent in what was kept before scaling existed: none). */
+  tunedScaledBy: z.number().nullable().default(null),
   results: z.array(z.tuple([z.string(), z.unknown()])),
+  /** The results whose scores are scaled, with their temperature; the rest are the network's own. */
+  scaledBy: z.record(z.string(), z.number()).default({}),
   threshold: z.number(),
   perClass: z.boolean(),
   camSelection: z.object({ key: z.string(), classes: z.array(z.string()) }).nullable(),
@@ -53,8 +64,10 @@ export function keptPrediction(runId: string): KeptPrediction | null {
   return {
     images,
     classes: saved.classes,
-    tuned: saved.tuned,
-    results: new Map(saved.results as [string, ImagePrediction][]),
+    tuned: saved.tuned === null ? null : { thresholds: saved.tuned, temperature: saved.tunedScaledBy },
+    results: new Map(
+      (saved.results as [string, ImagePrediction][]).map(([key, result]) => [key, { result, temperature: saved.scaledBy[key] ?? null }]),
+    ),
     threshold: saved.threshold,
     perClass: saved.perClass,
     camSelection: saved.camSelection,
@@ -67,15 +80,18 @@ export function keepPrediction(runId: string, kept: KeptPrediction): void {
   // By path: images given by path, and sent ones the service has stored (named as the user knows them).
   const byPath = kept.images.flatMap((i) => {
     if ('path' in i.input) return [{ key: i.key, name: i.name, path: i.input.path }];
-    const result = kept.results.get(i.key);
+    const result = kept.results.get(i.key)?.result;
     return result?.ok === true && result.storedAs !== undefined ? [{ key: i.key, name: i.name, path: result.storedAs }] : [];
   });
   const keys = new Set(byPath.map((i) => i.key));
+  const results = [...kept.results].filter(([key]) => keys.has(key));
   writePersistent(storageKey(runId), {
     images: byPath,
     classes: kept.classes,
-    tuned: kept.tuned,
-    results: [...kept.results].filter(([key]) => keys.has(key)),
+    tuned: kept.tuned?.thresholds ?? null,
+    tunedScaledBy: kept.tuned?.temperature ?? null,
+    results: results.map(([key, scored]) => [key, scored.result]),
+    scaledBy: Object.fromEntries(results.flatMap(([key, scored]) => (scored.temperature === null ? [] : [[key, scored.temperature]]))),
     threshold: kept.threshold,
     perClass: kept.perClass,
     camSelection: kept.camSelection !== null && keys.has(kept.camSelection.key) ? kept.camSelection : null,

@@ -8,8 +8,8 @@ import Stack from '@mui/material/Stack';
 import Switch from '@mui/material/Switch';
 import Typography from '@mui/material/Typography';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { ImagePrediction, PredictResult } from '../../../../shared/contract/prediction';
-import type { RunSummary } from '../../../../shared/contract/training';
+import type { PredictResult } from '../../../../shared/contract/prediction';
+import type { RunEntry } from '../../../../shared/contract/runs';
 import { countOf } from '../../components/format';
 import { useApi } from '../../rpc/api-context';
 import { RunPicker } from '../../components/runs/run-picker';
@@ -22,7 +22,9 @@ import { requestBatches, type NewImage } from './new-images';
 import { PredictionCard, predictedLabels } from './prediction-card';
 import { useJob } from '../../jobs/use-job';
 import { runJob } from '../../jobs/run-job';
-import { keepPrediction, keptPrediction } from './predict-memory';
+import { keepPrediction, keptPrediction, type TunedThresholds } from './predict-memory';
+import { resultsAt, type ScoredImage } from './scaled-results';
+import { TemperatureSwitch, useTemperaturePreference } from '../../components/runs/temperature-switch';
 
 const marks = [0, 0.25, 0.5, 0.75, 1].map((value) => ({ value, label: value.toFixed(2) }));
 
@@ -52,18 +54,22 @@ export function PredictWorkspace(): ReactNode {
 interface Answer {
   classes: string[];
   /** Per-class thresholds, from the last answer judged at them. */
-  tuned: number[] | null;
-  results: Map<string, ImagePrediction>;
+  tuned: TunedThresholds | null;
+  /** Each image's last answer, with the temperature its scores carry. */
+  results: Map<string, ScoredImage>;
 }
 
 /** Images, their predictions, Grad-CAM and galleries of one run; keyed by run so everything starts afresh for another. */
-function Predictor({ run }: { run: RunSummary }): ReactNode {
+function Predictor({ run }: { run: RunEntry }): ReactNode {
   const api = useApi();
   // What was shown for this run before (another workspace, a reload) comes back until it is cleared.
   const [kept] = useState(() => keptPrediction(run.runId));
   const [images, setImages] = useState<NewImage[]>(() => kept?.images ?? []);
   const [threshold, setThreshold] = useState(kept?.threshold ?? 0.5);
   const [perClass, setPerClass] = useState(kept?.perClass ?? false);
+  // One choice per run, shared with the Evaluate workspace: scores scaled by the run's temperature.
+  const [calibrated, setCalibrated] = useTemperaturePreference(run.runId);
+  const temperature = calibrated && run.calibration !== null ? run.calibration.temperature : null;
   const [answer, setAnswer] = useState<Answer>(() =>
     kept === null
       ? { classes: run.categories, tuned: null, results: new Map() }
@@ -93,11 +99,24 @@ function Predictor({ run }: { run: RunSummary }): ReactNode {
   const previews = useRef(new Set<string>(images.flatMap((i) => (i.previewUrl === null ? [] : [i.previewUrl]))));
 
   const classes = answer.classes;
-  /** The threshold of each class now: the slider's, or the tuned ones (null until the service has sent them). */
-  const thresholds = useMemo(() => (perClass ? answer.tuned : classes.map(() => threshold)), [perClass, answer.tuned, classes, threshold]);
-  const pending = images.filter((i) => !answer.results.has(i.key));
-  const scored = images.filter((i) => answer.results.get(i.key)?.ok === true);
-  const needsTuned = perClass && answer.tuned === null;
+  /**
+   * The threshold of each class now: the slider's, or the ones tuned on the scores shown (null until
+   * the service has sent them).
+   */
+  const thresholds = useMemo(() => {
+    if (!perClass) return classes.map(() => threshold);
+    return answer.tuned !== null && answer.tuned.temperature === temperature ? answer.tuned.thresholds : null;
+  }, [perClass, answer.tuned, temperature, classes, threshold]);
+  // The scores asked for: a result under the other choice is scaled here where it can be, else scored again.
+  const { shown, rescore } = useMemo(
+    () => resultsAt(answer.results, temperature, classes, thresholds),
+    [answer.results, temperature, classes, thresholds],
+  );
+  const pending = images.filter((i) => !shown.has(i.key));
+  const scored = images.filter((i) => shown.get(i.key)?.ok === true);
+  // Grad-CAM needs an image the network could read, whichever scores it was last shown with.
+  const explainable = images.filter((i) => answer.results.get(i.key)?.result.ok === true);
+  const needsTuned = perClass && thresholds === null;
 
   const add = useCallback((added: NewImage[]) => {
     for (const image of added) if (image.previewUrl !== null) previews.current.add(image.previewUrl);
@@ -127,7 +146,7 @@ function Predictor({ run }: { run: RunSummary }): ReactNode {
     // New images only, unless all are scored (then again, as when per-class thresholds are wanted).
     const targets = pending.length > 0 && !needsTuned ? pending : images;
     const batches = requestBatches(targets);
-    const settings = { threshold, perClassThresholds: perClass };
+    const settings = { threshold, perClassThresholds: perClass, calibrated: temperature !== null };
     scoring.start(async (signal, onProgress) => {
       for (const [b, batch] of batches.entries()) {
         const answered = await runJob<PredictResult>(
@@ -145,9 +164,10 @@ function Predictor({ run }: { run: RunSummary }): ReactNode {
           const results = new Map(a.results);
           batch.forEach((image, k) => {
             const result = answered.results[k];
-            if (result !== undefined) results.set(image.key, result);
+            if (result !== undefined) results.set(image.key, { result, temperature: answered.temperature });
           });
-          return { classes: answered.classes, tuned: settings.perClassThresholds ? answered.thresholds : a.tuned, results };
+          const tuned = settings.perClassThresholds ? { thresholds: answered.thresholds, temperature: answered.temperature } : a.tuned;
+          return { classes: answered.classes, tuned, results };
         });
       }
       return targets.length;
@@ -155,7 +175,7 @@ function Predictor({ run }: { run: RunSummary }): ReactNode {
   };
 
   const defaultClasses = (key: string): string[] => {
-    const result = answer.results.get(key);
+    const result = shown.get(key) ?? answer.results.get(key)?.result;
     if (result?.ok !== true) return [];
     const labels = thresholds === null ? result.labels : predictedLabels(classes, result.scores, thresholds);
     if (labels.length > 0) return labels;
@@ -174,7 +194,11 @@ function Predictor({ run }: { run: RunSummary }): ReactNode {
     // In the run's class order, as the example's targetClassesIdx.
     const chosen = classes.filter((c) => selection.classes.includes(c));
     cam.start(async (signal, onProgress) => {
-      const result = await api.prediction.gradcam({ runId: run.runId, image: image.input, classes: chosen }, { signal, onProgress });
+      // Its scores as the cards show them (the maps are the same either way).
+      const result = await api.prediction.gradcam(
+        { runId: run.runId, image: image.input, classes: chosen, calibrated: temperature !== null },
+        { signal, onProgress },
+      );
       return { image, result };
     });
   };
@@ -187,7 +211,7 @@ function Predictor({ run }: { run: RunSummary }): ReactNode {
   };
 
   // Until one is chosen, Grad-CAM offers the first scored image with its predicted classes.
-  const first = scored[0];
+  const first = explainable[0];
   const selection = camSelection ?? (first === undefined ? null : { key: first.key, classes: defaultClasses(first.key) });
 
   const thresholdOf = useCallback((j: number) => thresholds?.[j] ?? threshold, [thresholds, threshold]);
@@ -233,7 +257,21 @@ function Predictor({ run }: { run: RunSummary }): ReactNode {
                 Each class at the threshold that maximises its F1 on the run’s validation images.
               </Typography>
             </Box>
+            <Box data-testid="predict-temperature" data-temperature={temperature ?? ''}>
+              <TemperatureSwitch calibration={run.calibration} on={calibrated} onToggle={setCalibrated} testId="predict-temperature" />
+              {run.calibration !== null && (
+                <Typography variant="body2" color="text.secondary" sx={{ maxWidth: 440 }}>
+                  Each score’s logit divided by the temperature fitted on the run’s held-out training images (score = sigmoid(logit / T)),
+                  and the labels judged on the scaled scores. The choice is the run’s, shared with the Evaluate workspace.
+                </Typography>
+              )}
+            </Box>
           </Stack>
+          {rescore.size > 0 && (
+            <Alert severity="info" data-testid="predict-rescore">
+              {rescoreAdvice(rescore.size, temperature)}
+            </Alert>
+          )}
           {needsTuned && scored.length > 0 && pending.length === 0 && (
             <Alert severity="info" data-testid="predict-needs-tuned">
               The per-class thresholds come from the service: press Predict again to judge these images at them. Until then the labels are
@@ -243,7 +281,7 @@ function Predictor({ run }: { run: RunSummary }): ReactNode {
           <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
             <Button variant="contained" onClick={predict} disabled={images.length === 0 || scoring.running} data-testid="predict-button">
               {pending.length > 0 && pending.length < images.length && !needsTuned
-                ? `Predict ${countOf(pending.length, 'new image', 'new images')}`
+                ? `Predict ${rescore.size > 0 ? countOf(pending.length, 'image', 'images') : countOf(pending.length, 'new image', 'new images')}`
                 : pending.length === 0 && images.length > 0
                   ? 'Predict again'
                   : 'Predict'}
@@ -279,7 +317,8 @@ function Predictor({ run }: { run: RunSummary }): ReactNode {
               <PredictionCard
                 key={image.key}
                 image={image}
-                result={answer.results.get(image.key)}
+                result={shown.get(image.key)}
+                rescore={rescore.has(image.key) ? rescoreAdvice(1, temperature) : undefined}
                 classes={classes}
                 thresholds={thresholds}
                 showThresholds={perClass}
@@ -293,7 +332,7 @@ function Predictor({ run }: { run: RunSummary }): ReactNode {
       </Paper>
       <GradCamPanel
         ref={camPanel}
-        images={scored}
+        images={explainable}
         classes={classes}
         selection={selection}
         onSelectImage={(key) => setCamSelection({ key, classes: defaultClasses(key) })}
@@ -306,10 +345,19 @@ function Predictor({ run }: { run: RunSummary }): ReactNode {
         }
         onCompute={() => selection !== null && computeCam(selection)}
         job={cam}
+        temperature={temperature}
       />
-      <GalleryPanel runId={run.runId} classes={classes} thresholdOf={thresholdOf} />
+      <GalleryPanel runId={run.runId} classes={classes} thresholdOf={thresholdOf} temperature={temperature} />
     </>
   );
+}
+
+/** What to do about images scored under the other choice of scores. */
+function rescoreAdvice(count: number, temperature: number | null): string {
+  const these = count === 1 ? 'This image was' : `${count} images were`;
+  return temperature === null
+    ? `${these} scored with temperature scaling: press Predict again for the network’s own scores.`
+    : `${these} scored without temperature scaling: press Predict again for the scores scaled by T = ${temperature.toFixed(3)} and the thresholds tuned on them.`;
 }
 
 function formatScoredCount(scored: number, total: number, pending: number): string {

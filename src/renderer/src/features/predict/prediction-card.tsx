@@ -33,6 +33,7 @@ export function predictedLabels(classes: readonly string[], scores: readonly num
 export const PredictionCard = memo(function PredictionCard({
   image,
   result,
+  rescore,
   classes,
   thresholds,
   showThresholds,
@@ -42,6 +43,8 @@ export const PredictionCard = memo(function PredictionCard({
 }: {
   image: NewImage;
   result: ImagePrediction | undefined;
+  /** Set where the image was scored under the other choice of scores: what to do to see these. */
+  rescore?: string | undefined;
   classes: readonly string[];
   /** The threshold of each class the labels are judged at; null: the service's labels. */
   thresholds: readonly number[] | null;
@@ -63,7 +66,7 @@ export const PredictionCard = memo(function PredictionCard({
         .sort((a, b) => b.score - a.score),
     };
   }, [ok, classes, thresholds]);
-  const state = result === undefined ? 'pending' : result.ok ? 'ok' : 'error';
+  const state = result === undefined ? (rescore === undefined ? 'pending' : 'rescore') : result.ok ? 'ok' : 'error';
   const caption = shortName(image);
 
   return (
@@ -91,7 +94,9 @@ export const PredictionCard = memo(function PredictionCard({
                 : labels.join(', ')
               : state === 'error'
                 ? 'Cannot be read'
-                : 'Not scored yet'}
+                : state === 'rescore'
+                  ? 'Not scored this way yet'
+                  : 'Not scored yet'}
           </Typography>
           <Typography variant="body2" color="text.secondary" noWrap title={image.name}>
             {caption}
@@ -119,8 +124,8 @@ export const PredictionCard = memo(function PredictionCard({
         </Alert>
       )}
       {result === undefined && (
-        <Typography variant="body2" color="text.secondary" sx={{ px: 1.5, pb: 1.5 }}>
-          Press Predict to score it.
+        <Typography variant="body2" color="text.secondary" sx={{ px: 1.5, pb: 1.5 }} data-testid="prediction-pending">
+          {rescore ?? 'Press Predict to score it.'}
         </Typography>
       )}
       {ok !== undefined && (
