@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ownRenderer = process.env.MLW_RENDERER_DIR === undefined;
 process.env.MLW_RENDERER_DIR ??= join(root, 'out', 'renderer');
 
 function newestSource(dir) {
@@ -23,6 +24,18 @@ const bundle = join(root, 'out', 'cli', 'index.mjs');
 const sources = [join(root, 'src', 'main'), join(root, 'src', 'shared')];
 const fresh =
   existsSync(bundle) && statSync(bundle).mtimeMs >= Math.max(statSync(join(root, 'package.json')).mtimeMs, ...sources.map(newestSource));
+
+// `mlw serve` serves the page as last built; the service below always runs the code in the tree.
+// A page older than its sources would not match it (found in a review: a switch missing from Predict).
+const page = join(root, 'out', 'renderer', 'index.html');
+const pageSources = join(root, 'src', 'renderer');
+if (ownRenderer && process.argv[2] === 'serve' && existsSync(page) && existsSync(pageSources)) {
+  if (statSync(page).mtimeMs < newestSource(pageSources)) {
+    process.stderr.write(
+      'mlw: the page in out/renderer is older than its sources in src/renderer, so it may not match this service. Run "npm run build" (or serve with "npm run serve", which builds first).\n',
+    );
+  }
+}
 
 if (fresh) {
   await import(pathToFileURL(bundle).href);

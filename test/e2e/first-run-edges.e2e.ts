@@ -49,6 +49,28 @@ test('clearing the categories shows one empty state, not red banners over the ol
   await expect(page.getByText('Invalid input')).toHaveCount(0);
   await expect(page.locator('.MuiAlert-standardError')).toHaveCount(0);
   await page.screenshot({ path: join(screenshots, 'first-run-no-categories.png') });
+
+  // From none to the reference 12, the image files panel and the grid come with the charts: nothing
+  // mounts above the charts after they are shown (they used to jump down as it did).
+  await page.evaluate(() => {
+    const w = window as unknown as { chartsShown: Promise<{ filesPanel: boolean; grid: boolean }> };
+    w.chartsShown = new Promise((resolve) => {
+      const observer = new MutationObserver(() => {
+        if (document.querySelector('[data-testid="subset-stats"][data-state="ready"]') === null) return;
+        observer.disconnect();
+        resolve({
+          filesPanel: document.querySelector('[data-testid="missing-images"]') !== null,
+          grid: document.querySelector('[data-testid="image-browser-follows"]') !== null,
+        });
+      });
+      observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+  });
+  await page.getByTestId('reference-example-button').click();
+  expect(await page.evaluate(() => (window as unknown as { chartsShown: Promise<unknown> }).chartsShown)).toEqual({
+    filesPanel: true,
+    grid: true,
+  });
 });
 
 test('the histogram’s mean label hides no count, and its dashed line stands at the mean between the bars', async ({ page }) => {

@@ -217,9 +217,14 @@ test('predicts new images as mlw predict does, explains one with Grad-CAM, shows
   };
   const toggle = page.getByTestId('predict-temperature-toggle');
   await expect(page.getByTestId('predict-temperature')).toContainText(`Temperature scaling (T = ${temperature.toFixed(3)})`);
+  await expect(page.getByTestId('gallery-outdated')).toHaveCount(0);
   await toggle.click();
   // At once: the network's own scores are scaled in the window.
   await expect(page.getByTestId('predict-temperature')).toHaveAttribute('data-temperature', String(temperature));
+  // The gallery above was judged on the network's own scores: it says so, and how to judge it again.
+  await expect(page.getByTestId('gallery-outdated')).toContainText(
+    `judged at 0.50 on the network’s own scores; the workspace now judges dog at 0.50 on the scores scaled by T = ${temperature.toFixed(3)}`,
+  );
   await expectScaledCards();
   // The Grad-CAM tiles' scores follow: the scaled prediction's, to float32 precision (computed unscaled, scaled here).
   for (const name of target) {

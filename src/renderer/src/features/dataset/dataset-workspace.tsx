@@ -4,7 +4,7 @@ import CircularProgress from '@mui/material/CircularProgress';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
-import { useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type ReactNode } from 'react';
 import type { CocoDownloadResult } from '../../../../shared/contract/coco';
 import type { ImportedFile, IngestResult } from '../../../../shared/contract/dataset';
 import { ErrorAlert } from '../../components/error-alert';
@@ -173,6 +173,15 @@ function FileSubset({
   // and the grid follow it in a render React sets aside for the statistics' answer (at 80 classes
   // the grid's render alone took about as long as the charts').
   const deferred = useDeferredValue(inFile);
+  // Shown at once when there was nothing before (no jump of the charts as the panels mount after them).
+  const following = deferred === undefined || deferred.length === 0 ? inFile : deferred;
+  // Dimmed while they show the previous selection, but only if that lasts (no flicker on a quick change).
+  const behind = following !== inFile;
+  // Inline, so that the change restyles this box alone, not the grid's tiles under a new class name.
+  const followingStyle: CSSProperties = {
+    opacity: behind ? 0.6 : 1,
+    transition: behind ? 'opacity 150ms linear 250ms' : 'none',
+  };
 
   if (categories.error !== undefined) {
     return (
@@ -215,20 +224,24 @@ function FileSubset({
         </Alert>
       ) : (
         <>
-          {deferred !== undefined && deferred.length > 0 && (
-            <MissingImagesPanel file={file} categories={deferred} onSetImagesDir={onSetImagesDir} onFolderChanged={onFolderChanged} />
+          {following !== undefined && (
+            <div style={followingStyle} data-testid="missing-images-follows" data-behind={behind}>
+              <MissingImagesPanel file={file} categories={following} onSetImagesDir={onSetImagesDir} onFolderChanged={onFolderChanged} />
+            </div>
           )}
           <SubsetStatsPanel fileId={fileId} categories={inFile} labelsVersion={labelsVersion} />
           <LabelsPanel file={file} files={files} labelsVersion={labelsVersion} onLabelsChanged={onLabelsChanged} />
-          {deferred !== undefined && deferred.length > 0 && (
-            <ImageBrowser
-              fileId={fileId}
-              imagesDir={file.imagesDir}
-              folderVersion={folderVersion}
-              categories={deferred}
-              labelsVersion={labelsVersion}
-              onLabelsChanged={onLabelsChanged}
-            />
+          {following !== undefined && (
+            <div style={followingStyle} data-testid="image-browser-follows" data-behind={behind}>
+              <ImageBrowser
+                fileId={fileId}
+                imagesDir={file.imagesDir}
+                folderVersion={folderVersion}
+                categories={following}
+                labelsVersion={labelsVersion}
+                onLabelsChanged={onLabelsChanged}
+              />
+            </div>
           )}
         </>
       )}

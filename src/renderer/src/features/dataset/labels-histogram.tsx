@@ -2,7 +2,8 @@ import Box from '@mui/material/Box';
 import Typography from '@mui/material/Typography';
 import { useTheme } from '@mui/material/styles';
 import { memo, useMemo, type CSSProperties, type ReactNode } from 'react';
-import { histogramSlots } from '../../../../shared/domain/histogram-slots';
+import { histogramSlots, type HistogramSlot } from '../../../../shared/domain/histogram-slots';
+import { countOf } from '../../components/format';
 import { linearTicks, shortCount } from '../../../../shared/domain/axis-ticks';
 
 /** Height of the bars' area, in CSS pixels. */
@@ -52,7 +53,7 @@ export const LabelsHistogram = memo(function LabelsHistogram({
       data-values={JSON.stringify(histogram)}
       data-mean={mean}
       role="img"
-      aria-label={`Histogram of labels per image: ${present.map((s) => `${s.labels} labels ${s.images} images`).join(', ')}; mean ${mean.toFixed(2)}`}
+      aria-label={`Histogram of labels per image: ${present.map((s) => `${slotWords(s)}`).join(', ')}; mean ${mean.toFixed(2)}`}
       sx={{
         display: 'grid',
         gridTemplateColumns: 'auto max-content minmax(120px, 1fr)',
@@ -105,9 +106,7 @@ export const LabelsHistogram = memo(function LabelsHistogram({
         ))}
         {slots.map((slot, i) => {
           const height = percent(slot.images / end);
-          const title = `${slot.labels} ${slot.labels === 1 ? 'label' : 'labels'}: ${slot.images.toLocaleString('en-US')} images${
-            images > 0 ? ` (${((slot.images / images) * 100).toFixed(1)}% of the subset)` : ''
-          }`;
+          const title = `${slotWords(slot)}${images > 0 ? ` (${((slot.images / images) * 100).toFixed(1)}% of the subset)` : ''}`;
           return (
             <div
               key={slot.labels}
@@ -185,3 +184,8 @@ export const LabelsHistogram = memo(function LabelsHistogram({
     </Box>
   );
 });
+
+/** "1 label: 30 images", "3 labels: 1 image". */
+function slotWords(slot: HistogramSlot): string {
+  return `${countOf(slot.labels, 'label', 'labels')}: ${countOf(slot.images, 'image', 'images')}`;
+}

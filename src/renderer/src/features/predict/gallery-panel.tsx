@@ -53,6 +53,9 @@ export function GalleryPanel({
   const classIndex = classes.indexOf(className);
   const threshold = classIndex < 0 ? 0.5 : thresholdOf(classIndex);
   const result = job.state.status === 'done' ? job.state.result : null;
+  // Judged on other scores than the workspace's now (the temperature switched, or the threshold moved).
+  const resultThreshold = result === null ? null : thresholdOf(classes.indexOf(result.class));
+  const outdated = result !== null && (result.temperature !== temperature || result.threshold !== resultThreshold);
 
   const run = (): void => {
     job.start((signal, onProgress) =>
@@ -134,6 +137,14 @@ export function GalleryPanel({
       </Typography>
       <Stack spacing={2}>
         <JobProgress job={job} label="Computing the gallery" testId="gallery" cancelledText="Gallery cancelled; nothing was kept." />
+        {result !== null && outdated && (
+          <Alert severity="info" data-testid="gallery-outdated">
+            This gallery is judged at {formatThreshold(result.threshold)}
+            {scaledWords(result.temperature) || ' on the network’s own scores'}; the workspace now judges {result.class} at{' '}
+            {formatThreshold(resultThreshold ?? result.threshold)}
+            {scaledWords(temperature) || ' on the network’s own scores'}. Press Show gallery to judge it again.
+          </Alert>
+        )}
         {result !== null && <Gallery result={result} />}
       </Stack>
     </Paper>
