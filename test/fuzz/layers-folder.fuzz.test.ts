@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { hasMobilenet } from '../support/shared-data';
 import { fuzzBudget, suiteTimeoutMs } from './budget';
-import { formatReport, runFuzz } from './run-fuzz';
+import { expectCleanFuzz } from './expect-clean';
 
 const file = 'test/fuzz/layers-folder.fuzz.test.ts';
 
@@ -10,14 +10,7 @@ describe('fuzzing TensorFlow.js Layers folders (readLayersFolder, then loadLayer
   it(
     'small: reads and builds every mutated folder or refuses it with a sentence',
     async () => {
-      const report = await runFuzz('layers-folder', 'small', small);
-      console.log(formatReport(report, file));
-      expect(report.failures.length, formatReport(report, file)).toBe(0);
-      expect(report.tried).toBeGreaterThan(0);
-      if (small.only === null) {
-        expect(report.accepted).toBeGreaterThanOrEqual(Math.min(report.seeds, report.tried));
-        if (report.tried > 20) expect(report.rejected).toBeGreaterThan(0);
-      }
+      await expectCleanFuzz('layers-folder', 'small', small, file, { seedsAccepted: true });
     },
     suiteTimeoutMs(small),
   );
@@ -28,10 +21,7 @@ describe('fuzzing TensorFlow.js Layers folders (readLayersFolder, then loadLayer
       ? 'mobilenet (the real MobileNet v1 0.75 folder): reads every mutated folder or refuses it with a sentence'
       : 'mobilenet: skipped because ../shared/models is absent',
     async () => {
-      const report = await runFuzz('layers-folder', 'mobilenet', mobilenet);
-      console.log(formatReport(report, file));
-      expect(report.failures.length, formatReport(report, file)).toBe(0);
-      expect(report.tried).toBeGreaterThan(0);
+      await expectCleanFuzz('layers-folder', 'mobilenet', mobilenet, file);
     },
     suiteTimeoutMs(mobilenet),
   );
